@@ -1,0 +1,37 @@
+"""latentem: latent-variable models fitted by expectation-maximization.
+
+One protocol (:class:`LatentModel`) drives one engine (:class:`EM`); Gaussian
+mixtures are the flagship plugin, behind a scikit-learn compatible
+:class:`GaussianMixture`.
+"""
+
+from latentem.core import (
+    EM,
+    AdditiveStatistics,
+    Chunks,
+    ConvergenceWarning,
+    EMResult,
+    LatentModel,
+    NotFittedError,
+    ObjectiveDecreaseWarning,
+    Statistics,
+)
+from latentem.estimators import GaussianMixture
+from latentem.mixture import GaussianMixtureModel
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "EM",
+    "AdditiveStatistics",
+    "Chunks",
+    "ConvergenceWarning",
+    "EMResult",
+    "GaussianMixture",
+    "GaussianMixtureModel",
+    "LatentModel",
+    "NotFittedError",
+    "ObjectiveDecreaseWarning",
+    "Statistics",
+    "__version__",
+]

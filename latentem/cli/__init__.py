@@ -1,0 +1,5 @@
+"""The ``latentem`` command line."""
+
+from latentem.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,220 @@
+"""Argument checks shared by every layer; each message names the argument and the fix."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "as_generator",
+    "check_array",
+    "check_float",
+    "check_int",
+    "check_option",
+    "readonly_array",
+]
+
+
+def readonly_array(value: Any, dtype: Any = np.float64) -> np.ndarray:
+    """Copy ``value`` into a new read-only array (attrs converter for parameters).
+
+    Examples
+    --------
+    >>> a = readonly_array([1, 2])
+    >>> a.dtype, a.flags.writeable
+    (dtype('float64'), False)
+    """
+    array = np.array(value, dtype=dtype, copy=True)
+    array.setflags(write=False)
+    return array
+
+
+def check_array(
+    X: Any,
+    name: str = "X",
+    *,
+    ndim: int = 2,
+    allow_nan: bool = False,
+    min_samples: int = 1,
+    dtypes: tuple[Any, ...] = (np.float64,),
+) -> np.ndarray:
+    """Validate numeric data and return it as a float array (never the caller's object).
+
+    Parameters
+    ----------
+    X : array-like
+        The data.
+    name : str
+        The argument name used in error messages.
+    ndim : int
+        Required number of dimensions.
+    allow_nan : bool
+        Whether NaN marks a missing entry (infinity is always rejected).
+    min_samples : int
+        Minimum number of rows.
+    dtypes : tuple of dtypes
+        Accepted float dtypes; other inputs are converted to the first.
+
+    Returns
+    -------
+    X : ndarray
+        A float array; a new array whenever a conversion was needed. Callers
+        never write into it.
+
+    Examples
+    --------
+    >>> check_array([[1, 2], [3, 4]]).dtype
+    dtype('float64')
+    >>> check_array([1.0, 2.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: X must be a 2-D array of shape (n_samples, n_features); got a 1-D array ...
+    """
+    if isinstance(X, (str, bytes)):
+        raise TypeError(f"{name} must be an array of numbers; got a {type(X).__name__}")
+    if hasattr(X, "toarray") and hasattr(X, "nnz"):
+        raise TypeError(
+            f"{name} is a sparse matrix, which latentem does not accept; "
+            f"pass a dense array, e.g. {name}.toarray()"
+        )
+    if hasattr(X, "dtypes") and hasattr(X, "to_numpy"):  # pandas DataFrame
+        X = X.to_numpy()
+    try:
+        array = np.asarray(X)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{name} could not be read as an array of numbers ({error})") from None
+    if array.dtype.kind in "USO" or array.dtype.kind == "V":
+        try:
+            array = array.astype(np.float64)
+        except (ValueError, TypeError):
+            raise TypeError(
+                f"{name} must contain numbers only; got dtype {array.dtype} "
+                f"(for example {array.flat[0]!r} if array.size else 'empty'); "
+                "convert it to floats first"
+            ) from None
+    if array.dtype.kind == "c":
+        raise ValueError(f"{name} must be real; got complex dtype {array.dtype}")
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must contain numbers; got dtype {array.dtype}")
+    if array.ndim != ndim:
+        if ndim == 2 and array.ndim == 1:
+            raise ValueError(
+                f"{name} must be a 2-D array of shape (n_samples, n_features); got a 1-D "
+                f"array of shape {array.shape}. Reshape it with {name}.reshape(-1, 1) if it "
+                f"holds one feature, or {name}.reshape(1, -1) if it holds one sample."
+            )
+        raise ValueError(f"{name} must be a {ndim}-D array; got {array.ndim}-D shape {array.shape}")
+    if array.dtype not in dtypes:
+        array = array.astype(dtypes[0])
+    n_samples = array.shape[0] if array.ndim else 1
+    if n_samples < min_samples:
+        raise ValueError(
+            f"{name} must have at least {min_samples} sample{'s' if min_samples > 1 else ''}; "
+            f"got {n_samples} sample{'s' if n_samples != 1 else ''} (shape={array.shape})"
+        )
+    if ndim == 2 and array.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one feature; got shape {array.shape}")
+    finite = np.isfinite(array)
+    if not finite.all():
+        bad = ~finite if not allow_nan else np.isinf(array)
+        if bad.any():
+            where = np.argwhere(bad)[0]
+            what = "NaN or infinity" if not allow_nan else "infinity"
+            raise ValueError(
+                f"{name} contains {what} ({int(bad.sum())} entries, first at index "
+                f"{tuple(int(i) for i in where)}); remove or impute these entries"
+                + ("" if allow_nan else " (NaN marks a missing entry only where documented)")
+            )
+    return array
+
+
+def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
+    """Return ``value`` as an int, or raise naming ``name``.
+
+    Examples
+    --------
+    >>> check_int(3, "n_components", minimum=1)
+    3
+    >>> check_int(2.5, "n_components", minimum=1)
+    Traceback (most recent call last):
+    ...
+    TypeError: n_components must be an integer; got 2.5 (float)
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer; got {value!r} ({type(value).__name__})")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}; got {value}")
+    return value
+
+
+def check_float(
+    value: Any,
+    name: str,
+    *,
+    minimum: float | None = None,
+    exclusive: bool = False,
+) -> float:
+    """Return ``value`` as a finite float, or raise naming ``name``.
+
+    Examples
+    --------
+    >>> check_float(-1.0, "tol", minimum=0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: tol must be >= 0.0; got -1.0
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value}")
+    if minimum is not None and (value <= minimum if exclusive else value < minimum):
+        raise ValueError(f"{name} must be {'>' if exclusive else '>='} {minimum}; got {value}")
+    return value
+
+
+def check_option(value: Any, name: str, options: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``options``.
+
+    Examples
+    --------
+    >>> check_option("diagonal", "covariance_type", ["full", "diag", "spherical", "tied"])
+    Traceback (most recent call last):
+    ...
+    ValueError: covariance_type must be one of 'full', 'diag', 'spherical', 'tied'; got 'diagonal'
+    """
+    options = list(options)
+    if not isinstance(value, str) or value not in options:
+        listed = ", ".join(repr(option) for option in options)
+        raise ValueError(f"{name} must be one of {listed}; got {value!r}")
+    return value
+
+
+def as_generator(random_state: Any, name: str = "random_state") -> np.random.Generator:
+    """A NumPy ``Generator`` from None, an int seed, a ``RandomState`` or a ``Generator``.
+
+    A ``RandomState`` is advanced by one draw, so sharing one across calls
+    gives different but reproducible streams, as in scikit-learn.
+
+    Examples
+    --------
+    >>> int(as_generator(0).integers(10)) == int(as_generator(0).integers(10))
+    True
+    """
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError(f"{name} must be a non-negative integer seed; got {random_state}")
+        return np.random.default_rng(int(random_state))
+    raise TypeError(
+        f"{name} must be None, an int seed, a numpy Generator or RandomState; got {random_state!r}"
+    )

@@ -1,0 +1,5 @@
+"""Component families for mixtures and HMM emissions."""
+
+from latentem.distributions.base import Distribution
+
+__all__ = ["Distribution"]

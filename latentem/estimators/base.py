@@ -1,0 +1,124 @@
+"""The scikit-learn estimator protocol, implemented without importing scikit-learn."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+
+from latentem.core.exceptions import NotFittedError
+from latentem.core.validation import check_array
+
+__all__ = ["Estimator"]
+
+
+class Estimator:
+    """Base of the front classes: parameters, cloning, tags and fitted checks.
+
+    Constructor arguments are stored unchanged (as scikit-learn requires) and
+    validated in ``fit``. Attributes learnt by ``fit`` end with an underscore.
+
+    Examples
+    --------
+    >>> from latentem import GaussianMixture
+    >>> gm = GaussianMixture(n_components=3)
+    >>> gm.get_params()["n_components"]
+    3
+    >>> gm.set_params(covariance_type="diag")
+    GaussianMixture(covariance_type='diag', n_components=3)
+    """
+
+    _estimator_type = "density_estimator"
+    _allow_nan = False
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return sorted(
+            name
+            for name, parameter in signature.parameters.items()
+            if name != "self"
+            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+        )
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor arguments as a dict (nested ones as ``name__param`` if ``deep``)."""
+        params = {}
+        for name in self._get_param_names():
+            value = getattr(self, name)
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                params.update({f"{name}__{key}": item for key, item in value.get_params().items()})
+            params[name] = value
+        return params
+
+    def set_params(self, **params: Any) -> Estimator:
+        """Set constructor arguments; unknown names raise a ValueError listing the valid ones."""
+        valid = self._get_param_names()
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in params.items():
+            name, _, sub = key.partition("__")
+            if name not in valid:
+                raise ValueError(
+                    f"Invalid parameter {name!r} for estimator {type(self).__name__}. "
+                    f"Valid parameters are: {valid!r}."
+                )
+            if sub:
+                nested.setdefault(name, {})[sub] = value
+            else:
+                setattr(self, name, value)
+        for name, sub_params in nested.items():
+            getattr(self, name).set_params(**sub_params)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = {
+            name: parameter.default
+            for name, parameter in inspect.signature(type(self).__init__).parameters.items()
+        }
+        changed = []
+        for name in self._get_param_names():
+            value = getattr(self, name)
+            default = defaults.get(name, inspect.Parameter.empty)
+            if isinstance(value, np.ndarray) or isinstance(default, np.ndarray):
+                same = False
+            else:
+                try:
+                    same = bool(value == default) and type(value) is type(default)
+                except (TypeError, ValueError):
+                    same = False
+            if not same:
+                changed.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return any(name.endswith("_") and not name.startswith("_") for name in vars(self))
+
+    def __sklearn_tags__(self) -> Any:
+        # scikit-learn calls this, so it is importable here; latentem never needs it otherwise
+        from sklearn.utils import InputTags, Tags, TargetTags
+
+        return Tags(
+            estimator_type=self._estimator_type,
+            target_tags=TargetTags(required=False),
+            input_tags=InputTags(allow_nan=self._allow_nan),
+        )
+
+    def _check_fitted(self) -> None:
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call 'fit' with appropriate "
+                "arguments before using this estimator"
+            )
+
+    def _check_predict_X(self, X: Any, *, allow_nan: bool = False) -> np.ndarray:
+        """Validate data given after fitting: fitted, numeric, and of the fitted width."""
+        self._check_fitted()
+        X = check_array(X, allow_nan=allow_nan)
+        expected = getattr(self, "n_features_in_", X.shape[1])
+        if X.shape[1] != expected:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{expected} features as input"
+            )
+        return X

@@ -1,0 +1,399 @@
+"""``GaussianMixture``: scikit-learn's estimator, on latentem's engine."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, cast
+
+import numpy as np
+
+from latentem.core.engine import EM, EMResult
+from latentem.core.exceptions import ConvergenceWarning
+from latentem.core.model import LatentModel
+from latentem.core.validation import (
+    as_generator,
+    check_array,
+    check_float,
+    check_int,
+    check_option,
+)
+from latentem.estimators.base import Estimator
+from latentem.mixture.assignment import ASSIGNMENTS
+from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
+from latentem.mixture.gaussian import GaussianMixtureModel
+from latentem.mixture.initialization import INIT_METHODS
+
+__all__ = ["GaussianMixture"]
+
+
+class GaussianMixture(Estimator):
+    """Gaussian mixture fitted by EM, with scikit-learn's interface.
+
+    A drop-in replacement for :class:`sklearn.mixture.GaussianMixture`: the
+    same constructor arguments and meanings, fitted attributes and methods;
+    from the same start it takes the same EM steps. It adds hard assignment
+    (classification EM) and accurate statistics for data far from the origin.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of mixture components.
+    covariance_type : {"full", "diag", "spherical", "tied"}, default="full"
+        ``full``: one general covariance per component; ``diag``: one
+        diagonal covariance per component; ``spherical``: one variance per
+        component; ``tied``: one general covariance shared by all components.
+    tol : float, default=1e-3
+        Stop when the objective per sample changes by less than ``tol``.
+    reg_covar : float, default=1e-6
+        Non-negative regularisation added to the diagonal of covariances.
+    max_iter : int, default=100
+        Number of EM iterations per initialisation.
+    n_init : int, default=1
+        Number of initialisations; the one with the highest objective is kept.
+    init_params : {"k-means++", "kmeans", "random", "random_from_data"}, default="k-means++"
+        How starting responsibilities are chosen. (scikit-learn defaults to
+        ``"kmeans"``; latentem defaults to the cheaper k-means++ seeding.)
+    weights_init : array-like of shape (n_components,), default=None
+        Starting weights.
+    means_init : array-like of shape (n_components, n_features), default=None
+        Starting means.
+    precisions_init : array-like, default=None
+        Starting precisions (inverse covariances) in the layout of
+        ``covariance_type``.
+    random_state : int, RandomState or Generator, default=None
+        Seed of the initialisation.
+    warm_start : bool, default=False
+        If true, each ``fit`` starts from the previous solution (``n_init``
+        is then ignored).
+    verbose : int, default=0
+        1 prints one line per initialisation, 2 also prints the objective
+        every ``verbose_interval`` iterations.
+    verbose_interval : int, default=10
+        Iterations between two progress lines.
+    assignment : {"soft", "hard"}, default="soft"
+        ``soft``: EM on the likelihood; ``hard``: classification EM, each
+        sample wholly assigned to its most probable component.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+    means_ : ndarray of shape (n_components, n_features)
+    covariances_ : ndarray
+        (k, d, d) for ``full``, (k, d) for ``diag``, (k,) for ``spherical``,
+        (d, d) for ``tied``.
+    precisions_ : ndarray
+        Inverses of ``covariances_``, same layout.
+    precisions_cholesky_ : ndarray
+        Upper Cholesky factors ``U`` with ``precision = U @ U.T``.
+    converged_ : bool
+        Whether the best initialisation met ``tol`` before ``max_iter``.
+    n_iter_ : int
+        EM iterations of the best initialisation.
+    lower_bound_ : float
+        Objective per sample of the best initialisation at its last
+        iteration (the log-likelihood for soft assignment, the
+        classification log-likelihood for hard).
+    lower_bounds_ : list of float
+        The objective per sample at every iteration of the best
+        initialisation.
+    n_features_in_ : int
+    model_ : GaussianMixtureModel
+        The fitted model, usable with :class:`~latentem.EM` and
+        :mod:`latentem.testing`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem import GaussianMixture
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> gm = GaussianMixture(n_components=2, random_state=0).fit(X)
+    >>> np.round(gm.means_[np.argsort(gm.means_[:, 0])], 6)
+    array([[ 1.,  2.],
+           [10.,  2.]])
+    >>> gm.predict([[0, 0], [12, 3]]) == gm.predict([[1, 2], [10, 2]])
+    array([ True,  True])
+    """
+
+    _estimator_type = "density_estimator"
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        *,
+        covariance_type: str = "full",
+        tol: float = 1e-3,
+        reg_covar: float = 1e-6,
+        max_iter: int = 100,
+        n_init: int = 1,
+        init_params: str = "k-means++",
+        weights_init: Any = None,
+        means_init: Any = None,
+        precisions_init: Any = None,
+        random_state: Any = None,
+        warm_start: bool = False,
+        verbose: int = 0,
+        verbose_interval: int = 10,
+        assignment: str = "soft",
+    ) -> None:
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+        self.assignment = assignment
+
+    # -- fitting ---------------------------------------------------------------
+
+    def _check_settings(self, X: np.ndarray) -> dict[str, Any]:
+        """Validate constructor arguments against the data; never rewrites them."""
+        n_components = check_int(self.n_components, "n_components", minimum=1)
+        if n_components > X.shape[0]:
+            raise ValueError(
+                f"n_components={n_components} must be at most the number of samples, "
+                f"n_samples={X.shape[0]}; reduce n_components or pass more data"
+            )
+        settings: dict[str, Any] = {
+            "n_components": n_components,
+            "covariance_type": COVARIANCE_TYPES[
+                check_option(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
+            ],
+            "assignment": check_option(self.assignment, "assignment", ASSIGNMENTS),
+            "tol": check_float(self.tol, "tol", minimum=0.0),
+            "reg_covar": check_float(self.reg_covar, "reg_covar", minimum=0.0),
+            "max_iter": check_int(self.max_iter, "max_iter", minimum=0),
+            "n_init": check_int(self.n_init, "n_init", minimum=1),
+            "init_params": check_option(self.init_params, "init_params", INIT_METHODS),
+            "verbose": check_int(self.verbose, "verbose", minimum=0),
+            "verbose_interval": check_int(self.verbose_interval, "verbose_interval", minimum=1),
+        }
+        if not isinstance(self.warm_start, (bool, np.bool_)):
+            raise TypeError(f"warm_start must be True or False; got {self.warm_start!r}")
+        settings["initial"] = self._check_initial_parameters(
+            n_components, X.shape[1], settings["covariance_type"]
+        )
+        return settings
+
+    def _check_initial_parameters(
+        self, n_components: int, n_features: int, structure: CovarianceType
+    ) -> dict[str, np.ndarray]:
+        initial: dict[str, np.ndarray] = {}
+        if self.weights_init is not None:
+            weights = check_array(self.weights_init, "weights_init", ndim=1)
+            if weights.shape != (n_components,):
+                raise ValueError(
+                    f"weights_init must have shape (n_components,) = ({n_components},); "
+                    f"got {weights.shape}"
+                )
+            if np.any(weights < 0) or np.any(weights > 1):
+                raise ValueError(
+                    f"weights_init must lie in [0, 1]; got min={weights.min():.6g}, "
+                    f"max={weights.max():.6g}"
+                )
+            if not np.isclose(weights.sum(), 1.0, rtol=0.0, atol=1e-8):
+                raise ValueError(
+                    f"weights_init must sum to 1; got sum={weights.sum():.12g}. "
+                    "Normalise it with weights_init / weights_init.sum()"
+                )
+            initial["weights"] = weights
+        if self.means_init is not None:
+            means = check_array(self.means_init, "means_init")
+            if means.shape != (n_components, n_features):
+                raise ValueError(
+                    f"means_init must have shape (n_components, n_features) = "
+                    f"({n_components}, {n_features}); got {means.shape}"
+                )
+            initial["means"] = means
+        if self.precisions_init is not None:
+            expected = structure.parameter_shape(n_components, n_features)
+            if np.shape(self.precisions_init) != expected:
+                raise ValueError(
+                    f"precisions_init for covariance_type={structure.name!r} must have shape "
+                    f"{expected}; got {np.shape(self.precisions_init)}"
+                )
+            precisions = check_array(self.precisions_init, "precisions_init", ndim=len(expected))
+            try:
+                initial["covariances"] = structure.covariances_from_precisions(precisions)
+            except ValueError as error:
+                raise ValueError(
+                    f"precisions_init is invalid: {error}".split("; in a fit")[0]
+                    + "; pass symmetric positive-definite precisions (positive values for "
+                    "'diag' and 'spherical')"
+                ) from None
+        return initial
+
+    def _initial_model(
+        self, X: np.ndarray, settings: dict[str, Any], rng: np.random.Generator
+    ) -> GaussianMixtureModel:
+        initial = settings["initial"]
+        common = {
+            "covariance_type": settings["covariance_type"],
+            "assignment": settings["assignment"],
+            "reg_covar": settings["reg_covar"],
+        }
+        if len(initial) == 3:
+            return GaussianMixtureModel(
+                initial["weights"], initial["means"], initial["covariances"], **common
+            )
+        start = GaussianMixtureModel.from_data(
+            X, settings["n_components"], init=settings["init_params"], random_state=rng, **common
+        )
+        return GaussianMixtureModel(
+            initial.get("weights", start.weights),
+            initial.get("means", start.means),
+            initial.get("covariances", start.covariances),
+            **common,
+        )
+
+    def _progress_callback(self, settings: dict[str, Any]) -> list[Any]:
+        if settings["verbose"] < 2:
+            return []
+        interval, n_samples = settings["verbose_interval"], self._n_samples_fit
+
+        def report(iteration: int, objective: float, model: LatentModel) -> None:
+            if iteration % interval == 0:
+                print(f"  Iteration {iteration}\t objective per sample {objective / n_samples:.8f}")
+
+        return [report]
+
+    def fit(self, X: Any, y: Any = None) -> GaussianMixture:
+        """Estimate the parameters by EM (best of ``n_init`` starts).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : GaussianMixture
+        """
+        self._fit(X)
+        return self
+
+    def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
+        """Fit, then return the most probable component of every row of ``X``.
+
+        The labels come from a final E-step at the fitted parameters, so they
+        equal ``fit(X).predict(X)``.
+        """
+        return self._fit(X)
+
+    def _fit(self, X: Any) -> np.ndarray:
+        X = check_array(X, min_samples=2)
+        settings = self._check_settings(X)
+        warm = bool(self.warm_start) and hasattr(self, "model_")
+        if warm and self.n_features_in_ != X.shape[1]:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the warm start is from a fit with "
+                f"{self.n_features_in_}; pass data of the same width or set warm_start=False"
+            )
+        rng = as_generator(self.random_state)
+        self._n_samples_fit = X.shape[0]
+        engine = EM(
+            max_iter=settings["max_iter"] + (1 if warm else 0),
+            tol=settings["tol"],
+            callbacks=self._progress_callback(settings),
+        )
+        best: EMResult | None = None
+        for init in range(1 if warm else settings["n_init"]):
+            if settings["verbose"]:
+                print(f"Initialization {init}")
+            if warm:
+                start = self.model_
+                previous = [self.lower_bound_ * X.shape[0]]
+            else:
+                start = self._initial_model(X, settings, rng)
+                previous = []
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                result = engine.fit(start, X, history=previous)
+            if warm:
+                # the previous objective only seeds the convergence test
+                result = EMResult(
+                    result.model,
+                    result.history[1:],
+                    result.n_iter - 1,
+                    result.converged,
+                    result.n_samples,
+                )
+            if settings["verbose"]:
+                state = "converged" if result.converged else "did not converge"
+                per_sample = result.objective / X.shape[0]
+                print(f"Initialization {state}. objective per sample {per_sample:.8f}")
+            if best is None or result.objective > best.objective:
+                best = result
+        best = cast(EMResult, best)
+        if not best.converged and settings["max_iter"] > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different init "
+                "parameters, or increase max_iter, tol, or check for degenerate data.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        model = cast(GaussianMixtureModel, best.model)
+        labels = model.predict(X)
+        self._set_fitted(model, best, X.shape[0])
+        del self._n_samples_fit
+        return labels
+
+    def _set_fitted(self, model: GaussianMixtureModel, result: EMResult, n_samples: int) -> None:
+        self.model_ = model
+        self.weights_ = np.array(model.weights)
+        self.means_ = np.array(model.means)
+        self.covariances_ = np.array(model.covariances)
+        self.precisions_cholesky_ = np.array(model.precisions_cholesky)
+        self.precisions_ = np.array(model.precisions)
+        self.converged_ = bool(result.converged)
+        self.n_iter_ = int(result.n_iter)
+        self.lower_bounds_ = [float(value) / n_samples for value in result.history]
+        self.lower_bound_ = self.lower_bounds_[-1] if self.lower_bounds_ else -np.inf
+        self.n_features_in_ = int(model.n_features)
+
+    # -- using the fit -----------------------------------------------------------
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Log-density of every row under the fitted mixture, shape (n_samples,)."""
+        X = self._check_predict_X(X)
+        return self.model_.score_samples(X)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean log-density of the rows of ``X``."""
+        return float(np.mean(self.score_samples(X)))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable component of every row, shape (n_samples,)."""
+        X = self._check_predict_X(X)
+        return self.model_.predict(X)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Posterior probability of every component, shape (n_samples, n_components)."""
+        X = self._check_predict_X(X)
+        return self.model_.predict_proba(X)
+
+    def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``n_samples`` points and their components from the fitted mixture.
+
+        Uses ``random_state`` as scikit-learn does.
+        """
+        self._check_fitted()
+        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        return self.model_.sample(n_samples, random_state=as_generator(self.random_state))
+
+    def bic(self, X: Any) -> float:
+        """Bayesian information criterion on ``X`` (lower is better)."""
+        X = self._check_predict_X(X)
+        return self.model_.bic(X)
+
+    def aic(self, X: Any) -> float:
+        """Akaike information criterion on ``X`` (lower is better)."""
+        X = self._check_predict_X(X)
+        return self.model_.aic(X)

@@ -1,0 +1,129 @@
+"""Soft (EM) and hard (classification EM) assignment of samples to components."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy.special import logsumexp
+
+__all__ = ["ASSIGNMENTS", "Assignment", "HardAssignment", "SoftAssignment", "assignment"]
+
+# exp() of anything below this is subnormal; responsibilities that small are set to
+# exactly zero so later arithmetic on them stays at full speed.
+_LOG_TINY = float(np.log(np.finfo(np.float64).tiny))
+
+
+class Assignment(abc.ABC):
+    """How responsibilities and the objective follow from joint log-densities.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.mixture import assignment
+    >>> joint = np.log([[0.3, 0.1], [0.05, 0.2]])
+    >>> resp, objective = assignment("hard").responsibilities(joint)
+    >>> resp
+    array([[1., 0.],
+           [0., 1.]])
+    """
+
+    name: ClassVar[str]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return assignment, (self.name,)
+
+    @abc.abstractmethod
+    def responsibilities(self, joint_log_prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Responsibilities (n, k) and each row's objective term (n,).
+
+        Parameters
+        ----------
+        joint_log_prob : ndarray of shape (n_samples, n_components)
+            ``log w_k + log p_k(x_i)``.
+        """
+
+    @abc.abstractmethod
+    def objective_terms(self, joint_log_prob: np.ndarray) -> np.ndarray:
+        """Each row's objective term (n,) without forming responsibilities."""
+
+
+class SoftAssignment(Assignment):
+    """Posterior responsibilities; the objective is the marginal log-likelihood.
+
+    Notes
+    -----
+    ``r_ik = w_k p_k(x_i) / sum_j w_j p_j(x_i)`` and the row's objective is
+    ``log sum_k w_k p_k(x_i)``, computed with log-sum-exp. Responsibilities
+    below the smallest normal float are set to 0.
+    """
+
+    name = "soft"
+
+    def responsibilities(self, joint_log_prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        log_norm = logsumexp(joint_log_prob, axis=1)
+        log_resp = joint_log_prob - log_norm[:, None]
+        resp = np.exp(np.maximum(log_resp, _LOG_TINY))
+        resp[log_resp < _LOG_TINY] = 0.0
+        return resp, log_norm
+
+    def objective_terms(self, joint_log_prob: np.ndarray) -> np.ndarray:
+        return logsumexp(joint_log_prob, axis=1)
+
+
+class HardAssignment(Assignment):
+    """Each sample belongs wholly to its most probable component (classification EM).
+
+    Notes
+    -----
+    ``z_i = argmax_k w_k p_k(x_i)`` and the objective is the classification
+    log-likelihood ``sum_i max_k log(w_k p_k(x_i))``, which classification EM
+    never decreases. Ties go to the lowest component index.
+    """
+
+    name = "hard"
+
+    def responsibilities(self, joint_log_prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        labels = np.argmax(joint_log_prob, axis=1)
+        rows = np.arange(joint_log_prob.shape[0])
+        resp = np.zeros_like(joint_log_prob)
+        resp[rows, labels] = 1.0
+        return resp, joint_log_prob[rows, labels]
+
+    def objective_terms(self, joint_log_prob: np.ndarray) -> np.ndarray:
+        return np.max(joint_log_prob, axis=1)
+
+
+ASSIGNMENTS: dict[str, Assignment] = {
+    kind.name: kind for kind in (SoftAssignment(), HardAssignment())
+}
+
+
+def assignment(value: str | Assignment) -> Assignment:
+    """Parse an assignment name (``"soft"`` or ``"hard"``).
+
+    Examples
+    --------
+    >>> assignment("soft")
+    SoftAssignment()
+    >>> assignment("fuzzy")
+    Traceback (most recent call last):
+    ...
+    ValueError: assignment must be one of 'soft', 'hard'; got 'fuzzy'
+    """
+    if isinstance(value, Assignment):
+        return value
+    if isinstance(value, str) and value in ASSIGNMENTS:
+        return ASSIGNMENTS[value]
+    listed = ", ".join(repr(name) for name in ASSIGNMENTS)
+    raise ValueError(f"assignment must be one of {listed}; got {value!r}")

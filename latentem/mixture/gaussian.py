@@ -1,0 +1,533 @@
+"""The Gaussian mixture as a :class:`~latentem.LatentModel`.
+
+The maths lives in module-level functions; :class:`GaussianMixtureModel` holds
+the parameters and wires them to the engine's protocol.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from attrs import field, frozen
+from scipy.special import logsumexp
+
+from latentem.core.model import LatentModel
+from latentem.core.validation import (
+    as_generator,
+    check_array,
+    check_float,
+    check_int,
+    readonly_array,
+)
+from latentem.mixture.assignment import Assignment
+from latentem.mixture.assignment import assignment as parse_assignment
+from latentem.mixture.covariance import CovarianceType
+from latentem.mixture.covariance import covariance_type as parse_covariance_type
+from latentem.mixture.initialization import initial_responsibilities
+
+__all__ = [
+    "GaussianMixtureModel",
+    "GaussianMixtureStats",
+    "accumulate_statistics",
+    "estimate_log_gaussian_prob",
+]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+# ----------------------------------------------------------------------------- maths
+
+
+def estimate_log_gaussian_prob(
+    X: np.ndarray,
+    means: np.ndarray,
+    precisions_cholesky: np.ndarray,
+    structure: CovarianceType,
+) -> np.ndarray:
+    """``log N(x_i | mean_k, cov_k)`` for every row and component, shape (n, k).
+
+    Notes
+    -----
+    ``-(d log 2 pi + |U_k^T (x - mu_k)|^2) / 2 + log det U_k`` with ``U_k``
+    the Cholesky factor of the precision, so no matrix is ever inverted.
+    """
+    n_features = X.shape[1]
+    log_det = structure.log_det_cholesky(precisions_cholesky, n_features)
+    distances = structure.squared_mahalanobis(X, means, precisions_cholesky)
+    return -0.5 * (n_features * _LOG_2PI + distances) + log_det
+
+
+def _zero_safe_divide(numerator: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    shape = (-1,) + (1,) * (numerator.ndim - 1)
+    safe = np.where(counts > 0, counts, 1.0).reshape(shape)
+    return np.where(counts.reshape(shape) > 0, numerator / safe, 0.0)
+
+
+def accumulate_statistics(
+    X: np.ndarray,
+    resp: np.ndarray,
+    log_likelihood: float,
+    structure: CovarianceType,
+) -> GaussianMixtureStats:
+    """Summarise ``X`` under responsibilities ``resp`` (two passes, centred).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    resp : ndarray of shape (n_samples, n_components)
+        Responsibilities (rows may be scaled by sample weights).
+    log_likelihood : float
+        The objective term of these rows.
+    structure : CovarianceType
+
+    Returns
+    -------
+    GaussianMixtureStats
+
+    Notes
+    -----
+    The first pass gives each component's weighted mean relative to the
+    first row; the second accumulates the scatter about those means. Both
+    work on differences, so adding a constant to ``X`` changes nothing but
+    the means.
+    """
+    counts = resp.sum(axis=0)
+    reference = X[0]
+    centred = X - reference
+    means = _zero_safe_divide(resp.T @ centred, counts)
+    scatter = structure.scatter(centred, resp, means)
+    return GaussianMixtureStats(
+        counts=counts,
+        means=means + reference,
+        scatter=scatter,
+        log_likelihood=float(log_likelihood),
+        covariance_type=structure,
+    )
+
+
+# ----------------------------------------------------------------------------- statistics
+
+
+@frozen(eq=False)
+class GaussianMixtureStats:
+    """Sufficient statistics of a Gaussian mixture over some rows.
+
+    Attributes
+    ----------
+    counts : ndarray of shape (n_components,)
+        Total responsibility of each component.
+    means : ndarray of shape (n_components, n_features)
+        Responsibility-weighted mean of each component (0 where the count is 0).
+    scatter : ndarray
+        Responsibility-weighted scatter about ``means``: (k, d, d) for
+        ``full``, (k, d) for ``diag`` and ``spherical``, (d, d) for ``tied``.
+    log_likelihood : float
+        The objective term of the rows.
+    covariance_type : CovarianceType
+
+    Notes
+    -----
+    ``+`` merges two sets of rows with the pairwise update of Chan, Golub &
+    LeVeque (1979): with ``n = n_a + n_b`` and ``delta = mean_b - mean_a``,
+    ``mean = mean_a + delta n_b / n`` and ``scatter = scatter_a + scatter_b +
+    delta delta^T n_a n_b / n``, which stays accurate however far the data
+    are from the origin.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.mixture import GaussianMixtureModel
+    >>> X = np.random.default_rng(0).normal(size=(10, 2))
+    >>> model = GaussianMixtureModel.from_data(X, n_components=2, random_state=0)
+    >>> whole = model.e_step(X)
+    >>> halves = model.e_step(X[:4]) + model.e_step(X[4:])
+    >>> bool(np.allclose(whole.scatter, halves.scatter))
+    True
+    """
+
+    counts: np.ndarray = field(converter=readonly_array)
+    means: np.ndarray = field(converter=readonly_array)
+    scatter: np.ndarray = field(converter=readonly_array)
+    log_likelihood: float = field(converter=float)
+    covariance_type: CovarianceType = field(converter=parse_covariance_type)
+
+    def __add__(self, other: Any) -> GaussianMixtureStats:
+        if not isinstance(other, GaussianMixtureStats):
+            return NotImplemented
+        if other.covariance_type != self.covariance_type or other.means.shape != self.means.shape:
+            raise ValueError(
+                "cannot add Gaussian mixture statistics of different shapes or covariance "
+                f"types ({self.covariance_type.name} {self.means.shape} and "
+                f"{other.covariance_type.name} {other.means.shape}); add statistics computed "
+                "by the same model"
+            )
+        counts = self.counts + other.counts
+        share = _zero_safe_divide(other.counts, counts)
+        delta = other.means - self.means
+        means = np.where(
+            (self.counts > 0)[:, None], self.means + delta * share[:, None], other.means
+        )
+        cross = self.counts * share  # n_a n_b / n
+        scatter = self.scatter + other.scatter + self.covariance_type.shift_scatter(delta, cross)
+        return GaussianMixtureStats(
+            counts=counts,
+            means=means,
+            scatter=scatter,
+            log_likelihood=self.log_likelihood + other.log_likelihood,
+            covariance_type=self.covariance_type,
+        )
+
+
+# ----------------------------------------------------------------------------- the model
+
+
+def _check_weights(weights: np.ndarray, name: str = "weights") -> None:
+    if weights.ndim != 1 or weights.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array; got shape {weights.shape}")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError(f"{name} must be non-negative and finite; got {weights}")
+    total = float(weights.sum())
+    if not np.isclose(total, 1.0, rtol=0.0, atol=1e-8):
+        raise ValueError(f"{name} must sum to 1; got sum={total:.12g}")
+
+
+@frozen(eq=False)
+class GaussianMixtureModel(LatentModel):
+    """A mixture of Gaussians with soft (EM) or hard (classification EM) assignment.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_components,)
+        Mixing weights on the simplex.
+    means : array-like of shape (n_components, n_features)
+    covariances : array-like
+        (k, d, d) for ``full``, (k, d) for ``diag``, (k,) for ``spherical``,
+        (d, d) for ``tied``.
+    covariance_type : {"full", "diag", "spherical", "tied"} or CovarianceType
+    assignment : {"soft", "hard"} or Assignment
+    reg_covar : float, default=1e-6
+        Added to the diagonal of every covariance in the M-step. It keeps
+        components from collapsing but makes the M-step a slightly
+        regularised maximiser; use 0 for the exact EM guarantee.
+
+    Attributes
+    ----------
+    precisions_cholesky : ndarray
+        Cholesky factors of the precisions, computed (and checked) from
+        ``covariances``.
+
+    Notes
+    -----
+    Soft EM maximises the log-likelihood ``sum_i log sum_k w_k N(x_i | mu_k,
+    Sigma_k)``; hard EM maximises the classification log-likelihood ``sum_i
+    max_k log(w_k N(x_i | mu_k, Sigma_k))``. :meth:`log_likelihood` returns
+    the objective of the model's own assignment; :meth:`score_samples` always
+    gives the marginal log-density.
+
+    A component whose total responsibility is exactly zero (no sample in
+    hard EM, or responsibilities below the smallest normal float in soft EM)
+    keeps its mean and covariance and gets weight 0: it takes no further
+    samples and the objective still never decreases.
+
+    Examples
+    --------
+    >>> import numpy as np, latentem
+    >>> rng = np.random.default_rng(1)
+    >>> X = np.concatenate([rng.normal(0, 1, (150, 2)), rng.normal(6, 1, (150, 2))])
+    >>> start = GaussianMixtureModel.from_data(X, n_components=2, random_state=0)
+    >>> fitted = latentem.EM(tol=1e-6).fit(start, X).model
+    >>> np.round(np.sort(fitted.means[:, 0]), 1)
+    array([-0.2,  6. ])
+    >>> labels = fitted.predict(X)
+    >>> bool((labels[:150] == labels[0]).all() and (labels[150:] != labels[0]).all())
+    True
+    """
+
+    weights: np.ndarray = field(converter=readonly_array)
+    means: np.ndarray = field(converter=readonly_array)
+    covariances: np.ndarray = field(converter=readonly_array)
+    covariance_type: CovarianceType = field(
+        default=parse_covariance_type("full"), converter=parse_covariance_type
+    )
+    assignment: Assignment = field(default=parse_assignment("soft"), converter=parse_assignment)
+    reg_covar: float = field(
+        default=1e-6, converter=lambda v: check_float(v, "reg_covar", minimum=0.0)
+    )
+    precisions_cholesky: np.ndarray = field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        _check_weights(self.weights)
+        if self.means.ndim != 2 or self.means.shape[0] != self.weights.shape[0]:
+            raise ValueError(
+                f"means must have shape (n_components, n_features) = ({self.weights.shape[0]}, "
+                f"n_features) to match weights; got {self.means.shape}"
+            )
+        if not np.all(np.isfinite(self.means)):
+            raise ValueError("means must be finite; got NaN or infinite values")
+        self.covariance_type.check_covariances(
+            self.covariances, self.n_components, self.n_features, "covariances"
+        )
+        cholesky = readonly_array(self.covariance_type.precisions_cholesky(self.covariances))
+        object.__setattr__(self, "precisions_cholesky", cholesky)
+
+    # -- construction -------------------------------------------------------
+
+    @classmethod
+    def from_parameters(
+        cls,
+        weights: Any,
+        means: Any,
+        covariances: Any = None,
+        *,
+        precisions: Any = None,
+        covariance_type: str | CovarianceType = "full",
+        assignment: str | Assignment = "soft",
+        reg_covar: float = 1e-6,
+    ) -> GaussianMixtureModel:
+        """A model from weights, means and either covariances or precisions.
+
+        Examples
+        --------
+        >>> m = GaussianMixtureModel.from_parameters(
+        ...     [1.0], [[0.0, 0.0]], precisions=[4.0], covariance_type="spherical")
+        >>> m.covariances
+        array([0.25])
+        """
+        if (covariances is None) == (precisions is None):
+            raise ValueError("pass exactly one of covariances or precisions")
+        structure = parse_covariance_type(covariance_type)
+        if precisions is not None:
+            precisions = np.array(precisions, dtype=float)
+            weights_array = np.asarray(weights, dtype=float)
+            means_array = np.asarray(means, dtype=float)
+            structure.check_covariances(
+                precisions,
+                weights_array.shape[0],
+                means_array.shape[-1] if means_array.ndim == 2 else 0,
+                "precisions",
+            )
+            covariances = structure.covariances_from_precisions(precisions)
+        return cls(weights, means, covariances, structure, assignment, reg_covar)
+
+    @classmethod
+    def from_responsibilities(
+        cls,
+        X: Any,
+        resp: Any,
+        *,
+        covariance_type: str | CovarianceType = "full",
+        assignment: str | Assignment = "soft",
+        reg_covar: float = 1e-6,
+    ) -> GaussianMixtureModel:
+        """The M-step of ``resp`` on ``X``: starting parameters from a partition.
+
+        A component given no responsibility at all starts at the mean and
+        covariance of the whole data, with weight 0.
+        """
+        X = check_array(X)
+        resp = check_array(resp, "resp")
+        if resp.shape[0] != X.shape[0]:
+            raise ValueError(f"resp must have {X.shape[0]} rows like X; got {resp.shape[0]}")
+        structure = parse_covariance_type(covariance_type)
+        stats = accumulate_statistics(X, resp, 0.0, structure)
+        n_components = resp.shape[1]
+        previous_means = np.zeros((n_components, X.shape[1]))
+        previous_covariances = np.zeros(structure.parameter_shape(n_components, X.shape[1]))
+        if np.any(stats.counts <= 0):
+            # equal shares of every row give each component the moments of the whole data
+            uniform = np.full(resp.shape, 1.0 / n_components)
+            overall = accumulate_statistics(X, uniform, 0.0, structure)
+            previous_means = overall.means
+            previous_covariances = structure.covariances_from_scatter(
+                overall.scatter, overall.counts, reg_covar, previous_covariances
+            )
+        return _parameters_from_statistics(
+            stats,
+            previous_means=previous_means,
+            previous_covariances=previous_covariances,
+            structure=structure,
+            assignment=parse_assignment(assignment),
+            reg_covar=reg_covar,
+        )
+
+    @classmethod
+    def from_data(
+        cls,
+        X: Any,
+        n_components: int,
+        *,
+        covariance_type: str | CovarianceType = "full",
+        init: str = "k-means++",
+        assignment: str | Assignment = "soft",
+        reg_covar: float = 1e-6,
+        random_state: Any = None,
+    ) -> GaussianMixtureModel:
+        """Starting parameters chosen from the data (see :mod:`~latentem.mixture.initialization`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).normal(size=(50, 3))
+        >>> GaussianMixtureModel.from_data(X, 4, covariance_type="diag").covariances.shape
+        (4, 3)
+        """
+        X = check_array(X)
+        n_components = check_int(n_components, "n_components", minimum=1)
+        if n_components > X.shape[0]:
+            raise ValueError(
+                f"n_components={n_components} exceeds the number of samples "
+                f"({X.shape[0]}); use at most {X.shape[0]} components or more data"
+            )
+        rng = as_generator(random_state)
+        resp = initial_responsibilities(X, n_components, init, rng)
+        return cls.from_responsibilities(
+            X, resp, covariance_type=covariance_type, assignment=assignment, reg_covar=reg_covar
+        )
+
+    # -- sizes ---------------------------------------------------------------
+
+    @property
+    def n_components(self) -> int:
+        """Number of mixture components."""
+        return int(self.weights.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        """Dimension of the data."""
+        return int(self.means.shape[1])
+
+    @property
+    def n_parameters(self) -> int:
+        """Number of free parameters (weights, means, covariances)."""
+        k, d = self.n_components, self.n_features
+        return self.covariance_type.n_parameters(k, d) + k * d + k - 1
+
+    @property
+    def precisions(self) -> np.ndarray:
+        """Precision matrices (inverse covariances) in the covariance layout."""
+        return self.covariance_type.precisions(self.precisions_cholesky)
+
+    # -- the protocol ----------------------------------------------------------
+
+    def _check_X(self, X: Any) -> np.ndarray:
+        X = check_array(X)
+        if X.shape[1] != self.n_features:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the model is expecting "
+                f"{self.n_features} features as input"
+            )
+        return X
+
+    def joint_log_prob(self, X: Any) -> np.ndarray:
+        """``log w_k + log N(x_i | mu_k, Sigma_k)``, shape (n_samples, n_components)."""
+        X = self._check_X(X)
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(self.weights)
+        log_prob = estimate_log_gaussian_prob(
+            X, self.means, self.precisions_cholesky, self.covariance_type
+        )
+        return log_prob + log_weights
+
+    def e_step(self, data: Any) -> GaussianMixtureStats:
+        """Responsibility-weighted counts, means and scatter of ``data``."""
+        X = self._check_X(data)
+        resp, objective_terms = self.assignment.responsibilities(self.joint_log_prob(X))
+        return accumulate_statistics(X, resp, objective_terms.sum(), self.covariance_type)
+
+    def m_step(self, stats: GaussianMixtureStats) -> GaussianMixtureModel:
+        """Weights, means and covariances maximising the expected objective."""
+        if not isinstance(stats, GaussianMixtureStats):
+            raise TypeError(
+                f"stats must be GaussianMixtureStats from e_step; got {type(stats).__name__}"
+            )
+        return _parameters_from_statistics(
+            stats,
+            previous_means=self.means,
+            previous_covariances=self.covariances,
+            structure=self.covariance_type,
+            assignment=self.assignment,
+            reg_covar=self.reg_covar,
+        )
+
+    def log_likelihood(self, data: Any) -> float:
+        """The objective of this model's assignment (marginal for soft, classification for hard)."""
+        return float(self.assignment.objective_terms(self.joint_log_prob(data)).sum())
+
+    # -- inference -------------------------------------------------------------
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Marginal log-density ``log p(x_i)`` of every row, shape (n_samples,)."""
+        return logsumexp(self.joint_log_prob(X), axis=1)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Posterior probability of every component, shape (n_samples, n_components)."""
+        joint = self.joint_log_prob(X)
+        return np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable component of every row, shape (n_samples,)."""
+        return np.argmax(self.joint_log_prob(X), axis=1)
+
+    def bic(self, X: Any) -> float:
+        """Bayesian information criterion ``-2 log L + p log n`` (lower is better)."""
+        X = self._check_X(X)
+        return -2.0 * float(self.score_samples(X).sum()) + self.n_parameters * math.log(X.shape[0])
+
+    def aic(self, X: Any) -> float:
+        """Akaike information criterion ``-2 log L + 2 p`` (lower is better)."""
+        return -2.0 * float(self.score_samples(X).sum()) + 2 * self.n_parameters
+
+    def sample(self, n_samples: int, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Draw samples and their component labels.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        labels : ndarray of shape (n_samples,)
+            Components sorted in increasing order, as scikit-learn returns them.
+        """
+        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        rng = as_generator(random_state)
+        counts = rng.multinomial(n_samples, self.weights)
+        full = self.covariance_type.full_matrices(
+            self.covariances, self.n_components, self.n_features
+        )
+        draws = [
+            rng.multivariate_normal(mean, covariance, size=count, method="cholesky")
+            for mean, covariance, count in zip(self.means, full, counts, strict=True)
+        ]
+        labels = np.repeat(np.arange(self.n_components), counts)
+        return np.concatenate(draws), labels
+
+
+def _parameters_from_statistics(
+    stats: GaussianMixtureStats,
+    *,
+    previous_means: np.ndarray,
+    previous_covariances: np.ndarray,
+    structure: CovarianceType,
+    assignment: Assignment,
+    reg_covar: float,
+) -> GaussianMixtureModel:
+    counts = np.asarray(stats.counts)
+    total = counts.sum()
+    if not total > 0:
+        raise ValueError(
+            "the statistics hold no responsibility at all (total weight 0); "
+            "pass data with at least one sample of positive weight"
+        )
+    occupied = counts > 0
+    means = np.where(occupied[:, None], stats.means, previous_means)
+    covariances = structure.covariances_from_scatter(
+        np.asarray(stats.scatter), counts, reg_covar, previous_covariances
+    )
+    return GaussianMixtureModel(
+        weights=counts / total,
+        means=means,
+        covariances=covariances,
+        covariance_type=structure,
+        assignment=assignment,
+        reg_covar=reg_covar,
+    )
