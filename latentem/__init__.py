@@ -14,6 +14,7 @@ from latentem.core import (
     LatentModel,
     NotFittedError,
     ObjectiveDecreaseWarning,
+    Observations,
     Statistics,
 )
 from latentem.estimators import GaussianMixture
@@ -32,6 +33,7 @@ __all__ = [
     "LatentModel",
     "NotFittedError",
     "ObjectiveDecreaseWarning",
+    "Observations",
     "Statistics",
     "__version__",
 ]

@@ -1,6 +1,13 @@
 """The core: the LatentModel protocol, additive statistics, data sources and the EM engine."""
 
-from latentem.core.data import Chunks, DataSource, InMemory, as_source
+from latentem.core.data import (
+    Chunks,
+    DataSource,
+    InMemory,
+    Observations,
+    as_observations,
+    as_source,
+)
 from latentem.core.engine import EM, EMResult, expected_statistics
 from latentem.core.exceptions import ConvergenceWarning, NotFittedError, ObjectiveDecreaseWarning
 from latentem.core.model import LatentModel, Statistics
@@ -17,7 +24,9 @@ __all__ = [
     "LatentModel",
     "NotFittedError",
     "ObjectiveDecreaseWarning",
+    "Observations",
     "Statistics",
+    "as_observations",
     "as_source",
     "expected_statistics",
 ]

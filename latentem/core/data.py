@@ -5,7 +5,113 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-__all__ = ["Chunks", "DataSource", "InMemory", "as_source", "count_samples"]
+import numpy as np
+from attrs import field, frozen
+
+__all__ = [
+    "Chunks",
+    "DataSource",
+    "InMemory",
+    "Observations",
+    "as_observations",
+    "as_source",
+    "count_samples",
+]
+
+
+def _optional_weights(value: Any) -> np.ndarray | None:
+    if value is None:
+        return None
+    weights = np.array(value, dtype=float, copy=True)
+    if weights.ndim != 1:
+        raise ValueError(
+            f"sample_weight must be 1-D, one weight per row; got shape {weights.shape}"
+        )
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError(
+            "sample_weight must be finite and non-negative; got "
+            f"min={np.nanmin(weights) if weights.size else 'n/a'} and "
+            f"{int(np.sum(~np.isfinite(weights)))} non-finite entries"
+        )
+    weights.setflags(write=False)
+    return weights
+
+
+def _optional_labels(value: Any) -> np.ndarray | None:
+    if value is None:
+        return None
+    raw = np.asarray(value)
+    if raw.ndim != 1:
+        raise ValueError(f"labels must be 1-D, one label per row; got shape {raw.shape}")
+    if raw.size and not (
+        raw.dtype.kind in "iu" or (raw.dtype.kind == "f" and np.all(raw == np.round(raw)))
+    ):
+        raise TypeError(
+            f"labels must be integers (a component index, or -1 for unknown); got dtype {raw.dtype}"
+        )
+    labels = raw.astype(np.intp, copy=True)
+    if np.any(labels < -1):
+        raise ValueError(
+            f"labels must be -1 (unknown) or a component index >= 0; got {labels.min()}"
+        )
+    labels.setflags(write=False)
+    return labels
+
+
+@frozen(eq=False)
+class Observations:
+    """Rows of data with optional per-row weights and known latent labels.
+
+    Models that accept it (the mixtures) treat a weight of 2 exactly as a
+    duplicated row and pin a row with label ``k >= 0`` to component ``k``
+    (semi-supervised EM); ``-1`` means unknown.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+        The data, validated by the model that receives it.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weights.
+    labels : array-like of int of shape (n_samples,), optional
+        Known component of each row, or -1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> obs = Observations(np.zeros((4, 2)), sample_weight=[1, 2, 1, 0], labels=[0, -1, -1, 1])
+    >>> obs.n_samples, obs[1:3].sample_weight
+    (4, array([2., 1.]))
+    """
+
+    X: Any
+    sample_weight: np.ndarray | None = field(default=None, converter=_optional_weights)
+    labels: np.ndarray | None = field(default=None, converter=_optional_labels)
+
+    def __attrs_post_init__(self) -> None:
+        n_samples = count_samples(self.X)
+        for name in ("sample_weight", "labels"):
+            value = getattr(self, name)
+            if value is not None and value.shape[0] != n_samples:
+                raise ValueError(
+                    f"{name} must have one entry per row of X ({n_samples}); got {value.shape[0]}"
+                )
+
+    @property
+    def n_samples(self) -> int:
+        """Number of rows."""
+        return count_samples(self.X)
+
+    def __getitem__(self, rows: Any) -> Observations:
+        return Observations(
+            np.asarray(self.X)[rows],
+            None if self.sample_weight is None else self.sample_weight[rows],
+            None if self.labels is None else self.labels[rows],
+        )
+
+
+def as_observations(data: Any) -> Observations:
+    """``data`` as :class:`Observations` (returned as is if it already is one)."""
+    return data if isinstance(data, Observations) else Observations(data)
 
 
 class DataSource:

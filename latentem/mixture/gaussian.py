@@ -13,6 +13,7 @@ import numpy as np
 from attrs import field, frozen
 from scipy.special import logsumexp
 
+from latentem.core.data import Observations, as_observations
 from latentem.core.model import LatentModel
 from latentem.core.validation import (
     as_generator,
@@ -422,7 +423,9 @@ class GaussianMixtureModel(LatentModel):
 
     def joint_log_prob(self, X: Any) -> np.ndarray:
         """``log w_k + log N(x_i | mu_k, Sigma_k)``, shape (n_samples, n_components)."""
-        X = self._check_X(X)
+        return self._joint_log_prob(self._check_X(X))
+
+    def _joint_log_prob(self, X: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights)
         log_prob = estimate_log_gaussian_prob(
@@ -430,11 +433,54 @@ class GaussianMixtureModel(LatentModel):
         )
         return log_prob + log_weights
 
+    def _check_labels(self, labels: np.ndarray | None) -> None:
+        if labels is not None and labels.size and labels.max() >= self.n_components:
+            raise ValueError(
+                f"labels must be -1 (unknown) or a component index below n_components="
+                f"{self.n_components}; got {labels.max()}"
+            )
+
+    def _pin_and_weight(
+        self,
+        observations: Observations,
+        joint: np.ndarray,
+        terms: np.ndarray,
+        resp: np.ndarray | None,
+    ) -> np.ndarray:
+        """Apply known labels and sample weights to responsibilities and objective terms.
+
+        A labelled row contributes its complete-data term ``log w_z p_z(x)``
+        and belongs wholly to component ``z``; a weight multiplies both.
+        Modifies ``terms`` and ``resp`` (both fresh arrays of the caller) and
+        returns ``terms``.
+        """
+        labels, weights = observations.labels, observations.sample_weight
+        if labels is not None:
+            self._check_labels(labels)
+            known = np.flatnonzero(labels >= 0)
+            terms[known] = joint[known, labels[known]]
+            if resp is not None:
+                resp[known] = 0.0
+                resp[known, labels[known]] = 1.0
+        if weights is not None:
+            terms *= weights
+            if resp is not None:
+                resp *= weights[:, None]
+        return terms
+
     def e_step(self, data: Any) -> GaussianMixtureStats:
-        """Responsibility-weighted counts, means and scatter of ``data``."""
-        X = self._check_X(data)
-        resp, objective_terms = self.assignment.responsibilities(self.joint_log_prob(X))
-        return accumulate_statistics(X, resp, objective_terms.sum(), self.covariance_type)
+        """Responsibility-weighted counts, means and scatter of ``data``.
+
+        ``data`` is an array of shape (n_samples, n_features) or
+        :class:`~latentem.core.data.Observations` with sample weights and
+        known labels.
+        """
+        observations = as_observations(data)
+        X = self._check_X(observations.X)
+        joint = self._joint_log_prob(X)
+        resp, terms = self.assignment.responsibilities(joint)
+        terms = self._pin_and_weight(observations, joint, terms, resp)
+        return accumulate_statistics(X, resp, terms.sum(), self.covariance_type)
 
     def m_step(self, stats: GaussianMixtureStats) -> GaussianMixtureModel:
         """Weights, means and covariances maximising the expected objective."""
@@ -452,8 +498,14 @@ class GaussianMixtureModel(LatentModel):
         )
 
     def log_likelihood(self, data: Any) -> float:
-        """The objective of this model's assignment (marginal for soft, classification for hard)."""
-        return float(self.assignment.objective_terms(self.joint_log_prob(data)).sum())
+        """The objective of this model's assignment (marginal for soft, classification for hard).
+
+        Labelled rows contribute ``log w_z p_z(x)``; weights multiply each row's term.
+        """
+        observations = as_observations(data)
+        joint = self._joint_log_prob(self._check_X(observations.X))
+        terms = self.assignment.objective_terms(joint)
+        return float(self._pin_and_weight(observations, joint, terms, None).sum())
 
     # -- inference -------------------------------------------------------------
 
