@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["ConvergenceWarning", "NotFittedError", "ObjectiveDecreaseWarning"]
+import sys
+
+__all__ = ["ConvergenceWarning", "NotFittedError", "ObjectiveDecreaseWarning", "not_fitted_error"]
 
 
 class ConvergenceWarning(UserWarning):
@@ -49,3 +51,28 @@ class NotFittedError(ValueError, AttributeError):
     ...     print(str(error).split(";")[0])
     This GaussianMixture is not fitted yet
     """
+
+
+_interoperable: dict[type, type] = {}
+
+
+def not_fitted_error(message: str) -> NotFittedError:
+    """A :class:`NotFittedError`, also scikit-learn's ``NotFittedError`` when that is loaded.
+
+    latentem never imports scikit-learn, but code that already uses it (its
+    ``check_is_fitted``, its estimator checks) catches its own class; when
+    ``sklearn.exceptions`` is imported the error subclasses both.
+
+    Examples
+    --------
+    >>> from latentem.core.exceptions import not_fitted_error
+    >>> isinstance(not_fitted_error("not fitted"), NotFittedError)
+    True
+    """
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    peer = getattr(sklearn_exceptions, "NotFittedError", None)
+    if peer is None:
+        return NotFittedError(message)
+    if peer not in _interoperable:
+        _interoperable[peer] = type("NotFittedError", (NotFittedError, peer), {})
+    return _interoperable[peer](message)

@@ -89,22 +89,24 @@ def check_array(
     if array.dtype.kind in "USO" or array.dtype.kind == "V":
         try:
             array = array.astype(np.float64)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError) as error:
             raise TypeError(
-                f"{name} must contain numbers only; got dtype {array.dtype} "
-                f"(for example {array.flat[0]!r} if array.size else 'empty'); "
+                f"{name} must contain numbers only; got dtype {array.dtype} ({error}); "
                 "convert it to floats first"
             ) from None
     if array.dtype.kind == "c":
-        raise ValueError(f"{name} must be real; got complex dtype {array.dtype}")
+        raise ValueError(
+            f"{name} must be real: Complex data not supported (got dtype {array.dtype}); "
+            f"pass {name}.real or {name}.abs() as appropriate"
+        )
     if array.dtype.kind not in "fiub":
         raise TypeError(f"{name} must contain numbers; got dtype {array.dtype}")
     if array.ndim != ndim:
         if ndim == 2 and array.ndim == 1:
             raise ValueError(
                 f"{name} must be a 2-D array of shape (n_samples, n_features); got a 1-D "
-                f"array of shape {array.shape}. Reshape it with {name}.reshape(-1, 1) if it "
-                f"holds one feature, or {name}.reshape(1, -1) if it holds one sample."
+                f"array of shape {array.shape}. Reshape your data with {name}.reshape(-1, 1) "
+                f"if it holds one feature, or {name}.reshape(1, -1) if it holds one sample."
             )
         raise ValueError(f"{name} must be a {ndim}-D array; got {array.ndim}-D shape {array.shape}")
     if array.dtype not in dtypes:
@@ -116,7 +118,10 @@ def check_array(
             f"got {n_samples} sample{'s' if n_samples != 1 else ''} (shape={array.shape})"
         )
     if ndim == 2 and array.shape[1] == 0:
-        raise ValueError(f"{name} must have at least one feature; got shape {array.shape}")
+        raise ValueError(
+            f"{name} must have at least one feature; found array with 0 feature(s) "
+            f"(shape={array.shape}) while a minimum of 1 is required."
+        )
     finite = np.isfinite(array)
     if not finite.all():
         bad = ~finite if not allow_nan else np.isinf(array)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from latentem.core.exceptions import NotFittedError
+from latentem.core.exceptions import not_fitted_error
 from latentem.core.validation import check_array
 
 __all__ = ["Estimator"]
@@ -106,7 +106,7 @@ class Estimator:
 
     def _check_fitted(self) -> None:
         if not self.__sklearn_is_fitted__():
-            raise NotFittedError(
+            raise not_fitted_error(
                 f"This {type(self).__name__} is not fitted yet; call 'fit' with appropriate "
                 "arguments before using this estimator"
             )

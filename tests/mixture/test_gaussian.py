@@ -1,0 +1,172 @@
+"""The Gaussian mixture model against independent references."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from latentem import EM, ConvergenceWarning
+from latentem.mixture import GaussianMixtureModel
+
+COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
+RNG = np.random.default_rng(11)
+
+
+def _run(start, data, n_iter):
+    """Exactly ``n_iter`` EM iterations (tol=0 never converges, so silence that warning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return EM(max_iter=n_iter, tol=0).fit(start, data)
+
+
+X = np.concatenate([RNG.normal(0, 1, (60, 3)), RNG.normal(3, 0.7, (40, 3)) @ np.diag([1, 2, 0.5])])
+
+
+def _random_model(covariance_type, assignment="soft", k=3, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    weights = rng.dirichlet(np.ones(k) * 3)
+    means = rng.normal(1.5, 1.5, size=(k, d))
+    full = []
+    for _ in range(k):
+        a = rng.normal(size=(d, d))
+        full.append(a @ a.T + d * np.eye(d))
+    full = np.array(full)
+    covariances = {
+        "full": full,
+        "diag": np.einsum("kii->ki", full),
+        "spherical": np.einsum("kii->k", full) / d,
+        "tied": full[0],
+    }[covariance_type]
+    return GaussianMixtureModel(
+        weights, means, covariances, covariance_type=covariance_type, assignment=assignment
+    )
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_log_densities_equal_scipy(covariance_type):
+    model = _random_model(covariance_type)
+    full = model.covariance_type.full_matrices(model.covariances, 3, 3)
+    expected = np.column_stack(
+        [
+            np.log(w) + stats.multivariate_normal(mu, cov).logpdf(X)
+            for w, mu, cov in zip(model.weights, model.means, full, strict=True)
+        ]
+    )
+    np.testing.assert_allclose(model.joint_log_prob(X), expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        model.score_samples(X), np.logaddexp.reduce(expected, axis=1), rtol=1e-12
+    )
+    assert model.log_likelihood(X) == pytest.approx(np.logaddexp.reduce(expected, axis=1).sum())
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_m_step_is_the_closed_form_weighted_estimate(covariance_type):
+    model = _random_model(covariance_type)
+    resp = model.predict_proba(X)
+    new = model.m_step(model.e_step(X))
+    counts = resp.sum(axis=0)
+    means = resp.T @ X / counts[:, None]
+    full = np.array(
+        [(resp[:, k, None] * (X - means[k])).T @ (X - means[k]) / counts[k] for k in range(3)]
+    )
+    reg = model.reg_covar
+    expected = {
+        "full": full + reg * np.eye(3),
+        "diag": np.einsum("kii->ki", full) + reg,
+        "spherical": np.einsum("kii->k", full) / 3 + reg,
+        "tied": np.einsum("k,kij->ij", counts, full) / counts.sum() + reg * np.eye(3),
+    }[covariance_type]
+    np.testing.assert_allclose(new.weights, counts / counts.sum(), rtol=1e-12)
+    np.testing.assert_allclose(new.means, means, rtol=1e-12)
+    np.testing.assert_allclose(new.covariances, expected, rtol=1e-10)
+
+
+def _classification_em(X, weights, means, variances, n_iter):
+    """Independent hard EM for diagonal Gaussians, written with scipy.stats.norm."""
+    for _ in range(n_iter):
+        joint = np.column_stack(
+            [
+                np.log(w) + stats.norm(mu, np.sqrt(var)).logpdf(X).sum(axis=1)
+                for w, mu, var in zip(weights, means, variances, strict=True)
+            ]
+        )
+        labels = joint.argmax(axis=1)
+        weights = np.array([np.mean(labels == k) for k in range(len(weights))])
+        means = np.array([X[labels == k].mean(axis=0) for k in range(len(weights))])
+        variances = np.array([X[labels == k].var(axis=0) for k in range(len(weights))])
+    return weights, means, variances
+
+
+def test_hard_em_equals_an_independent_classification_em_loop():
+    start = GaussianMixtureModel(
+        [0.4, 0.6],
+        [[1.0, 1.0, 1.0], [4.0, 4.0, 4.0]],
+        np.ones((2, 3)),
+        covariance_type="diag",
+        assignment="hard",
+        reg_covar=0.0,
+    )
+    result = _run(start, X, 6)
+    weights, means, variances = _classification_em(
+        X, start.weights, start.means, start.covariances, 6
+    )
+    np.testing.assert_allclose(result.model.weights, weights, rtol=1e-12)
+    np.testing.assert_allclose(result.model.means, means, rtol=1e-12)
+    np.testing.assert_allclose(result.model.covariances, variances, rtol=1e-10)
+    assert np.all(np.diff(result.history) >= -1e-9 * np.abs(result.history[1:]))
+
+
+def test_empty_component_keeps_its_parameters_with_weight_zero():
+    far = GaussianMixtureModel(
+        [0.5, 0.5],
+        [[0.0, 0.0, 0.0], [1e3, 1e3, 1e3]],
+        np.ones((2, 3)),
+        covariance_type="diag",
+        assignment="hard",
+    )
+    new = far.m_step(far.e_step(X))
+    assert new.weights[1] == 0.0
+    np.testing.assert_array_equal(new.means[1], far.means[1])
+    np.testing.assert_array_equal(new.covariances[1], far.covariances[1])
+    assert np.all(np.isfinite(new.predict_proba(X)))
+    assert np.all(new.predict(X) == 0)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_shifted_data_fit_with_the_same_covariances(covariance_type):
+    shift = 1e8
+    start = _random_model(covariance_type, k=2)
+    shifted_start = GaussianMixtureModel(
+        start.weights, start.means + shift, start.covariances, covariance_type=covariance_type
+    )
+    plain = _run(start, X, 10).model
+    moved = _run(shifted_start, X + shift, 10).model
+    # X + 1e8 is itself rounded to ~1.5e-8, which bounds the agreement
+    np.testing.assert_allclose(moved.covariances, plain.covariances, rtol=1e-6)
+    np.testing.assert_allclose(moved.means - shift, plain.means, atol=1e-6)
+    np.testing.assert_allclose(moved.weights, plain.weights, rtol=1e-6)
+
+
+def test_sample_follows_the_model():
+    model = _random_model("full", k=2, d=2)
+    draws, labels = model.sample(20000, random_state=0)
+    assert draws.shape == (20000, 2) and np.all(np.diff(labels) >= 0)
+    np.testing.assert_allclose(np.bincount(labels) / 20000, model.weights, atol=0.02)
+    for k in range(2):
+        rows = draws[labels == k]
+        cov = model.covariances[k]
+        # five standard errors of the sample mean and of the sample covariance
+        mean_error = 5 * np.sqrt(np.diag(cov) / rows.shape[0])
+        cov_error = 5 * np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov**2) / rows.shape[0])
+        assert np.all(np.abs(rows.mean(axis=0) - model.means[k]) < mean_error)
+        assert np.all(np.abs(np.cov(rows.T) - cov) < cov_error)
+
+
+def test_parameters_are_read_only_copies():
+    means = np.zeros((1, 2))
+    model = GaussianMixtureModel([1.0], means, [np.eye(2)])
+    means[0, 0] = 5.0
+    assert model.means[0, 0] == 0.0
+    with pytest.raises(ValueError):
+        model.means[0, 0] = 1.0
