@@ -102,7 +102,7 @@ def expected_statistics(model: LatentModel, source: DataSource) -> tuple[Any, in
     return stats, n_samples
 
 
-@frozen(kw_only=True)
+@frozen
 class EM:
     """Expectation-maximization for any :class:`~latentem.LatentModel`.
 
@@ -149,10 +149,10 @@ class EM:
 
     max_iter: int = field(default=100, converter=lambda v: check_int(v, "max_iter", minimum=0))
     tol: float = field(default=1e-3, converter=lambda v: check_float(v, "tol", minimum=0.0))
-    callbacks: tuple[Callback, ...] = field(default=(), converter=_check_callbacks)
-    verbose: int = field(default=0, converter=int)
+    callbacks: tuple[Callback, ...] = field(default=(), converter=_check_callbacks, kw_only=True)
+    verbose: int = field(default=0, converter=int, kw_only=True)
     decrease_rtol: float = field(
-        default=1e-9, converter=lambda v: check_float(v, "decrease_rtol", minimum=0.0)
+        default=1e-9, converter=lambda v: check_float(v, "decrease_rtol", minimum=0.0), kw_only=True
     )
 
     def fit(
