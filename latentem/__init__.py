@@ -18,7 +18,7 @@ from latentem.core import (
     Statistics,
 )
 from latentem.estimators import GaussianMixture
-from latentem.mixture import GaussianMixtureModel
+from latentem.mixture import GaussianMixtureModel, Mixture
 
 __version__ = "0.1.0.dev0"
 
@@ -31,6 +31,7 @@ __all__ = [
     "GaussianMixture",
     "GaussianMixtureModel",
     "LatentModel",
+    "Mixture",
     "NotFittedError",
     "ObjectiveDecreaseWarning",
     "Observations",

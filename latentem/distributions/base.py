@@ -5,16 +5,21 @@ family are always 2-D, shape (n_samples, n_features); a univariate family has
 ``n_features == 1``. Statistics are additive (``+``) and weighted, so one
 family serves as a mixture component (weights = responsibilities), as an HMM
 emission (weights = state posteriors) and with sample weights.
+
+Writing a family of your own takes five methods; ``docs/distributions.md``
+walks through one. The helpers here (:func:`support_error`,
+:func:`total_weight`) are optional.
 """
 
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Distribution"]
+__all__ = ["Distribution", "prior_of_type", "support_error", "total_weight"]
 
 
 class Distribution(abc.ABC):
@@ -29,6 +34,35 @@ class Distribution(abc.ABC):
     given only ``statistics(x, w)``; statistics of disjoint rows add with
     ``+``. Families without a closed form solve numerically, never
     decreasing that weighted objective from the current parameters.
+
+    Statistics of zero total weight (an empty mixture component) carry no
+    information: :meth:`maximize` then returns the prior's mode where the
+    family has a proper prior, and ``self`` unchanged otherwise, so EM keeps
+    its guarantee.
+
+    Examples
+    --------
+    A family of our own: the normal with unit variance, ``N(loc, 1)``.
+
+    >>> import numpy as np
+    >>> from attrs import frozen
+    >>> from latentem.distributions import Distribution
+    >>> @frozen
+    ... class UnitNormal(Distribution):
+    ...     loc: float
+    ...     n_parameters = 1
+    ...     n_features = 1
+    ...     def log_prob(self, x):
+    ...         return -0.5 * np.log(2 * np.pi) - 0.5 * (x[:, 0] - self.loc) ** 2
+    ...     def statistics(self, x, weights):
+    ...         return np.array([weights.sum(), weights @ x[:, 0]])  # arrays add with +
+    ...     def maximize(self, stats):
+    ...         return self if stats[0] == 0 else UnitNormal(float(stats[1] / stats[0]))
+    ...     def sample(self, n_samples, rng):
+    ...         return rng.normal(self.loc, 1.0, size=(n_samples, 1))
+    >>> x = np.array([[1.0], [2.0], [6.0]])
+    >>> UnitNormal(0.0).maximize(UnitNormal(0.0).statistics(x, np.array([1.0, 1.0, 0.0])))
+    UnitNormal(loc=1.5)
     """
 
     @abc.abstractmethod
@@ -90,3 +124,69 @@ class Distribution(abc.ABC):
     def log_prior(self) -> float:
         """Log-density of the parameters under the family's prior (0 without one)."""
         return 0.0
+
+
+def total_weight(weights: np.ndarray) -> float:
+    """Sum of the weights as a float (the "count" of weighted statistics).
+
+    Examples
+    --------
+    >>> total_weight(np.array([0.5, 0.25]))
+    0.75
+    """
+    return float(np.sum(weights))
+
+
+def support_error(family: str, requirement: str, x: np.ndarray, bad: np.ndarray) -> ValueError:
+    """A ValueError naming the family, its support and the offending values.
+
+    Parameters
+    ----------
+    family : str
+        Name of the family (``"Poisson"``).
+    requirement : str
+        What the data must be (``"non-negative integers"``).
+    x : ndarray of shape (n_samples, n_features)
+    bad : ndarray of bool, same shape as ``x``
+        True where a value lies outside the support.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0], [-2.0], [0.5]])
+    >>> print(support_error("Poisson", "non-negative integers", x, (x < 0) | (x % 1 != 0)))
+    Poisson data must be non-negative integers; got 2 offending values (-2, 0.5), the first in row 1
+    """
+    values = np.unique(x[bad])
+    shown = ", ".join(f"{value:.6g}" for value in values[:5]) + (", ..." if values.size > 5 else "")
+    rows = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))
+    count = int(bad.sum())
+    return ValueError(
+        f"{family} data must be {requirement}; got {count} offending value"
+        f"{'s' if count != 1 else ''} ({shown}), the first in row {int(rows[0])}"
+    )
+
+
+def prior_of_type(kind: type) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator accepting None or an instance of ``kind`` for a ``prior`` field.
+
+    Examples
+    --------
+    >>> from attrs import field, frozen
+    >>> from latentem.distributions.priors import GammaPrior
+    >>> @frozen
+    ... class Rate:
+    ...     prior: object = field(default=None, validator=prior_of_type(GammaPrior))
+    >>> Rate(prior=0.5)
+    Traceback (most recent call last):
+    ...
+    TypeError: Rate prior must be a GammaPrior or None; got float
+    """
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value is not None and not isinstance(value, kind):
+            raise TypeError(
+                f"{type(instance).__name__} prior must be a {kind.__name__} or None; "
+                f"got {type(value).__name__}"
+            )
+
+    return check

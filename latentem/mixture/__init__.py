@@ -1,4 +1,4 @@
-"""Gaussian mixtures: covariance structures, assignments, initialisation and the model."""
+"""Mixtures: Gaussian (covariance structures, assignments, initialisation) and composed ones."""
 
 from latentem.mixture.assignment import (
     ASSIGNMENTS,
@@ -7,6 +7,7 @@ from latentem.mixture.assignment import (
     SoftAssignment,
     assignment,
 )
+from latentem.mixture.composed import Mixture, MixtureStats, apply_observations
 from latentem.mixture.covariance import (
     COVARIANCE_TYPES,
     CovarianceType,
@@ -40,10 +41,13 @@ __all__ = [
     "GaussianMixtureModel",
     "GaussianMixtureStats",
     "HardAssignment",
+    "Mixture",
+    "MixtureStats",
     "SoftAssignment",
     "SphericalCovariance",
     "TiedCovariance",
     "accumulate_statistics",
+    "apply_observations",
     "assignment",
     "covariance_type",
     "estimate_log_gaussian_prob",
