@@ -19,13 +19,21 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Distribution", "prior_of_type", "support_error", "total_weight"]
+__all__ = [
+    "Distribution",
+    "check_distributions",
+    "prior_of_type",
+    "support_error",
+    "total_weight",
+]
 
 
 class Distribution(abc.ABC):
     """A component family: log-density, weighted additive statistics, M-step, sampling.
 
     Subclasses are attrs ``@frozen`` classes with read-only array fields.
+    ``n_parameters`` and ``n_features`` may be properties or, when they do not
+    depend on the parameters, class constants (``n_features: ClassVar[int] = 1``).
 
     Notes
     -----
@@ -190,3 +198,47 @@ def prior_of_type(kind: type) -> Callable[[Any, Any, Any], None]:
             )
 
     return check
+
+
+def check_distributions(value: Any, owner: str, name: str) -> tuple[Distribution, ...]:
+    """``value`` as a non-empty tuple of :class:`Distribution`, or a TypeError/ValueError.
+
+    Parameters
+    ----------
+    value : sequence
+        The candidate distributions.
+    owner : str
+        Who receives them, for messages (``"Independent"``, ``"Mixture"``).
+    name : str
+        The argument's name (``"parts"``, ``"components"``).
+
+    Examples
+    --------
+    >>> check_distributions([1.0], "Mixture", "components")
+    Traceback (most recent call last):
+    ...
+    TypeError: Mixture components[0] must be a latentem.distributions.Distribution; got float...
+    """
+    if isinstance(value, Distribution):
+        raise TypeError(
+            f"{owner} {name} must be a sequence of distributions, e.g. "
+            f"{owner}([Normal(0, 1), Normal(5, 1)]); got a single {type(value).__name__}"
+        )
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise TypeError(
+            f"{owner} {name} must be a sequence of distributions; got {type(value).__name__}"
+        ) from None
+    if not items:
+        raise ValueError(
+            f"{owner} {name} must hold at least one distribution; got an empty sequence"
+        )
+    for i, item in enumerate(items):
+        if not isinstance(item, Distribution):
+            raise TypeError(
+                f"{owner} {name}[{i}] must be a latentem.distributions.Distribution; got "
+                f"{type(item).__name__}. Subclass Distribution (see docs/distributions.md) "
+                "to use a family of your own"
+            )
+    return items

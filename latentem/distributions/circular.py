@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import attrs
 import numpy as np
@@ -118,15 +119,11 @@ class VonMises(Distribution):
     loc: float = field(converter=lambda v: check_float(v, "VonMises loc"))
     kappa: float = field(converter=lambda v: check_float(v, "VonMises kappa", minimum=0.0))
 
-    @property
-    def n_features(self) -> int:
-        """One column of angles."""
-        return 1
+    n_features: ClassVar[int] = 1
+    """One column."""
 
-    @property
-    def n_parameters(self) -> int:
-        """Direction and concentration."""
-        return 2
+    n_parameters: ClassVar[int] = 2
+    """Direction and concentration."""
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log-density of every row, shape (n_samples,)."""

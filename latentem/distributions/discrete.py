@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -21,6 +22,21 @@ __all__ = ["Bernoulli", "Categorical", "Geometric", "Poisson"]
 def _integers_from(x: np.ndarray, minimum: int) -> np.ndarray:
     """True where a value is an integer >= ``minimum``."""
     return (x >= minimum) & (x == np.floor(x))
+
+
+def _check_integers(x: np.ndarray, minimum: int, family: str, requirement: str) -> None:
+    bad = ~_integers_from(x, minimum)
+    if bad.any():
+        raise support_error(family, requirement, x, bad)
+
+
+def _count_log_mass(
+    x: np.ndarray, minimum: int, mass: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """``mass(counts)`` on the support (integers >= ``minimum``), ``-inf`` elsewhere."""
+    values = x[:, 0]
+    valid = _integers_from(values, minimum)
+    return np.where(valid, mass(np.where(valid, values, float(minimum))), -np.inf)
 
 
 def _probabilities(value: Any, name: str) -> np.ndarray:
@@ -64,29 +80,21 @@ class Poisson(Distribution):
     rate: float = field(converter=lambda v: check_float(v, "Poisson rate", minimum=0.0))
     prior: GammaPrior | None = field(default=None, validator=prior_of_type(GammaPrior))
 
-    @property
-    def n_features(self) -> int:
-        """One column."""
-        return 1
+    n_features: ClassVar[int] = 1
+    """One column."""
 
-    @property
-    def n_parameters(self) -> int:
-        """The rate."""
-        return 1
+    n_parameters: ClassVar[int] = 1
+    """The rate."""
 
     def check_data(self, x: np.ndarray) -> None:
         """Raise a ValueError naming the values that are not non-negative integers."""
-        bad = ~_integers_from(x, 0)
-        if bad.any():
-            raise support_error("Poisson", "non-negative integers", x, bad)
+        _check_integers(x, 0, "Poisson", "non-negative integers")
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log-mass of every row (``-inf`` outside the support)."""
-        values = x[:, 0]
-        valid = _integers_from(values, 0)
-        counts = np.where(valid, values, 0.0)
-        mass = xlogy(counts, self.rate) - self.rate - gammaln(counts + 1.0)
-        return np.where(valid, mass, -np.inf)
+        return _count_log_mass(
+            x, 0, lambda counts: xlogy(counts, self.rate) - self.rate - gammaln(counts + 1.0)
+        )
 
     def statistics(self, x: np.ndarray, weights: np.ndarray) -> WeightedSums:
         """Total weight and ``sum w x``."""
@@ -140,28 +148,21 @@ class Geometric(Distribution):
         if self.p > 1:
             raise ValueError(f"Geometric p must be in (0, 1]; got {self.p}")
 
-    @property
-    def n_features(self) -> int:
-        """One column."""
-        return 1
+    n_features: ClassVar[int] = 1
+    """One column."""
 
-    @property
-    def n_parameters(self) -> int:
-        """``p``."""
-        return 1
+    n_parameters: ClassVar[int] = 1
+    """``p``."""
 
     def check_data(self, x: np.ndarray) -> None:
         """Raise a ValueError naming the values that are not integers >= 1."""
-        bad = ~_integers_from(x, 1)
-        if bad.any():
-            raise support_error("Geometric", "integers >= 1 (numbers of trials)", x, bad)
+        _check_integers(x, 1, "Geometric", "integers >= 1 (numbers of trials)")
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log-mass of every row (``-inf`` outside the support)."""
-        values = x[:, 0]
-        valid = _integers_from(values, 1)
-        failures = np.where(valid, values - 1.0, 0.0)
-        return np.where(valid, math.log(self.p) + xlog1py(failures, -self.p), -np.inf)
+        return _count_log_mass(
+            x, 1, lambda trials: math.log(self.p) + xlog1py(trials - 1.0, -self.p)
+        )
 
     def statistics(self, x: np.ndarray, weights: np.ndarray) -> WeightedSums:
         """Total weight and ``sum w x``."""
@@ -298,10 +299,8 @@ class Categorical(Distribution):
         """Number of symbols ``m``."""
         return int(self.probs.size)
 
-    @property
-    def n_features(self) -> int:
-        """One column of symbols."""
-        return 1
+    n_features: ClassVar[int] = 1
+    """One column."""
 
     @property
     def n_parameters(self) -> int:

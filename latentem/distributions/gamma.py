@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import attrs
 import numpy as np
@@ -52,15 +53,11 @@ class Exponential(Distribution):
     )
     prior: GammaPrior | None = field(default=None, validator=prior_of_type(GammaPrior))
 
-    @property
-    def n_features(self) -> int:
-        """One column."""
-        return 1
+    n_features: ClassVar[int] = 1
+    """One column."""
 
-    @property
-    def n_parameters(self) -> int:
-        """The rate."""
-        return 1
+    n_parameters: ClassVar[int] = 1
+    """The rate."""
 
     def check_data(self, x: np.ndarray) -> None:
         """Raise a ValueError naming the negative values."""
@@ -188,15 +185,11 @@ class Gamma(Distribution):
         converter=lambda v: check_float(v, "Gamma rate", minimum=0.0, exclusive=True)
     )
 
-    @property
-    def n_features(self) -> int:
-        """One column."""
-        return 1
+    n_features: ClassVar[int] = 1
+    """One column."""
 
-    @property
-    def n_parameters(self) -> int:
-        """Shape and rate."""
-        return 2
+    n_parameters: ClassVar[int] = 2
+    """Shape and rate."""
 
     def check_data(self, x: np.ndarray) -> None:
         """Raise a ValueError naming the values that are not positive."""

@@ -8,27 +8,13 @@ from typing import Any
 import numpy as np
 from attrs import field, frozen
 
-from latentem.distributions.base import Distribution
+from latentem.distributions.base import Distribution, check_distributions
 
 __all__ = ["Independent", "IndependentStats"]
 
 
 def _parts(value: Any) -> tuple[Distribution, ...]:
-    if isinstance(value, Distribution):
-        raise TypeError(
-            "Independent takes a sequence of families, e.g. Independent([Normal(0, 1), "
-            f"Poisson(2.0)]); got a single {type(value).__name__}"
-        )
-    parts = tuple(value)
-    if not parts:
-        raise ValueError("Independent needs at least one family; got an empty sequence")
-    for i, part in enumerate(parts):
-        if not isinstance(part, Distribution):
-            raise TypeError(
-                f"Independent part {i} must be a latentem.distributions.Distribution; got "
-                f"{type(part).__name__}. Subclass Distribution to use a family of your own"
-            )
-    return parts
+    return check_distributions(value, "Independent", "parts")
 
 
 @frozen(eq=False)

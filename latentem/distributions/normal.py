@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -43,16 +43,6 @@ def _check_moments(stats: Any, family: str) -> Moments:
     if not isinstance(stats, Moments):
         raise TypeError(f"{family}.maximize needs Moments from statistics(); got {type(stats)}")
     return stats
-
-
-def _univariate_update(
-    stats: Moments, prior: NormalInverseWishart | None
-) -> tuple[float, float] | None:
-    """MAP (or ML) location and scale of one normal variable; None without weight."""
-    if stats.weight <= 0:
-        return None
-    mean, variance = niw_mode(stats, prior if prior is not None else NormalInverseWishart.flat(1))
-    return float(mean[0]), math.sqrt(float(variance[0]))
 
 
 def _normal_log_pdf(z: np.ndarray, loc: float, scale: float) -> np.ndarray:
@@ -95,15 +85,11 @@ class Normal(Distribution):
     )
     prior: NormalInverseWishart | None = field(default=None, validator=_niw_prior(1))
 
-    @property
-    def n_features(self) -> int:
-        """One column."""
-        return 1
+    n_features: ClassVar[int] = 1
+    """One column."""
 
-    @property
-    def n_parameters(self) -> int:
-        """Location and scale."""
-        return 2
+    n_parameters: ClassVar[int] = 2
+    """Location and scale."""
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log-density of every row, shape (n_samples,)."""
@@ -115,8 +101,11 @@ class Normal(Distribution):
 
     def maximize(self, stats: Moments) -> Normal:
         """MAP (ML without a prior) location and scale; ``self`` without weight."""
-        update = _univariate_update(_check_moments(stats, "Normal"), self.prior)
-        return self if update is None else attrs.evolve(self, loc=update[0], scale=update[1])
+        stats = _check_moments(stats, "Normal")
+        if stats.weight <= 0:
+            return self
+        mean, variance = niw_mode(stats, self.prior or NormalInverseWishart.flat(1))
+        return attrs.evolve(self, loc=float(mean[0]), scale=math.sqrt(float(variance[0])))
 
     def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
         """Draws of shape (n_samples, 1)."""
@@ -168,15 +157,16 @@ class LogNormal(Distribution):
     )
     prior: NormalInverseWishart | None = field(default=None, validator=_niw_prior(1))
 
-    @property
-    def n_features(self) -> int:
-        """One column."""
-        return 1
+    n_features: ClassVar[int] = 1
+    """One column."""
+
+    n_parameters: ClassVar[int] = 2
+    """``mu`` and ``sigma``."""
 
     @property
-    def n_parameters(self) -> int:
-        """``mu`` and ``sigma``."""
-        return 2
+    def _log_normal(self) -> Normal:
+        """The normal distribution of ``log x``."""
+        return Normal(self.mu, self.sigma, self.prior)
 
     def check_data(self, x: np.ndarray) -> None:
         """Raise a ValueError naming the values that are not positive."""
@@ -186,19 +176,18 @@ class LogNormal(Distribution):
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log-density of every row (``-inf`` outside the support)."""
-        values = x[:, 0]
-        positive = values > 0
-        logs = np.log(np.where(positive, values, 1.0))
-        return np.where(positive, _normal_log_pdf(logs, self.mu, self.sigma) - logs, -np.inf)
+        positive = x[:, 0] > 0
+        logs = np.log(np.where(positive, x[:, 0], 1.0))
+        return np.where(positive, self._log_normal.log_prob(logs[:, None]) - logs, -np.inf)
 
     def statistics(self, x: np.ndarray, weights: np.ndarray) -> Moments:
         """Weighted count, mean and scatter of ``log x``."""
-        return Moments.of(np.log(x), weights, diagonal=True)
+        return self._log_normal.statistics(np.log(x), weights)
 
     def maximize(self, stats: Moments) -> LogNormal:
         """MAP (ML without a prior) ``mu`` and ``sigma``; ``self`` without weight."""
-        update = _univariate_update(_check_moments(stats, "LogNormal"), self.prior)
-        return self if update is None else attrs.evolve(self, mu=update[0], sigma=update[1])
+        updated = self._log_normal.maximize(stats)
+        return attrs.evolve(self, mu=updated.loc, sigma=updated.scale)
 
     def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
         """Draws of shape (n_samples, 1)."""
@@ -206,9 +195,7 @@ class LogNormal(Distribution):
 
     def log_prior(self) -> float:
         """Log-density of ``(mu, sigma^2)`` under the prior (0 without one)."""
-        if self.prior is None:
-            return 0.0
-        return self.prior.log_pdf(np.array([self.mu]), np.array([self.sigma**2]))
+        return self._log_normal.log_prior()
 
 
 def _lower_cholesky(cov: np.ndarray) -> np.ndarray:

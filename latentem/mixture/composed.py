@@ -20,7 +20,7 @@ from scipy.special import logsumexp
 from latentem.core.data import Observations, as_observations
 from latentem.core.model import LatentModel
 from latentem.core.validation import as_generator, check_array, check_int, readonly_array
-from latentem.distributions.base import Distribution
+from latentem.distributions.base import Distribution, check_distributions
 from latentem.distributions.priors import DirichletPrior
 from latentem.mixture.assignment import Assignment
 from latentem.mixture.assignment import assignment as parse_assignment
@@ -124,26 +124,7 @@ class MixtureStats:
 
 
 def _components(value: Any) -> tuple[Distribution, ...]:
-    if isinstance(value, Distribution):
-        raise TypeError(
-            "components must be a sequence of distributions, e.g. Mixture([Normal(0, 1), "
-            f"Normal(5, 1)]); got a single {type(value).__name__}"
-        )
-    try:
-        components = tuple(value)
-    except TypeError:
-        raise TypeError(
-            f"components must be a sequence of distributions; got {type(value).__name__}"
-        ) from None
-    if not components:
-        raise ValueError("components must hold at least one distribution; got an empty sequence")
-    for k, component in enumerate(components):
-        if not isinstance(component, Distribution):
-            raise TypeError(
-                f"components[{k}] must be a latentem.distributions.Distribution; got "
-                f"{type(component).__name__}. Subclass Distribution (see "
-                "docs/distributions.md) to use a family of your own"
-            )
+    components = check_distributions(value, "Mixture", "components")
     n_features = {component.n_features for component in components}
     if len(n_features) > 1:
         widths = ", ".join(
