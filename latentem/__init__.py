@@ -18,7 +18,7 @@ from latentem.core import (
     Statistics,
 )
 from latentem.estimators import GaussianMixture
-from latentem.mixture import GaussianMixtureModel, Mixture
+from latentem.mixture import GaussianMixtureModel, GaussianMixturePrior, Mixture
 
 __version__ = "0.1.0.dev0"
 
@@ -30,6 +30,7 @@ __all__ = [
     "EMResult",
     "GaussianMixture",
     "GaussianMixtureModel",
+    "GaussianMixturePrior",
     "LatentModel",
     "Mixture",
     "NotFittedError",

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from latentem.core.data import Observations
 from latentem.core.engine import EM, EMResult
 from latentem.core.exceptions import ConvergenceWarning
 from latentem.core.model import LatentModel
@@ -19,9 +20,11 @@ from latentem.core.validation import (
 )
 from latentem.estimators.base import Estimator
 from latentem.mixture.assignment import ASSIGNMENTS
+from latentem.mixture.composed import apply_observations
 from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
 from latentem.mixture.gaussian import GaussianMixtureModel
-from latentem.mixture.initialization import INIT_METHODS
+from latentem.mixture.initialization import INIT_METHODS, initial_responsibilities
+from latentem.mixture.prior import GaussianMixturePrior
 
 __all__ = ["GaussianMixture"]
 
@@ -73,6 +76,12 @@ class GaussianMixture(Estimator):
     assignment : {"soft", "hard"}, default="soft"
         ``soft``: EM on the likelihood; ``hard``: classification EM, each
         sample wholly assigned to its most probable component.
+    prior : None, "default" or GaussianMixturePrior, default=None
+        MAP estimation with a conjugate prior (Dirichlet on the weights,
+        normal-inverse-Wishart on the components). ``"default"`` is mclust's
+        ``priorControl()`` default, computed from the data at each ``fit``
+        (:meth:`GaussianMixturePrior.from_data`). The objective (and
+        ``lower_bound_``) then includes the log-prior.
 
     Attributes
     ----------
@@ -92,7 +101,8 @@ class GaussianMixture(Estimator):
     lower_bound_ : float
         Objective per sample of the best initialisation at its last
         iteration (the log-likelihood for soft assignment, the
-        classification log-likelihood for hard).
+        classification log-likelihood for hard, plus the log-prior with a
+        prior). With sample weights, "per sample" means per unit of weight.
     lower_bounds_ : list of float
         The objective per sample at every iteration of the best
         initialisation.
@@ -112,6 +122,14 @@ class GaussianMixture(Estimator):
            [10.,  2.]])
     >>> gm.predict([[0, 0], [12, 3]]) == gm.predict([[1, 2], [10, 2]])
     array([ True,  True])
+
+    Sample weights (a weight of 2 is a duplicated row) and known labels
+    (semi-supervised EM; -1 is unknown) go to ``fit``:
+
+    >>> weights, labels = [1, 2, 1, 1, 1, 3], [0, -1, -1, 1, -1, -1]
+    >>> gm = GaussianMixture(2, random_state=0).fit(X, sample_weight=weights, labels=labels)
+    >>> gm.predict([[1, 2], [10, 2]])
+    array([0, 1])
     """
 
     _estimator_type = "density_estimator"
@@ -134,6 +152,7 @@ class GaussianMixture(Estimator):
         verbose: int = 0,
         verbose_interval: int = 10,
         assignment: str = "soft",
+        prior: Any = None,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -150,6 +169,7 @@ class GaussianMixture(Estimator):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.assignment = assignment
+        self.prior = prior
 
     # -- fitting ---------------------------------------------------------------
 
@@ -177,10 +197,23 @@ class GaussianMixture(Estimator):
         }
         if not isinstance(self.warm_start, (bool, np.bool_)):
             raise TypeError(f"warm_start must be True or False; got {self.warm_start!r}")
+        settings["prior"] = self._check_prior(X, n_components, settings["covariance_type"])
         settings["initial"] = self._check_initial_parameters(
             n_components, X.shape[1], settings["covariance_type"]
         )
         return settings
+
+    def _check_prior(
+        self, X: np.ndarray, n_components: int, structure: CovarianceType
+    ) -> GaussianMixturePrior | None:
+        if self.prior is None or isinstance(self.prior, GaussianMixturePrior):
+            return self.prior
+        if isinstance(self.prior, str) and self.prior == "default":
+            return GaussianMixturePrior.from_data(X, n_components, structure)
+        raise ValueError(
+            "prior must be None, 'default' (mclust's default conjugate prior) or a "
+            f"GaussianMixturePrior; got {self.prior!r}"
+        )
 
     def _check_initial_parameters(
         self, n_components: int, n_features: int, structure: CovarianceType
@@ -231,20 +264,32 @@ class GaussianMixture(Estimator):
         return initial
 
     def _initial_model(
-        self, X: np.ndarray, settings: dict[str, Any], rng: np.random.Generator
+        self,
+        observations: Observations,
+        settings: dict[str, Any],
+        rng: np.random.Generator,
     ) -> GaussianMixtureModel:
         initial = settings["initial"]
         common = {
             "covariance_type": settings["covariance_type"],
             "assignment": settings["assignment"],
             "reg_covar": settings["reg_covar"],
+            "prior": settings["prior"],
         }
         if len(initial) == 3:
             return GaussianMixtureModel(
                 initial["weights"], initial["means"], initial["covariances"], **common
             )
-        start = GaussianMixtureModel.from_data(
-            X, settings["n_components"], init=settings["init_params"], random_state=rng, **common
+        X = observations.X
+        resp = initial_responsibilities(X, settings["n_components"], settings["init_params"], rng)
+        # known labels and sample weights shape the start as they shape every E-step
+        apply_observations(observations, np.zeros_like(resp), np.zeros(X.shape[0]), resp)
+        start = GaussianMixtureModel.from_responsibilities(
+            X,
+            resp,
+            covariance_type=common["covariance_type"],
+            assignment=common["assignment"],
+            reg_covar=common["reg_covar"],
         )
         return GaussianMixtureModel(
             initial.get("weights", start.weights),
@@ -264,31 +309,43 @@ class GaussianMixture(Estimator):
 
         return [report]
 
-    def fit(self, X: Any, y: Any = None) -> GaussianMixture:
+    def fit(
+        self, X: Any, y: Any = None, *, sample_weight: Any = None, labels: Any = None
+    ) -> GaussianMixture:
         """Estimate the parameters by EM (best of ``n_init`` starts).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights; a weight of 2 is exactly a duplicated row.
+        labels : array-like of int of shape (n_samples,), optional
+            Known component of each row (semi-supervised EM), -1 where
+            unknown. A labelled row belongs wholly to its component and
+            contributes ``log w_k N(x | mu_k, Sigma_k)`` to the objective.
 
         Returns
         -------
         self : GaussianMixture
         """
-        self._fit(X)
+        self._fit(X, sample_weight, labels)
         return self
 
-    def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
+    def fit_predict(
+        self, X: Any, y: Any = None, *, sample_weight: Any = None, labels: Any = None
+    ) -> np.ndarray:
         """Fit, then return the most probable component of every row of ``X``.
 
         The labels come from a final E-step at the fitted parameters, so they
-        equal ``fit(X).predict(X)``.
+        equal ``fit(X).predict(X)``; ``sample_weight`` and ``labels`` are as
+        in :meth:`fit`.
         """
-        return self._fit(X)
+        return self._fit(X, sample_weight, labels)
 
-    def _fit(self, X: Any) -> np.ndarray:
+    def _fit(self, X: Any, sample_weight: Any, labels: Any) -> np.ndarray:
         X = check_array(X, min_samples=2)
+        observations = Observations(X, sample_weight=sample_weight, labels=labels)
         settings = self._check_settings(X)
         warm = bool(self.warm_start) and hasattr(self, "model_")
         if warm and self.n_features_in_ != X.shape[1]:
@@ -297,10 +354,15 @@ class GaussianMixture(Estimator):
                 f"{self.n_features_in_}; pass data of the same width or set warm_start=False"
             )
         rng = as_generator(self.random_state)
-        self._n_samples_fit = X.shape[0]
+        # "per sample" is per unit of weight, so that weights equal replicated rows
+        weights = observations.sample_weight
+        n_effective = float(X.shape[0]) if weights is None else float(weights.sum())
+        if not n_effective > 0:
+            raise ValueError("sample_weight must have a positive sum; got all zeros")
+        self._n_samples_fit = n_effective
         engine = EM(
             max_iter=settings["max_iter"] + (1 if warm else 0),
-            tol=settings["tol"],
+            tol=settings["tol"] * n_effective / X.shape[0],
             callbacks=self._progress_callback(settings),
         )
         best: EMResult | None = None
@@ -309,13 +371,13 @@ class GaussianMixture(Estimator):
                 print(f"Initialization {init}")
             if warm:
                 start = self.model_
-                previous = [self.lower_bound_ * X.shape[0]]
+                previous = [self.lower_bound_ * n_effective]
             else:
-                start = self._initial_model(X, settings, rng)
+                start = self._initial_model(observations, settings, rng)
                 previous = []
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                result = engine.fit(start, X, history=previous)
+                result = engine.fit(start, observations, history=previous)
             if warm:
                 # the previous objective only seeds the convergence test
                 result = EMResult(
@@ -327,7 +389,7 @@ class GaussianMixture(Estimator):
                 )
             if settings["verbose"]:
                 state = "converged" if result.converged else "did not converge"
-                per_sample = result.objective / X.shape[0]
+                per_sample = result.objective / n_effective
                 print(f"Initialization {state}. objective per sample {per_sample:.8f}")
             if best is None or result.objective > best.objective:
                 best = result
@@ -341,11 +403,11 @@ class GaussianMixture(Estimator):
             )
         model = cast(GaussianMixtureModel, best.model)
         labels = model.predict(X)
-        self._set_fitted(model, best, X.shape[0])
+        self._set_fitted(model, best, n_effective)
         del self._n_samples_fit
         return labels
 
-    def _set_fitted(self, model: GaussianMixtureModel, result: EMResult, n_samples: int) -> None:
+    def _set_fitted(self, model: GaussianMixtureModel, result: EMResult, n_samples: float) -> None:
         self.model_ = model
         self.weights_ = np.array(model.weights)
         self.means_ = np.array(model.means)

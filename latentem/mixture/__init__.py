@@ -29,6 +29,7 @@ from latentem.mixture.initialization import (
     kmeans,
     kmeans_plusplus,
 )
+from latentem.mixture.prior import GaussianMixturePrior
 
 __all__ = [
     "ASSIGNMENTS",
@@ -39,6 +40,7 @@ __all__ = [
     "DiagCovariance",
     "FullCovariance",
     "GaussianMixtureModel",
+    "GaussianMixturePrior",
     "GaussianMixtureStats",
     "HardAssignment",
     "Mixture",

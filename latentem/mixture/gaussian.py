@@ -27,6 +27,7 @@ from latentem.mixture.assignment import assignment as parse_assignment
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.initialization import initial_responsibilities
+from latentem.mixture.prior import GaussianMixturePrior, validate_prior
 
 __all__ = [
     "GaussianMixtureModel",
@@ -212,6 +213,10 @@ class GaussianMixtureModel(LatentModel):
         Added to the diagonal of every covariance in the M-step. It keeps
         components from collapsing but makes the M-step a slightly
         regularised maximiser; use 0 for the exact EM guarantee.
+    prior : GaussianMixturePrior, optional
+        Conjugate prior (Dirichlet weights, normal-inverse-Wishart
+        components, as mclust's): the M-step becomes a MAP update and the
+        objective gains :meth:`log_prior`.
 
     Attributes
     ----------
@@ -256,6 +261,7 @@ class GaussianMixtureModel(LatentModel):
     reg_covar: float = field(
         default=1e-6, converter=lambda v: check_float(v, "reg_covar", minimum=0.0)
     )
+    prior: GaussianMixturePrior | None = field(default=None, validator=validate_prior)
     precisions_cholesky: np.ndarray = field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -483,7 +489,7 @@ class GaussianMixtureModel(LatentModel):
         return accumulate_statistics(X, resp, terms.sum(), self.covariance_type)
 
     def m_step(self, stats: GaussianMixtureStats) -> GaussianMixtureModel:
-        """Weights, means and covariances maximising the expected objective."""
+        """Weights, means and covariances maximising the expected objective (plus log-prior)."""
         if not isinstance(stats, GaussianMixtureStats):
             raise TypeError(
                 f"stats must be GaussianMixtureStats from e_step; got {type(stats).__name__}"
@@ -495,7 +501,14 @@ class GaussianMixtureModel(LatentModel):
             structure=self.covariance_type,
             assignment=self.assignment,
             reg_covar=self.reg_covar,
+            prior=self.prior,
         )
+
+    def log_prior(self) -> float:
+        """Log-density of the parameters under :attr:`prior` (0 without one)."""
+        if self.prior is None:
+            return 0.0
+        return self.prior.log_pdf(self.weights, self.means, self.covariances, self.covariance_type)
 
     def log_likelihood(self, data: Any) -> float:
         """The objective of this model's assignment (marginal for soft, classification for hard).
@@ -562,6 +575,7 @@ def _parameters_from_statistics(
     structure: CovarianceType,
     assignment: Assignment,
     reg_covar: float,
+    prior: GaussianMixturePrior | None = None,
 ) -> GaussianMixtureModel:
     counts = np.asarray(stats.counts)
     total = counts.sum()
@@ -570,16 +584,23 @@ def _parameters_from_statistics(
             "the statistics hold no responsibility at all (total weight 0); "
             "pass data with at least one sample of positive weight"
         )
-    occupied = counts > 0
-    means = np.where(occupied[:, None], stats.means, previous_means)
-    covariances = structure.covariances_from_scatter(
-        np.asarray(stats.scatter), counts, reg_covar, previous_covariances
-    )
+    weights = counts / total if prior is None else prior.map_weights(counts)
+    if prior is not None and prior.components is not None:
+        means, covariances = prior.map_components(
+            stats, structure, previous_means, previous_covariances, reg_covar
+        )
+    else:
+        occupied = counts > 0
+        means = np.where(occupied[:, None], stats.means, previous_means)
+        covariances = structure.covariances_from_scatter(
+            np.asarray(stats.scatter), counts, reg_covar, previous_covariances
+        )
     return GaussianMixtureModel(
-        weights=counts / total,
+        weights=weights,
         means=means,
         covariances=covariances,
         covariance_type=structure,
         assignment=assignment,
         reg_covar=reg_covar,
+        prior=prior,
     )
