@@ -175,7 +175,7 @@ def support_error(family: str, requirement: str, x: np.ndarray, bad: np.ndarray)
 
 
 def prior_of_type(kind: type) -> Callable[[Any, Any, Any], None]:
-    """An attrs validator accepting None or an instance of ``kind`` for a ``prior`` field.
+    """An attrs validator accepting None or an instance of ``kind`` (for prior fields).
 
     Examples
     --------
@@ -193,7 +193,7 @@ def prior_of_type(kind: type) -> Callable[[Any, Any, Any], None]:
     def check(instance: Any, attribute: Any, value: Any) -> None:
         if value is not None and not isinstance(value, kind):
             raise TypeError(
-                f"{type(instance).__name__} prior must be a {kind.__name__} or None; "
+                f"{type(instance).__name__} {attribute.name} must be a {kind.__name__} or None; "
                 f"got {type(value).__name__}"
             )
 

@@ -19,6 +19,7 @@ from attrs import field, frozen
 from scipy.special import multigammaln
 
 from latentem.core.validation import check_array, check_float, check_int
+from latentem.distributions.base import prior_of_type
 from latentem.distributions.priors import DirichletPrior, NormalInverseWishart, niw_log_pdf
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
@@ -40,6 +41,20 @@ def _shrunk_means(
     return shrunk, means - niw.mean, factor
 
 
+@frozen(eq=False)
+class _Update:
+    """What a structure's MAP covariance update needs (see GaussianMixturePrior's Notes)."""
+
+    counts: np.ndarray  # W_k
+    scatter: np.ndarray  # S_k in the structure's layout
+    niw: NormalInverseWishart
+    deviations: np.ndarray  # xbar_k - m
+    factor: np.ndarray  # kappa W_k / (kappa + W_k)
+    updated: np.ndarray  # components to update; the others keep `previous`
+    previous: np.ndarray
+    reg_covar: float
+
+
 class _StructurePrior(abc.ABC):
     """The MAP covariance update and log-density of one covariance structure."""
 
@@ -56,20 +71,8 @@ class _StructurePrior(abc.ABC):
         """Whether the prior determines a component that has no data."""
 
     @abc.abstractmethod
-    def covariances(
-        self,
-        stats: Any,
-        niw: NormalInverseWishart,
-        deviations: np.ndarray,
-        factor: np.ndarray,
-        updated: np.ndarray,
-        previous: np.ndarray,
-        reg_covar: float,
-    ) -> np.ndarray:
-        """MAP covariances (plus ``reg_covar`` on the diagonal) of the ``updated`` components.
-
-        The other components keep ``previous``.
-        """
+    def covariances(self, u: _Update) -> np.ndarray:
+        """MAP covariances (plus ``reg_covar`` on the diagonal) of the updated components."""
 
     @abc.abstractmethod
     def log_pdf(
@@ -98,23 +101,13 @@ class _Full(_StructurePrior):
     def proper(self, niw: NormalInverseWishart) -> bool:
         return niw.is_proper()
 
-    def covariances(
-        self,
-        stats: Any,
-        niw: NormalInverseWishart,
-        deviations: np.ndarray,
-        factor: np.ndarray,
-        updated: np.ndarray,
-        previous: np.ndarray,
-        reg_covar: float,
-    ) -> np.ndarray:
-        counts, d = np.asarray(stats.counts), niw.n_features
-        outer = deviations[:, :, None] * deviations[:, None, :]
-        numerator = niw.full_scale() + np.asarray(stats.scatter) + factor[:, None, None] * outer
-        out = np.array(previous, dtype=float, copy=True)
-        denominator = _denominator(niw.dof + counts[updated] + d + 2.0)
-        out[updated] = numerator[updated] / denominator[:, None, None]
-        out[updated] += reg_covar * np.eye(d)
+    def covariances(self, u: _Update) -> np.ndarray:
+        d, updated = u.niw.n_features, u.updated
+        outer = u.deviations[:, :, None] * u.deviations[:, None, :]
+        numerator = u.niw.full_scale() + u.scatter + u.factor[:, None, None] * outer
+        out = np.array(u.previous, dtype=float, copy=True)
+        denominator = _denominator(u.niw.dof + u.counts[updated] + d + 2.0)
+        out[updated] = numerator[updated] / denominator[:, None, None] + u.reg_covar * np.eye(d)
         return out
 
     def log_pdf(
@@ -123,7 +116,7 @@ class _Full(_StructurePrior):
         return float(niw_log_pdf(niw, means, covariances).sum())
 
 
-class _Diag(_StructurePrior):
+class _Diag(_Full):
     def flat_dof(self, n_components: int, n_features: int) -> float:
         return -3.0
 
@@ -133,29 +126,13 @@ class _Diag(_StructurePrior):
     def proper(self, niw: NormalInverseWishart) -> bool:
         return niw.is_proper(diagonal=True)
 
-    def covariances(
-        self,
-        stats: Any,
-        niw: NormalInverseWishart,
-        deviations: np.ndarray,
-        factor: np.ndarray,
-        updated: np.ndarray,
-        previous: np.ndarray,
-        reg_covar: float,
-    ) -> np.ndarray:
-        counts = np.asarray(stats.counts)
-        numerator = (
-            niw.diagonal_scale() + np.asarray(stats.scatter) + factor[:, None] * deviations**2
-        )
-        out = np.array(previous, dtype=float, copy=True)
-        out[updated] = numerator[updated] / _denominator(niw.dof + counts[updated] + 3.0)[:, None]
-        out[updated] += reg_covar
+    def covariances(self, u: _Update) -> np.ndarray:
+        updated = u.updated
+        numerator = u.niw.diagonal_scale() + u.scatter + u.factor[:, None] * u.deviations**2
+        out = np.array(u.previous, dtype=float, copy=True)
+        denominator = _denominator(u.niw.dof + u.counts[updated] + 3.0)
+        out[updated] = numerator[updated] / denominator[:, None] + u.reg_covar
         return out
-
-    def log_pdf(
-        self, niw: NormalInverseWishart, means: np.ndarray, covariances: np.ndarray
-    ) -> float:
-        return float(niw_log_pdf(niw, means, covariances).sum())
 
 
 def _scalar_scale(niw: NormalInverseWishart) -> float:
@@ -177,21 +154,12 @@ class _Spherical(_StructurePrior):
     def proper(self, niw: NormalInverseWishart) -> bool:
         return niw.shrinkage > 0 and niw.dof > 0 and _scalar_scale(niw) > 0
 
-    def covariances(
-        self,
-        stats: Any,
-        niw: NormalInverseWishart,
-        deviations: np.ndarray,
-        factor: np.ndarray,
-        updated: np.ndarray,
-        previous: np.ndarray,
-        reg_covar: float,
-    ) -> np.ndarray:
-        counts, d = np.asarray(stats.counts), niw.n_features
-        spread = np.asarray(stats.scatter).sum(axis=1) + factor * (deviations**2).sum(axis=1)
-        out = np.array(previous, dtype=float, copy=True)
-        denominator = _denominator(niw.dof + (counts[updated] + 1.0) * d + 2.0)
-        out[updated] = (_scalar_scale(niw) + spread[updated]) / denominator + reg_covar
+    def covariances(self, u: _Update) -> np.ndarray:
+        d, updated = u.niw.n_features, u.updated
+        spread = u.scatter.sum(axis=1) + u.factor * (u.deviations**2).sum(axis=1)
+        out = np.array(u.previous, dtype=float, copy=True)
+        denominator = _denominator(u.niw.dof + (u.counts[updated] + 1.0) * d + 2.0)
+        out[updated] = (_scalar_scale(u.niw) + spread[updated]) / denominator + u.reg_covar
         return out
 
     def log_pdf(
@@ -218,21 +186,12 @@ class _Tied(_StructurePrior):
     def proper(self, niw: NormalInverseWishart) -> bool:
         return niw.is_proper()
 
-    def covariances(
-        self,
-        stats: Any,
-        niw: NormalInverseWishart,
-        deviations: np.ndarray,
-        factor: np.ndarray,
-        updated: np.ndarray,
-        previous: np.ndarray,
-        reg_covar: float,
-    ) -> np.ndarray:
-        counts, d = np.asarray(stats.counts), niw.n_features
-        shift = (factor[:, None] * deviations).T @ deviations
-        numerator = niw.full_scale() + np.asarray(stats.scatter) + shift
-        denominator = _denominator(niw.dof + counts.sum() + d + 1.0 + counts.size)
-        return numerator / denominator + reg_covar * np.eye(d)
+    def covariances(self, u: _Update) -> np.ndarray:
+        d = u.niw.n_features
+        shift = (u.factor[:, None] * u.deviations).T @ u.deviations
+        numerator = u.niw.full_scale() + u.scatter + shift
+        denominator = _denominator(u.niw.dof + u.counts.sum() + d + 1.0 + u.counts.size)
+        return numerator / denominator + u.reg_covar * np.eye(d)
 
     def log_pdf(
         self, niw: NormalInverseWishart, means: np.ndarray, covariances: np.ndarray
@@ -263,17 +222,6 @@ _STRUCTURE_PRIORS: dict[str, _StructurePrior] = {
 
 def _structure_prior(structure: CovarianceType) -> _StructurePrior:
     return _STRUCTURE_PRIORS[structure.name]
-
-
-def _optional(kind: type) -> Any:
-    def check(instance: Any, attribute: Any, value: Any) -> None:
-        if value is not None and not isinstance(value, kind):
-            raise TypeError(
-                f"GaussianMixturePrior {attribute.name} must be a {kind.__name__} or None; "
-                f"got {type(value).__name__}"
-            )
-
-    return check
 
 
 @frozen(eq=False)
@@ -320,9 +268,9 @@ class GaussianMixturePrior:
     True
     """
 
-    weights: DirichletPrior | None = field(default=None, validator=_optional(DirichletPrior))
+    weights: DirichletPrior | None = field(default=None, validator=prior_of_type(DirichletPrior))
     components: NormalInverseWishart | None = field(
-        default=None, validator=_optional(NormalInverseWishart)
+        default=None, validator=prior_of_type(NormalInverseWishart)
     )
 
     @classmethod
@@ -414,9 +362,17 @@ class GaussianMixturePrior:
         updated = (counts > 0) | prior.proper(niw)
         shrunk, deviations, factor = _shrunk_means(counts, np.asarray(stats.means), niw)
         means = np.where(updated[:, None], shrunk, previous_means)
-        covariances = prior.covariances(
-            stats, niw, deviations, factor, updated, previous_covariances, reg_covar
+        update = _Update(
+            counts,
+            np.asarray(stats.scatter),
+            niw,
+            deviations,
+            factor,
+            updated,
+            previous_covariances,
+            reg_covar,
         )
+        covariances = prior.covariances(update)
         return means, covariances
 
     def log_pdf(
