@@ -173,7 +173,9 @@ class GaussianMixture(Estimator):
 
     # -- fitting ---------------------------------------------------------------
 
-    def _check_settings(self, X: np.ndarray) -> dict[str, Any]:
+    def _check_settings(
+        self, X: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> dict[str, Any]:
         """Validate constructor arguments against the data; never rewrites them."""
         n_components = check_int(self.n_components, "n_components", minimum=1)
         if n_components > X.shape[0]:
@@ -197,19 +199,27 @@ class GaussianMixture(Estimator):
         }
         if not isinstance(self.warm_start, (bool, np.bool_)):
             raise TypeError(f"warm_start must be True or False; got {self.warm_start!r}")
-        settings["prior"] = self._check_prior(X, n_components, settings["covariance_type"])
+        settings["prior"] = self._check_prior(
+            X, n_components, settings["covariance_type"], sample_weight
+        )
         settings["initial"] = self._check_initial_parameters(
             n_components, X.shape[1], settings["covariance_type"]
         )
         return settings
 
     def _check_prior(
-        self, X: np.ndarray, n_components: int, structure: CovarianceType
+        self,
+        X: np.ndarray,
+        n_components: int,
+        structure: CovarianceType,
+        sample_weight: np.ndarray | None,
     ) -> GaussianMixturePrior | None:
         if self.prior is None or isinstance(self.prior, GaussianMixturePrior):
             return self.prior
         if isinstance(self.prior, str) and self.prior == "default":
-            return GaussianMixturePrior.from_data(X, n_components, structure)
+            return GaussianMixturePrior.from_data(
+                X, n_components, structure, sample_weight=sample_weight
+            )
         raise ValueError(
             "prior must be None, 'default' (mclust's default conjugate prior) or a "
             f"GaussianMixturePrior; got {self.prior!r}"
@@ -346,7 +356,14 @@ class GaussianMixture(Estimator):
     def _fit(self, X: Any, sample_weight: Any, labels: Any) -> np.ndarray:
         X = check_array(X, min_samples=2)
         observations = Observations(X, sample_weight=sample_weight, labels=labels)
-        settings = self._check_settings(X)
+        weights = observations.sample_weight
+        n_effective = float(X.shape[0]) if weights is None else float(weights.sum())
+        if not n_effective > 0:
+            raise ValueError(
+                "sample_weight must not be all zero: the weights sum to 0, leaving no data "
+                "to fit; give some rows a positive weight"
+            )
+        settings = self._check_settings(X, observations.sample_weight)
         warm = bool(self.warm_start) and hasattr(self, "model_")
         if warm and self.n_features_in_ != X.shape[1]:
             raise ValueError(
@@ -355,10 +372,6 @@ class GaussianMixture(Estimator):
             )
         rng = as_generator(self.random_state)
         # "per sample" is per unit of weight, so that weights equal replicated rows
-        weights = observations.sample_weight
-        n_effective = float(X.shape[0]) if weights is None else float(weights.sum())
-        if not n_effective > 0:
-            raise ValueError("sample_weight must have a positive sum; got all zeros")
         self._n_samples_fit = n_effective
         engine = EM(
             max_iter=settings["max_iter"] + (1 if warm else 0),

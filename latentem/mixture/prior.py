@@ -285,6 +285,7 @@ class GaussianMixturePrior:
         dof: float | None = None,
         scale: Any = None,
         weight_concentration: Any = 1.0,
+        sample_weight: Any = None,
     ) -> GaussianMixturePrior:
         """mclust's ``defaultPrior`` for data ``X`` (any hyperparameter may be overridden).
 
@@ -293,22 +294,32 @@ class GaussianMixturePrior:
         of ``cov(X)`` when ``n <= d``), ``sum_j var(X_j) / (d K^(2/d))`` for
         ``diag`` and ``spherical`` (``cov`` and ``var`` with ``n - 1``
         denominators, as in R). mclust puts no prior on the weights; the
-        default ``weight_concentration = 1`` is flat likewise.
+        default ``weight_concentration = 1`` is flat likewise. With
+        ``sample_weight`` (frequency weights) the means and covariances are
+        weighted and ``n`` is the total weight, so a weight of 2 equals a
+        duplicated row here too.
         """
         X = check_array(X, min_samples=2)
         n_components = check_int(n_components, "n_components", minimum=1)
         structure = parse_covariance_type(covariance_type)
-        n_samples, d = X.shape
+        weights = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight)
+        n_samples, d = float(weights.sum()), X.shape[1]
+        if not n_samples > 1:
+            raise ValueError(
+                f"the default prior needs a total sample weight above 1; got {n_samples:.6g}"
+            )
+        centre = weights @ X / n_samples
+        centred = X - centre
+        covariance = (centred * weights[:, None]).T @ centred / (n_samples - 1.0)
         factor = (1.0 / n_components) ** (2.0 / d)
         if scale is None:
             if structure.name in ("full", "tied"):
-                covariance = np.atleast_2d(np.cov(X.T))
                 scale = factor * (covariance if n_samples > d else np.diag(np.diag(covariance)))
             else:
-                scale = factor * float(np.var(X, axis=0, ddof=1).sum()) / d
+                scale = factor * float(np.trace(covariance)) / d
         components = NormalInverseWishart(
             check_float(shrinkage, "shrinkage", minimum=0.0),
-            X.mean(axis=0) if mean is None else mean,
+            centre if mean is None else mean,
             d + 2.0 if dof is None else dof,
             scale,
         )
