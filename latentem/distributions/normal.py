@@ -104,7 +104,7 @@ class Normal(Distribution):
         stats = _check_moments(stats, "Normal")
         if stats.weight <= 0:
             return self
-        mean, variance = niw_mode(stats, self.prior or NormalInverseWishart.flat(1))
+        mean, variance = niw_mode(stats, self.prior or NormalInverseWishart.flat(1, diagonal=True))
         return attrs.evolve(self, loc=float(mean[0]), scale=math.sqrt(float(variance[0])))
 
     def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -309,7 +309,7 @@ class MultivariateNormal(Distribution):
         stats = _check_moments(stats, "MultivariateNormal")
         if stats.weight <= 0:
             return self
-        prior = self.prior if self.prior is not None else NormalInverseWishart.flat(self.n_features)
+        prior = self.prior or NormalInverseWishart.flat(self.n_features, self.diagonal)
         mean, cov = niw_mode(stats, prior)
         return attrs.evolve(self, mean=mean, cov=cov)
 

@@ -216,7 +216,13 @@ class NormalInverseWishart:
     - kappa/2 (mu - m)^T Sigma^-1 (mu - m)`` plus, when the prior is proper
     (``kappa > 0``, ``nu > d - 1``, ``Lambda`` positive definite), its
     normalising constant. :meth:`flat` gives ``kappa = 0``, ``Lambda = 0``
-    and ``nu = -(d + 2)``: a zero kernel whose mode is the ML estimate.
+    and ``nu = -(d + 2)`` (``-3`` for a diagonal covariance): a zero kernel
+    whose mode is the ML estimate.
+
+    For a diagonal covariance each feature ``j`` has its own one-dimensional
+    prior (``Lambda_jj``, the same ``kappa`` and ``nu``): the variance's mode
+    is ``(Lambda_jj + S_jj + c (xbar_j - m_j)^2) / (nu + W + 3)`` and the
+    log-density the sum over features.
 
     Examples
     --------
@@ -250,9 +256,13 @@ class NormalInverseWishart:
             )
 
     @classmethod
-    def flat(cls, n_features: int) -> NormalInverseWishart:
-        """The improper prior whose MAP update is the maximum-likelihood one."""
-        return cls(0.0, np.zeros(n_features), -(n_features + 2.0), 0.0)
+    def flat(cls, n_features: int, diagonal: bool = False) -> NormalInverseWishart:
+        """The improper prior whose MAP update is the maximum-likelihood one.
+
+        ``dof = -(d + 2)`` for a full covariance, ``-3`` for a diagonal one
+        (whose features have one-dimensional priors each).
+        """
+        return cls(0.0, np.zeros(n_features), -3.0 if diagonal else -(n_features + 2.0), 0.0)
 
     @property
     def n_features(self) -> int:

@@ -355,7 +355,9 @@ class Mixture(LatentModel, Sequence):
             updated = component.maximize(stats)
         except ValueError as error:
             raise ValueError(
-                f"component {k} ({type(component).__name__}) cannot be updated: {error}"
+                f"component {k} ({type(component).__name__}) cannot be updated: {error}. "
+                "A component that collapses onto too few distinct values has no finite "
+                "estimate: give it a prior, hold it fixed, or use fewer components"
             ) from None
         if not isinstance(updated, Distribution):
             raise TypeError(

@@ -16,18 +16,38 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from hypothesis import strategies as st
 
+from latentem.distributions import (
+    Bernoulli,
+    Categorical,
+    Distribution,
+    Exponential,
+    Gamma,
+    Geometric,
+    Independent,
+    LogNormal,
+    MultivariateNormal,
+    Normal,
+    Poisson,
+    VonMises,
+)
+from latentem.mixture.composed import Mixture
 from latentem.mixture.covariance import COVARIANCE_TYPES
 from latentem.mixture.gaussian import GaussianMixtureModel
 
 __all__ = [
+    "SUPPORTS",
+    "distributions",
     "gaussian_mixture_data",
     "gaussian_mixture_models",
     "missing_masks",
+    "mixture_data",
+    "mixture_problems",
+    "mixtures",
     "seeds",
     "simplex_weights",
     "spd_matrices",
@@ -137,3 +157,161 @@ def missing_masks(
         full_rows = np.flatnonzero(mask.all(axis=1))
         mask[full_rows, rng.integers(0, shape[1], size=full_rows.size)] = False
     return mask
+
+
+# -- component families and mixtures of them ------------------------------------------
+
+_uniform = st.floats  # shorthand: a bounded float draw
+
+
+def _normal(draw: Any, d: int) -> Distribution:
+    return Normal(draw(_uniform(-5.0, 5.0)), draw(_uniform(0.5, 3.0)))
+
+
+def _vonmises(draw: Any, d: int) -> Distribution:
+    return VonMises(draw(_uniform(-np.pi, np.pi)), draw(_uniform(0.1, 10.0)))
+
+
+def _exponential(draw: Any, d: int) -> Distribution:
+    return Exponential(draw(_uniform(0.2, 5.0)))
+
+
+def _gamma(draw: Any, d: int) -> Distribution:
+    return Gamma(draw(_uniform(0.5, 10.0)), draw(_uniform(0.2, 5.0)))
+
+
+def _lognormal(draw: Any, d: int) -> Distribution:
+    return LogNormal(draw(_uniform(-1.0, 1.0)), draw(_uniform(0.3, 1.5)))
+
+
+def _poisson(draw: Any, d: int) -> Distribution:
+    return Poisson(draw(_uniform(0.5, 20.0)))
+
+
+def _geometric(draw: Any, d: int) -> Distribution:
+    return Geometric(draw(_uniform(0.05, 0.95)))
+
+
+def _bernoulli(draw: Any, d: int) -> Distribution:
+    return Bernoulli(draw(st.lists(_uniform(0.05, 0.95), min_size=d, max_size=d)))
+
+
+def _categorical(draw: Any, d: int) -> Distribution:
+    return Categorical(draw(simplex_weights(d, min_weight=0.05)))
+
+
+def _multivariate_normal(draw: Any, d: int) -> Distribution:
+    mean = np.random.default_rng(draw(seeds())).normal(scale=3.0, size=d)
+    if draw(st.booleans()):
+        return MultivariateNormal(mean, draw(spd_matrices(d, 0.3, 5.0)))
+    return MultivariateNormal(mean, draw(st.lists(_uniform(0.3, 5.0), min_size=d, max_size=d)))
+
+
+SUPPORTS: dict[str, tuple[Any, ...]] = {
+    "real": (_normal, _vonmises),
+    "positive": (_exponential, _gamma, _lognormal),
+    "counts": (_poisson,),
+    "trials": (_geometric,),
+    "binary": (_bernoulli,),
+    "symbols": (_categorical,),
+    "vectors": (_multivariate_normal,),
+}
+"""Groups of families sharing a support, so that any of them can model data of any other.
+
+``binary``, ``symbols`` and ``vectors`` take a size (columns, symbols, dimension).
+"""
+
+_SIZED = ("binary", "symbols", "vectors")
+
+
+@st.composite
+def distributions(
+    draw: Any, support: str | None = None, size: st.SearchStrategy[int] | None = None
+) -> Distribution:
+    """Random instances of the built-in families of one support (see :data:`SUPPORTS`).
+
+    Parameters
+    ----------
+    support : str, optional
+        A key of :data:`SUPPORTS`; drawn at random if omitted.
+    size : strategy of int, optional
+        Number of columns (``binary``, ``vectors``) or symbols (``symbols``);
+        2 to 3 by default.
+    """
+    support = draw(st.sampled_from(sorted(SUPPORTS))) if support is None else support
+    d = draw(size if size is not None else st.integers(2, 3)) if support in _SIZED else 1
+    return cast(Distribution, draw(st.sampled_from(SUPPORTS[support]))(draw, d))
+
+
+@st.composite
+def _signatures(draw: Any) -> tuple[tuple[str, int], ...]:
+    """A tuple of (support, size) per part: one part, or an Independent of 2-3 parts."""
+    supports = sorted(SUPPORTS)
+    n_parts = draw(st.sampled_from([1, 1, 2, 3]))
+    parts = []
+    for _ in range(n_parts):
+        support = draw(st.sampled_from(supports))
+        parts.append((support, draw(st.integers(2, 3)) if support in _SIZED else 1))
+    return tuple(parts)
+
+
+def _component(draw: Any, signature: tuple[tuple[str, int], ...]) -> Distribution:
+    parts = [draw(distributions(support, st.just(size))) for support, size in signature]
+    return parts[0] if len(parts) == 1 else Independent(parts)
+
+
+@st.composite
+def mixtures(
+    draw: Any,
+    n_components: st.SearchStrategy[int] | None = None,
+    signature: tuple[tuple[str, int], ...] | None = None,
+) -> Mixture:
+    """Random :class:`~latentem.Mixture` instances whose components share a support.
+
+    Each component is one family of a support group, or an
+    :class:`~latentem.distributions.Independent` product over groups; all
+    components use the same groups, so data from one suit every other.
+
+    Parameters
+    ----------
+    n_components : strategy of int, optional
+        1 to 3 by default.
+    signature : tuple of (support, size) pairs, optional
+        The groups of the columns; drawn at random if omitted.
+    """
+    k = draw(n_components if n_components is not None else st.integers(1, 3))
+    signature = draw(_signatures()) if signature is None else signature
+    components = [_component(draw, signature) for _ in range(k)]
+    return Mixture(components, draw(simplex_weights(k)))
+
+
+@st.composite
+def mixture_data(
+    draw: Any,
+    models: st.SearchStrategy[Mixture] | None = None,
+    n_samples: st.SearchStrategy[int] | None = None,
+) -> tuple[Mixture, np.ndarray]:
+    """A mixture and data sampled from it: ``(mixture, X)``."""
+    model = draw(models if models is not None else mixtures())
+    n = draw(n_samples if n_samples is not None else st.integers(30, 150))
+    X, _ = model.sample(n, random_state=draw(seeds()))
+    return model, X
+
+
+@st.composite
+def mixture_problems(
+    draw: Any,
+    n_components: st.SearchStrategy[int] | None = None,
+    n_samples: st.SearchStrategy[int] | None = None,
+) -> tuple[Mixture, np.ndarray]:
+    """A starting mixture and data from *another* mixture of the same families: ``(start, X)``.
+
+    What a property test of EM needs: a fit that has somewhere to go.
+    """
+    signature = draw(_signatures())
+    k = draw(n_components if n_components is not None else st.integers(1, 3))
+    truth = draw(mixtures(st.just(k), signature))
+    start = draw(mixtures(st.just(k), signature))
+    n = draw(n_samples if n_samples is not None else st.integers(30, 150))
+    X, _ = truth.sample(n, random_state=draw(seeds()))
+    return start, X
