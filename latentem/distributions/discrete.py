@@ -213,6 +213,16 @@ class Bernoulli(Distribution):
     p: np.ndarray = field(converter=lambda v: _probabilities(v, "Bernoulli p"))
     prior: BetaPrior | None = field(default=None, validator=prior_of_type(BetaPrior))
 
+    def __attrs_post_init__(self) -> None:
+        if self.prior is not None:
+            for name in ("a", "b"):
+                size = getattr(self.prior, name).size
+                if size not in (1, self.p.size):
+                    raise ValueError(
+                        f"Bernoulli prior {name} has {size} entries for {self.p.size} features; "
+                        "pass a scalar or one value per feature"
+                    )
+
     @property
     def n_features(self) -> int:
         """One column per binary variable."""
@@ -293,6 +303,8 @@ class Categorical(Distribution):
         total = float(self.probs.sum())
         if not math.isclose(total, 1.0, rel_tol=0.0, abs_tol=1e-8):
             raise ValueError(f"Categorical probs must sum to 1; got sum={total:.12g}")
+        if self.prior is not None:
+            self.prior.alpha(self.n_categories)
 
     @property
     def n_categories(self) -> int:

@@ -128,9 +128,9 @@ class Independent(Distribution):
                 "Independent.maximize needs IndependentStats from Independent.statistics(); "
                 f"got {type(stats).__name__}"
             )
-        return Independent(
-            tuple(part.maximize(s) for part, s in zip(self.parts, stats.parts, strict=True))
-        )
+        parts = tuple(part.maximize(s) for part, s in zip(self.parts, stats.parts, strict=True))
+        unchanged = all(new is old for new, old in zip(parts, self.parts, strict=True))
+        return self if unchanged else Independent(parts)
 
     def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
         """The parts' draws side by side, shape (n_samples, n_features)."""

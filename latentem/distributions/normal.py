@@ -186,6 +186,8 @@ class LogNormal(Distribution):
 
     def maximize(self, stats: Moments) -> LogNormal:
         """MAP (ML without a prior) ``mu`` and ``sigma``; ``self`` without weight."""
+        if _check_moments(stats, "LogNormal").weight <= 0:
+            return self
         updated = self._log_normal.maximize(stats)
         return attrs.evolve(self, mu=updated.loc, sigma=updated.scale)
 
