@@ -48,5 +48,5 @@ def test_weighted_sums_add_and_check():
     total = sum([a, a])
     assert total.weight == 6.0
     np.testing.assert_array_equal(total.sums, [6.0, 12.0])
-    with pytest.raises(TypeError, match="Poisson.maximize needs WeightedSums"):
+    with pytest.raises(TypeError, match=r"Poisson\.maximize needs WeightedSums"):
         WeightedSums.check(a, "Poisson", 1)
