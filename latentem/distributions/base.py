@@ -6,8 +6,8 @@ family are always 2-D, shape (n_samples, n_features); a univariate family has
 family serves as a mixture component (weights = responsibilities), as an HMM
 emission (weights = state posteriors) and with sample weights.
 
-Writing a family of your own takes five methods; ``docs/distributions.md``
-walks through one. The helpers here (:func:`support_error`,
+Writing a family of your own takes four methods and two sizes;
+``docs/distributions.md`` walks through one. The helpers here (:func:`support_error`,
 :func:`total_weight`) are optional.
 """
 
@@ -44,9 +44,8 @@ class Distribution(abc.ABC):
     decreasing that weighted objective from the current parameters.
 
     Statistics of zero total weight (an empty mixture component) carry no
-    information: :meth:`maximize` then returns the prior's mode where the
-    family has a proper prior, and ``self`` unchanged otherwise, so EM keeps
-    its guarantee.
+    information: :meth:`maximize` then returns ``self`` unchanged, which keeps
+    EM's guarantee.
 
     Examples
     --------
