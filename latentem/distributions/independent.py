@@ -25,6 +25,16 @@ class IndependentStats:
     ----------
     parts : tuple
         One statistics object per part.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.distributions import Independent, Normal, Poisson
+    >>> family = Independent([Normal(0.0, 1.0), Poisson(2.0)])
+    >>> x = np.array([[0.5, 1.0], [1.5, 3.0], [2.0, 2.0]])
+    >>> total = family.statistics(x[:1], np.ones(1)) + family.statistics(x[1:], np.ones(2))
+    >>> total.parts[1].sums, family.maximize(total).parts[1].rate
+    (array([6.]), 2.0)
     """
 
     parts: tuple[Any, ...]

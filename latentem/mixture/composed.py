@@ -100,6 +100,17 @@ class MixtureStats:
         for a component held fixed.
     log_likelihood : float
         The objective term of the rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem import Mixture
+    >>> from latentem.distributions import Normal
+    >>> mixture = Mixture([Normal(0.0, 1.0), Normal(4.0, 1.0)], fixed=[False, True])
+    >>> x = np.array([[0.1], [3.9], [4.2]])
+    >>> stats = mixture.e_step(x[:1]) + mixture.e_step(x[1:])
+    >>> np.round(stats.counts, 3), stats.components[1]   # no statistics for a fixed part
+    (array([1., 2.]), None)
     """
 
     counts: np.ndarray = field(converter=readonly_array)
