@@ -14,6 +14,7 @@ __all__ = [
     "check_float",
     "check_int",
     "check_option",
+    "check_probability_vector",
     "readonly_array",
 ]
 
@@ -180,6 +181,25 @@ def check_float(
     if minimum is not None and (value <= minimum if exclusive else value < minimum):
         raise ValueError(f"{name} must be {'>' if exclusive else '>='} {minimum}; got {value}")
     return value
+
+
+def check_probability_vector(values: np.ndarray, name: str) -> None:
+    """Raise a ValueError naming ``name`` unless ``values`` is a point of the simplex.
+
+    Examples
+    --------
+    >>> check_probability_vector(np.array([0.7, 0.5]), "weights")
+    Traceback (most recent call last):
+    ...
+    ValueError: weights must sum to 1; got sum=1.2
+    """
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array; got shape {values.shape}")
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(f"{name} must be non-negative and finite; got {values}")
+    total = float(values.sum())
+    if not np.isclose(total, 1.0, rtol=0.0, atol=1e-8):
+        raise ValueError(f"{name} must sum to 1; got sum={total:.12g}")
 
 
 def check_option(value: Any, name: str, options: Iterable[str]) -> str:

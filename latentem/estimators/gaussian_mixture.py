@@ -19,8 +19,7 @@ from latentem.core.validation import (
     check_option,
 )
 from latentem.estimators.base import Estimator
-from latentem.mixture.assignment import ASSIGNMENTS
-from latentem.mixture.composed import apply_observations
+from latentem.mixture.assignment import ASSIGNMENTS, apply_observations
 from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.mixture.initialization import INIT_METHODS, initial_responsibilities

@@ -5,9 +5,10 @@ from latentem.mixture.assignment import (
     Assignment,
     HardAssignment,
     SoftAssignment,
+    apply_observations,
     assignment,
 )
-from latentem.mixture.composed import Mixture, MixtureStats, apply_observations
+from latentem.mixture.composed import Mixture, MixtureStats
 from latentem.mixture.covariance import (
     COVARIANCE_TYPES,
     CovarianceType,

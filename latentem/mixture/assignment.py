@@ -8,7 +8,16 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import logsumexp
 
-__all__ = ["ASSIGNMENTS", "Assignment", "HardAssignment", "SoftAssignment", "assignment"]
+from latentem.core.data import Observations
+
+__all__ = [
+    "ASSIGNMENTS",
+    "Assignment",
+    "HardAssignment",
+    "SoftAssignment",
+    "apply_observations",
+    "assignment",
+]
 
 # exp() of anything below this is subnormal; responsibilities that small are set to
 # exactly zero so later arithmetic on them stays at full speed.
@@ -127,3 +136,61 @@ def assignment(value: str | Assignment) -> Assignment:
         return ASSIGNMENTS[value]
     listed = ", ".join(repr(name) for name in ASSIGNMENTS)
     raise ValueError(f"assignment must be one of {listed}; got {value!r}")
+
+
+def apply_observations(
+    observations: Observations,
+    joint: np.ndarray,
+    terms: np.ndarray,
+    resp: np.ndarray | None,
+) -> np.ndarray:
+    """Apply known labels and sample weights to responsibilities and objective terms.
+
+    A row with label ``z >= 0`` belongs wholly to component ``z`` and
+    contributes its complete-data term ``log w_z p_z(x)``; a sample weight
+    multiplies the row's term and responsibilities (a weight of 2 is a
+    duplicated row). ``terms`` and ``resp`` are fresh arrays of the caller and
+    are modified in place.
+
+    Parameters
+    ----------
+    observations : Observations
+    joint : ndarray of shape (n_samples, n_components)
+        ``log w_k + log p_k(x_i)``.
+    terms : ndarray of shape (n_samples,)
+        Each row's objective term from the assignment.
+    resp : ndarray of shape (n_samples, n_components) or None
+
+    Returns
+    -------
+    terms : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem import Observations
+    >>> joint = np.log([[0.2, 0.3], [0.1, 0.4]])
+    >>> terms, resp = np.log([0.5, 0.5]), np.array([[0.4, 0.6], [0.2, 0.8]])
+    >>> obs = Observations(np.zeros((2, 1)), sample_weight=[1.0, 2.0], labels=[0, -1])
+    >>> np.round(apply_observations(obs, joint, terms, resp), 4), resp
+    (array([-1.6094, -1.3863]), array([[1. , 0. ],
+           [0.4, 1.6]]))
+    """
+    labels, weights = observations.labels, observations.sample_weight
+    if labels is not None:
+        n_components = joint.shape[1]
+        if labels.size and labels.max() >= n_components:
+            raise ValueError(
+                f"labels must be -1 (unknown) or a component index below n_components="
+                f"{n_components}; got {labels.max()}"
+            )
+        known = np.flatnonzero(labels >= 0)
+        terms[known] = joint[known, labels[known]]
+        if resp is not None:
+            resp[known] = 0.0
+            resp[known, labels[known]] = 1.0
+    if weights is not None:
+        terms *= weights
+        if resp is not None:
+            resp *= weights[:, None]
+    return terms

@@ -17,74 +17,21 @@ import numpy as np
 from attrs import field, frozen
 from scipy.special import logsumexp
 
-from latentem.core.data import Observations, as_observations
+from latentem.core.data import as_observations
 from latentem.core.model import LatentModel
-from latentem.core.validation import as_generator, check_array, check_int, readonly_array
+from latentem.core.validation import (
+    as_generator,
+    check_array,
+    check_int,
+    check_probability_vector,
+    readonly_array,
+)
 from latentem.distributions.base import Distribution, check_distributions
 from latentem.distributions.priors import DirichletPrior
-from latentem.mixture.assignment import Assignment
+from latentem.mixture.assignment import Assignment, apply_observations
 from latentem.mixture.assignment import assignment as parse_assignment
-from latentem.mixture.gaussian import _check_weights
 
-__all__ = ["Mixture", "MixtureStats", "apply_observations"]
-
-
-def apply_observations(
-    observations: Observations,
-    joint: np.ndarray,
-    terms: np.ndarray,
-    resp: np.ndarray | None,
-) -> np.ndarray:
-    """Apply known labels and sample weights to responsibilities and objective terms.
-
-    A row with label ``z >= 0`` belongs wholly to component ``z`` and
-    contributes its complete-data term ``log w_z p_z(x)``; a sample weight
-    multiplies the row's term and responsibilities (a weight of 2 is a
-    duplicated row). ``terms`` and ``resp`` are fresh arrays of the caller and
-    are modified in place.
-
-    Parameters
-    ----------
-    observations : Observations
-    joint : ndarray of shape (n_samples, n_components)
-        ``log w_k + log p_k(x_i)``.
-    terms : ndarray of shape (n_samples,)
-        Each row's objective term from the assignment.
-    resp : ndarray of shape (n_samples, n_components) or None
-
-    Returns
-    -------
-    terms : ndarray of shape (n_samples,)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from latentem import Observations
-    >>> joint = np.log([[0.2, 0.3], [0.1, 0.4]])
-    >>> terms, resp = np.log([0.5, 0.5]), np.array([[0.4, 0.6], [0.2, 0.8]])
-    >>> obs = Observations(np.zeros((2, 1)), sample_weight=[1.0, 2.0], labels=[0, -1])
-    >>> np.round(apply_observations(obs, joint, terms, resp), 4), resp
-    (array([-1.6094, -1.3863]), array([[1. , 0. ],
-           [0.4, 1.6]]))
-    """
-    labels, weights = observations.labels, observations.sample_weight
-    if labels is not None:
-        n_components = joint.shape[1]
-        if labels.size and labels.max() >= n_components:
-            raise ValueError(
-                f"labels must be -1 (unknown) or a component index below n_components="
-                f"{n_components}; got {labels.max()}"
-            )
-        known = np.flatnonzero(labels >= 0)
-        terms[known] = joint[known, labels[known]]
-        if resp is not None:
-            resp[known] = 0.0
-            resp[known, labels[known]] = 1.0
-    if weights is not None:
-        terms *= weights
-        if resp is not None:
-            resp *= weights[:, None]
-    return terms
+__all__ = ["Mixture", "MixtureStats"]
 
 
 @frozen(eq=False)
@@ -231,7 +178,7 @@ class Mixture(LatentModel, Sequence):
         k = len(self.components)
         if self.weights is None:
             object.__setattr__(self, "weights", readonly_array(np.full(k, 1.0 / k)))
-        _check_weights(self.weights)
+        check_probability_vector(self.weights, "weights")
         if self.weights.shape != (k,):
             raise ValueError(
                 f"weights must have one entry per component ({k}); got shape {self.weights.shape}"

@@ -13,16 +13,17 @@ import numpy as np
 from attrs import field, frozen
 from scipy.special import logsumexp
 
-from latentem.core.data import Observations, as_observations
+from latentem.core.data import as_observations
 from latentem.core.model import LatentModel
 from latentem.core.validation import (
     as_generator,
     check_array,
     check_float,
     check_int,
+    check_probability_vector,
     readonly_array,
 )
-from latentem.mixture.assignment import Assignment
+from latentem.mixture.assignment import Assignment, apply_observations
 from latentem.mixture.assignment import assignment as parse_assignment
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
@@ -185,16 +186,6 @@ class GaussianMixtureStats:
 # ----------------------------------------------------------------------------- the model
 
 
-def _check_weights(weights: np.ndarray, name: str = "weights") -> None:
-    if weights.ndim != 1 or weights.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array; got shape {weights.shape}")
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise ValueError(f"{name} must be non-negative and finite; got {weights}")
-    total = float(weights.sum())
-    if not np.isclose(total, 1.0, rtol=0.0, atol=1e-8):
-        raise ValueError(f"{name} must sum to 1; got sum={total:.12g}")
-
-
 @frozen(eq=False)
 class GaussianMixtureModel(LatentModel):
     """A mixture of Gaussians with soft (EM) or hard (classification EM) assignment.
@@ -265,7 +256,7 @@ class GaussianMixtureModel(LatentModel):
     precisions_cholesky: np.ndarray = field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        _check_weights(self.weights)
+        check_probability_vector(self.weights, "weights")
         if self.means.ndim != 2 or self.means.shape[0] != self.weights.shape[0]:
             raise ValueError(
                 f"means must have shape (n_components, n_features) = ({self.weights.shape[0]}, "
@@ -439,41 +430,6 @@ class GaussianMixtureModel(LatentModel):
         )
         return log_prob + log_weights
 
-    def _check_labels(self, labels: np.ndarray | None) -> None:
-        if labels is not None and labels.size and labels.max() >= self.n_components:
-            raise ValueError(
-                f"labels must be -1 (unknown) or a component index below n_components="
-                f"{self.n_components}; got {labels.max()}"
-            )
-
-    def _pin_and_weight(
-        self,
-        observations: Observations,
-        joint: np.ndarray,
-        terms: np.ndarray,
-        resp: np.ndarray | None,
-    ) -> np.ndarray:
-        """Apply known labels and sample weights to responsibilities and objective terms.
-
-        A labelled row contributes its complete-data term ``log w_z p_z(x)``
-        and belongs wholly to component ``z``; a weight multiplies both.
-        Modifies ``terms`` and ``resp`` (both fresh arrays of the caller) and
-        returns ``terms``.
-        """
-        labels, weights = observations.labels, observations.sample_weight
-        if labels is not None:
-            self._check_labels(labels)
-            known = np.flatnonzero(labels >= 0)
-            terms[known] = joint[known, labels[known]]
-            if resp is not None:
-                resp[known] = 0.0
-                resp[known, labels[known]] = 1.0
-        if weights is not None:
-            terms *= weights
-            if resp is not None:
-                resp *= weights[:, None]
-        return terms
-
     def e_step(self, data: Any) -> GaussianMixtureStats:
         """Responsibility-weighted counts, means and scatter of ``data``.
 
@@ -485,7 +441,7 @@ class GaussianMixtureModel(LatentModel):
         X = self._check_X(observations.X)
         joint = self._joint_log_prob(X)
         resp, terms = self.assignment.responsibilities(joint)
-        terms = self._pin_and_weight(observations, joint, terms, resp)
+        terms = apply_observations(observations, joint, terms, resp)
         return accumulate_statistics(X, resp, terms.sum(), self.covariance_type)
 
     def m_step(self, stats: GaussianMixtureStats) -> GaussianMixtureModel:
@@ -518,7 +474,7 @@ class GaussianMixtureModel(LatentModel):
         observations = as_observations(data)
         joint = self._joint_log_prob(self._check_X(observations.X))
         terms = self.assignment.objective_terms(joint)
-        return float(self._pin_and_weight(observations, joint, terms, None).sum())
+        return float(apply_observations(observations, joint, terms, None).sum())
 
     # -- inference -------------------------------------------------------------
 
