@@ -18,13 +18,16 @@ from latentem.core import (
     Statistics,
 )
 from latentem.estimators import GaussianMixture
+from latentem.io import Checkpoint, load, load_checkpoint, save
 from latentem.mixture import GaussianMixtureModel, GaussianMixturePrior, Mixture
+from latentem.selection import SelectionResult, select_n_components
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "EM",
     "AdditiveStatistics",
+    "Checkpoint",
     "Chunks",
     "ConvergenceWarning",
     "EMResult",
@@ -36,6 +39,11 @@ __all__ = [
     "NotFittedError",
     "ObjectiveDecreaseWarning",
     "Observations",
+    "SelectionResult",
     "Statistics",
     "__version__",
+    "load",
+    "load_checkpoint",
+    "save",
+    "select_n_components",
 ]

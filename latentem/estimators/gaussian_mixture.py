@@ -133,6 +133,19 @@ class GaussianMixture(Estimator):
 
     _estimator_type = "density_estimator"
 
+    # set by fit (declared for type checkers; absent until then)
+    model_: GaussianMixtureModel
+    weights_: np.ndarray
+    means_: np.ndarray
+    covariances_: np.ndarray
+    precisions_: np.ndarray
+    precisions_cholesky_: np.ndarray
+    converged_: bool
+    n_iter_: int
+    lower_bound_: float
+    lower_bounds_: list[float]
+    n_features_in_: int
+
     def __init__(
         self,
         n_components: int = 1,
@@ -307,10 +320,10 @@ class GaussianMixture(Estimator):
             **common,
         )
 
-    def _progress_callback(self, settings: dict[str, Any]) -> list[Any]:
+    def _progress_callback(self, settings: dict[str, Any], n_samples: float) -> list[Any]:
         if settings["verbose"] < 2:
             return []
-        interval, n_samples = settings["verbose_interval"], self._n_samples_fit
+        interval = settings["verbose_interval"]
 
         def report(iteration: int, objective: float, model: LatentModel) -> None:
             if iteration % interval == 0:
@@ -371,11 +384,10 @@ class GaussianMixture(Estimator):
             )
         rng = as_generator(self.random_state)
         # "per sample" is per unit of weight, so that weights equal replicated rows
-        self._n_samples_fit = n_effective
         engine = EM(
             max_iter=settings["max_iter"] + (1 if warm else 0),
             tol=settings["tol"] * n_effective / X.shape[0],
-            callbacks=self._progress_callback(settings),
+            callbacks=self._progress_callback(settings, n_effective),
         )
         best: EMResult | None = None
         for init in range(1 if warm else settings["n_init"]):
@@ -415,22 +427,11 @@ class GaussianMixture(Estimator):
             )
         model = cast(GaussianMixtureModel, best.model)
         labels = model.predict(X)
-        self._set_fitted(model, best, n_effective)
-        del self._n_samples_fit
+        lower_bounds = [float(value) / n_effective for value in best.history]
+        # one dict update: an interrupted fit (KeyboardInterrupt from a callback,
+        # an error) leaves the estimator exactly as it was before the call
+        vars(self).update(fitted_attributes(model, best.converged, best.n_iter, lower_bounds))
         return labels
-
-    def _set_fitted(self, model: GaussianMixtureModel, result: EMResult, n_samples: float) -> None:
-        self.model_ = model
-        self.weights_ = np.array(model.weights)
-        self.means_ = np.array(model.means)
-        self.covariances_ = np.array(model.covariances)
-        self.precisions_cholesky_ = np.array(model.precisions_cholesky)
-        self.precisions_ = np.array(model.precisions)
-        self.converged_ = bool(result.converged)
-        self.n_iter_ = int(result.n_iter)
-        self.lower_bounds_ = [float(value) / n_samples for value in result.history]
-        self.lower_bound_ = self.lower_bounds_[-1] if self.lower_bounds_ else -np.inf
-        self.n_features_in_ = int(model.n_features)
 
     # -- using the fit -----------------------------------------------------------
 
@@ -471,3 +472,43 @@ class GaussianMixture(Estimator):
         """Akaike information criterion on ``X`` (lower is better)."""
         X = self._check_predict_X(X)
         return self.model_.aic(X)
+
+    def icl(self, X: Any) -> float:
+        """Integrated completed likelihood on ``X``, as mclust (lower is better).
+
+        BIC plus twice the classification entropy; see
+        :meth:`GaussianMixtureModel.icl <latentem.GaussianMixtureModel.icl>`.
+        """
+        X = self._check_predict_X(X)
+        return self.model_.icl(X)
+
+
+def fitted_attributes(
+    model: GaussianMixtureModel, converged: bool, n_iter: int, lower_bounds: list[float]
+) -> dict[str, Any]:
+    """The fitted attributes of a :class:`GaussianMixture` whose fit ended at ``model``.
+
+    Every array attribute is a fresh writable copy of the model's; used by
+    ``fit`` and by :func:`latentem.load`, so both give the same attributes.
+
+    Examples
+    --------
+    >>> from latentem import GaussianMixtureModel
+    >>> model = GaussianMixtureModel([1.0], [[0.0]], [[[4.0]]])
+    >>> attributes = fitted_attributes(model, True, 3, [-2.0, -1.8, -1.7])
+    >>> attributes["precisions_"], attributes["lower_bound_"]
+    (array([[[0.25]]]), -1.7)
+    """
+    return {
+        "model_": model,
+        "weights_": np.array(model.weights),
+        "means_": np.array(model.means),
+        "covariances_": np.array(model.covariances),
+        "precisions_cholesky_": np.array(model.precisions_cholesky),
+        "precisions_": np.array(model.precisions),
+        "converged_": bool(converged),
+        "n_iter_": int(n_iter),
+        "lower_bounds_": list(lower_bounds),
+        "lower_bound_": lower_bounds[-1] if lower_bounds else -np.inf,
+        "n_features_in_": int(model.n_features),
+    }

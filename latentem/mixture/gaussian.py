@@ -500,6 +500,25 @@ class GaussianMixtureModel(LatentModel):
         """Akaike information criterion ``-2 log L + 2 p`` (lower is better)."""
         return -2.0 * float(self.score_samples(X).sum()) + 2 * self.n_parameters
 
+    def icl(self, X: Any) -> float:
+        """Integrated completed likelihood, as mclust computes it (lower is better).
+
+        Notes
+        -----
+        ``ICL = BIC + 2 sum_i -log t_{i, z_i}`` with ``t_ik`` the posterior
+        probability of component ``k`` for row ``i`` and ``z_i`` its most
+        probable component (mclust's ``icl``; Biernacki, Celeux & Govaert
+        (2000) use the full entropy ``-sum_k t_ik log t_ik`` instead). The
+        extra term penalises overlapping components, so ICL prefers fewer,
+        well separated clusters.
+        """
+        X = self._check_X(X)
+        joint = self._joint_log_prob(X)
+        log_norm = logsumexp(joint, axis=1)
+        entropy = float(np.sum(log_norm - joint.max(axis=1)))
+        bic = -2.0 * float(log_norm.sum()) + self.n_parameters * math.log(X.shape[0])
+        return bic + 2.0 * entropy
+
     def sample(self, n_samples: int, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw samples and their component labels.
 

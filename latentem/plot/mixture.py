@@ -1,109 +1,250 @@
-"""Mixtures drawn over their data: points coloured by component, covariance ellipses."""
+"""A mixture over its data: 1-D densities, 2-D ellipses, points coloured by responsibility.
+
+What is drawn depends on what the model can do, not on its class:
+
+- ``joint_log_prob(X)`` (``log w_k + log p_k(x)``, shape (n, k)) gives the
+  component curves of a 1-D density plot and the responsibilities that
+  colour the points;
+- :func:`gaussian_components` (a ``functools.singledispatch`` function that
+  other models register with) gives the means and covariances drawn as
+  ellipses.
+
+A fitted front class is drawn through its ``model_``.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.special import logsumexp
 
-__all__ = ["plot_mixture", "plot_objective", "require_matplotlib"]
+from latentem.core.validation import check_array
+from latentem.mixture.gaussian import GaussianMixtureModel
+from latentem.plot.backend import component_colours, new_axes, require_matplotlib
+
+__all__ = ["as_model", "gaussian_components", "plot_mixture", "responsibility_colours"]
 
 
-def require_matplotlib() -> Any:
-    """Import ``matplotlib.pyplot`` with the Agg backend, or explain how to install it.
+def as_model(model: Any) -> Any:
+    """The model behind a fitted front class (its ``model_``), or ``model`` itself.
 
     Examples
     --------
-    >>> plt = require_matplotlib()  # doctest: +SKIP
+    >>> import latentem
+    >>> m = latentem.GaussianMixtureModel([1.0], [[0.0]], [[[1.0]]])
+    >>> as_model(m) is m
+    True
     """
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "latentem.plot needs matplotlib; install it with: pip install 'latentem[plot]'"
-        ) from None
-    return plt
+    return getattr(model, "model_", model)
 
 
-def _ellipse_points(mean: np.ndarray, covariance: np.ndarray, n_std: float) -> np.ndarray:
-    """Points on the ``n_std`` contour of a 2-D Gaussian, shape (100, 2)."""
-    angles = np.linspace(0.0, 2.0 * np.pi, 100)
-    circle = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+@functools.singledispatch
+def gaussian_components(model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weights (k,), means (k, d) and full covariances (k, d, d) of a model's Gaussians.
+
+    A ``functools.singledispatch`` function: a model whose components (or
+    states) are Gaussian registers how to read them, and
+    :func:`plot_mixture` draws their ellipses::
+
+        @gaussian_components.register
+        def _(model: GaussianHMMModel):
+            return stationary_weights, model.means, full_covariances
+
+    Raises
+    ------
+    TypeError
+        For a model with no registered reading.
+
+    Examples
+    --------
+    >>> import latentem
+    >>> m = latentem.GaussianMixtureModel([0.5, 0.5], [[0.0], [2.0]], [1.0, 4.0],
+    ...                                    covariance_type="spherical")
+    >>> weights, means, covariances = gaussian_components(m)
+    >>> covariances.ravel()
+    array([1., 4.])
+    """
+    raise TypeError(
+        f"no Gaussian components are known for {type(model).__name__}; register them with "
+        "@latentem.plot.gaussian_components.register"
+    )
+
+
+@gaussian_components.register
+def _(model: GaussianMixtureModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    full = model.covariance_type.full_matrices(
+        model.covariances, model.n_components, model.n_features
+    )
+    return np.asarray(model.weights), np.asarray(model.means), full
+
+
+def responsibility_colours(model: Any, X: np.ndarray) -> np.ndarray:
+    """RGB colour of every row: the components' colours mixed by their responsibilities.
+
+    A row shared half and half between a blue and an orange component is
+    drawn half way between the two colours; certain rows get their
+    component's own colour. Needs ``joint_log_prob`` (or ``predict_proba``).
+
+    Returns
+    -------
+    colours : ndarray of shape (n_samples, 3)
+
+    Examples
+    --------
+    >>> import numpy as np, latentem
+    >>> m = latentem.GaussianMixtureModel([0.5, 0.5], [[-5.0], [5.0]], [[[1.0]], [[1.0]]])
+    >>> colours = responsibility_colours(m, np.array([[-5.0], [0.0], [5.0]]))
+    >>> bool(np.allclose(colours[1], colours[[0, 2]].mean(axis=0)))
+    True
+    """
+    model = as_model(model)
+    if hasattr(model, "joint_log_prob"):
+        joint = np.asarray(model.joint_log_prob(X))
+        resp = np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
+    else:
+        resp = np.asarray(model.predict_proba(X))
+    return np.clip(resp @ component_colours(resp.shape[1]), 0.0, 1.0)
+
+
+def _ellipse(mean: np.ndarray, covariance: np.ndarray, n_std: float, **style: Any) -> Any:
+    """The ``n_std`` contour of a 2-D Gaussian as a matplotlib ``Ellipse``."""
+    from matplotlib.patches import Ellipse
+
     values, vectors = np.linalg.eigh(covariance)
-    return mean + n_std * (circle * np.sqrt(np.maximum(values, 0.0))) @ vectors.T
+    values = np.maximum(values, 0.0)
+    angle = float(np.degrees(np.arctan2(vectors[1, 1], vectors[0, 1])))
+    return Ellipse(
+        xy=(float(mean[0]), float(mean[1])),
+        width=2.0 * n_std * float(np.sqrt(values[1])),
+        height=2.0 * n_std * float(np.sqrt(values[0])),
+        angle=angle,
+        fill=False,
+        **style,
+    )
+
+
+def _density_1d(model: Any, X: np.ndarray, ax: Any, bins: int | str) -> None:
+    x = X[:, 0]
+    span = float(x.max() - x.min()) or 1.0
+    grid = np.linspace(x.min() - 0.1 * span, x.max() + 0.1 * span, 400)[:, None]
+    ax.hist(x, bins=bins, density=True, color="0.85", edgecolor="0.6", label="data")
+    if hasattr(model, "joint_log_prob"):
+        joint = np.asarray(model.joint_log_prob(grid))
+        colours = component_colours(joint.shape[1])
+        for k in range(joint.shape[1]):
+            ax.plot(
+                grid[:, 0], np.exp(joint[:, k]), color=colours[k], lw=1.5, label=f"component {k}"
+            )
+        total = np.exp(logsumexp(joint, axis=1))
+    else:
+        total = np.exp(np.asarray(model.score_samples(grid)))
+    ax.plot(grid[:, 0], total, color="black", lw=2.0, label="mixture")
+    ax.set_xlabel("x")
+    ax.set_ylabel("density")
+    ax.legend(loc="best", fontsize="small")
+
+
+def _scatter_2d(
+    model: Any,
+    X: np.ndarray,
+    ax: Any,
+    features: tuple[int, int],
+    n_std: Sequence[float],
+    colour_by: str,
+) -> None:
+    i, j = features
+    if colour_by == "responsibility":
+        colours = responsibility_colours(model, X)
+    else:
+        labels = np.asarray(model.predict(X))
+        colours = component_colours(int(labels.max()) + 1)[labels]
+    ax.scatter(X[:, i], X[:, j], s=10, c=colours, alpha=0.8, linewidths=0)
+    try:
+        _, means, covariances = gaussian_components(model)
+    except TypeError:
+        return
+    palette = component_colours(means.shape[0])
+    block = np.ix_([i, j], [i, j])
+    for k, (mean, covariance) in enumerate(zip(means, covariances, strict=True)):
+        for n in n_std:
+            patch = _ellipse(mean[[i, j]], covariance[block], n, color=palette[k], lw=2.0 / n)
+            patch.set_gid(f"component-{k}")
+            ax.add_patch(patch)
+        ax.plot(mean[i], mean[j], marker="x", color="black", ms=8, mew=2)
+    ax.set_xlabel(f"feature {i}")
+    ax.set_ylabel(f"feature {j}")
 
 
 def plot_mixture(
     model: Any,
-    X: np.ndarray,
+    X: Any,
     *,
     ax: Any = None,
-    labels: np.ndarray | None = None,
     title: str | None = None,
     features: tuple[int, int] = (0, 1),
+    n_std: Sequence[float] = (1.0, 2.0),
+    colour_by: str = "responsibility",
+    bins: int | str = "auto",
 ) -> Any:
-    """Scatter two features of ``X`` coloured by component, with 1- and 2-sigma ellipses.
+    """Draw a mixture over its data.
+
+    With one feature: a histogram of the data, every component's weighted
+    density ``w_k p_k(x)`` and the mixture density. With two or more: the
+    points (two of the features) coloured by their responsibilities, and
+    the ``n_std``-sigma ellipse and mean of every Gaussian component.
 
     Parameters
     ----------
-    model : GaussianMixtureModel
-        Any model with ``means``, ``covariances``, ``covariance_type`` and ``predict``.
-    X : ndarray of shape (n_samples, n_features)
+    model : model or fitted front class
+        Needs ``joint_log_prob`` (or ``predict_proba``/``score_samples``);
+        ellipses need :func:`gaussian_components`.
+    X : array-like of shape (n_samples, n_features)
     ax : matplotlib Axes, optional
-    labels : ndarray of shape (n_samples,), optional
-        Colours; by default ``model.predict(X)``.
+        Drawn into; by default a new figure.
     title : str, optional
-    features : pair of int
-        The two columns drawn.
+    features : pair of int, default=(0, 1)
+        The two columns drawn when there are two or more.
+    n_std : sequence of float, default=(1, 2)
+        Contours drawn per component, in standard deviations.
+    colour_by : {"responsibility", "label"}, default="responsibility"
+        Mix the components' colours by responsibility, or colour each point
+        by its most probable component.
+    bins : int or str, default="auto"
+        Histogram bins of the 1-D plot.
 
     Returns
     -------
     ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np, latentem
+    >>> from latentem.plot import plot_mixture
+    >>> X = np.random.default_rng(0).normal(size=(200, 2))
+    >>> gm = latentem.GaussianMixture(3, random_state=0).fit(X)
+    >>> ax = plot_mixture(gm, X, title="three components")
+    >>> len(ax.patches)  # a 1- and a 2-sigma ellipse per component
+    6
+    >>> ax.figure.savefig("mixture.png")  # doctest: +SKIP
     """
-    plt = require_matplotlib()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 4.5))
-    X = np.asarray(X, dtype=float)
-    labels = model.predict(X) if labels is None else np.asarray(labels)
-    i, j = features
-    colours = plt.get_cmap("tab10")
-    ax.scatter(X[:, i], X[:, j], s=12, c=[colours(int(label) % 10) for label in labels])
-    full = model.covariance_type.full_matrices(
-        model.covariances, model.n_components, model.n_features
-    )
-    for k, (mean, covariance) in enumerate(zip(model.means, full, strict=True)):
-        block = covariance[np.ix_([i, j], [i, j])]
-        for n_std in (1.0, 2.0):
-            outline = _ellipse_points(mean[[i, j]], block, n_std)
-            ax.plot(outline[:, 0], outline[:, 1], color=colours(k % 10), lw=1.5 / n_std)
-        ax.plot(*mean[[i, j]], marker="x", color="black", ms=8)
+    require_matplotlib()
+    model = as_model(model)
+    X = check_array(X)
+    if colour_by not in ("responsibility", "label"):
+        raise ValueError(f"colour_by must be 'responsibility' or 'label'; got {colour_by!r}")
+    ax = new_axes(ax)
+    if X.shape[1] == 1:
+        _density_1d(model, X, ax, bins)
+    else:
+        for feature in features:
+            if not 0 <= feature < X.shape[1]:
+                raise ValueError(
+                    f"features must be two column indices below {X.shape[1]}; got {features}"
+                )
+        _scatter_2d(model, X, ax, features, n_std, colour_by)
     if title:
         ax.set_title(title)
-    ax.set_xlabel(f"feature {i}")
-    ax.set_ylabel(f"feature {j}")
-    return ax
-
-
-def plot_objective(history: Any, *, ax: Any = None, per_sample: int | None = None) -> Any:
-    """Line plot of the EM objective per iteration (``EMResult.history``).
-
-    Parameters
-    ----------
-    history : array-like of shape (n_iter,)
-    ax : matplotlib Axes, optional
-    per_sample : int, optional
-        Divide by this number of samples.
-    """
-    plt = require_matplotlib()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.5))
-    values = np.asarray(history, dtype=float)
-    if per_sample:
-        values = values / per_sample
-    ax.plot(np.arange(1, values.size + 1), values, marker="o", ms=3)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("objective" + (" per sample" if per_sample else ""))
     return ax

@@ -1,0 +1,43 @@
+"""Saving and loading without pickle, checkpoints, and reading data files.
+
+:func:`save` writes any registered object (every latentem model, front class
+and :class:`~latentem.EMResult`) as versioned JSON, with large arrays in a
+``.npz`` file beside it; :func:`load` reads it back bit for bit and builds only
+registered types. :class:`Checkpoint` saves a running fit every few
+iterations. :func:`read_data` reads the CSV and ``.npy`` files of the command
+line.
+"""
+
+from latentem.io import models as _models  # noqa: F401  (registers latentem's own types)
+from latentem.io.checkpoint import Checkpoint, load_checkpoint
+from latentem.io.codec import DTYPES, StateReader
+from latentem.io.files import FORMAT_VERSION, load, save, sidecar_path
+from latentem.io.registry import (
+    Codec,
+    codec_for,
+    codec_named,
+    register,
+    register_attrs,
+    register_estimator,
+    registered_names,
+)
+from latentem.io.tables import read_data
+
+__all__ = [
+    "DTYPES",
+    "FORMAT_VERSION",
+    "Checkpoint",
+    "Codec",
+    "StateReader",
+    "codec_for",
+    "codec_named",
+    "load",
+    "load_checkpoint",
+    "read_data",
+    "register",
+    "register_attrs",
+    "register_estimator",
+    "registered_names",
+    "save",
+    "sidecar_path",
+]

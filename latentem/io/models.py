@@ -1,0 +1,120 @@
+"""How latentem's own models, front classes and results are saved.
+
+Each plugin adds its types here with a few lines: a ``to_state`` /
+``from_state`` pair for a model (or :func:`register_attrs` when the attrs
+fields are the whole state), :func:`register_estimator` for a front class.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from latentem.core.engine import EMResult
+from latentem.core.model import LatentModel
+from latentem.estimators.gaussian_mixture import GaussianMixture, fitted_attributes
+from latentem.io.codec import StateReader
+from latentem.io.registry import register, register_estimator
+from latentem.mixture.assignment import ASSIGNMENTS
+from latentem.mixture.covariance import COVARIANCE_TYPES
+from latentem.mixture.gaussian import GaussianMixtureModel
+
+__all__: list[str] = []
+
+
+# ----------------------------------------------------------------------------- EMResult
+
+
+def _result_to_state(result: EMResult) -> dict[str, Any]:
+    return {
+        "model": result.model,
+        "history": result.history,
+        "n_iter": result.n_iter,
+        "converged": result.converged,
+        "n_samples": result.n_samples,
+    }
+
+
+def _result_from_state(reader: StateReader) -> EMResult:
+    history = reader.get_array("history", ndim=1)
+    n_iter = reader.get_int("n_iter", minimum=0)
+    if n_iter != history.shape[0]:
+        raise ValueError(f"n_iter={n_iter} but the history has {history.shape[0]} entries")
+    return EMResult(
+        model=reader.get_object("model", LatentModel),
+        history=history,
+        n_iter=n_iter,
+        converged=reader.get_bool("converged"),
+        n_samples=reader.get_int("n_samples", minimum=0),
+    )
+
+
+register(EMResult, name="EMResult", to_state=_result_to_state, from_state=_result_from_state)
+
+
+# ----------------------------------------------------------------------------- Gaussian mixtures
+
+
+def _gmm_to_state(model: GaussianMixtureModel) -> dict[str, Any]:
+    return {
+        "weights": model.weights,
+        "means": model.means,
+        "covariances": model.covariances,
+        "covariance_type": model.covariance_type.name,
+        "assignment": model.assignment.name,
+        "reg_covar": model.reg_covar,
+    }
+
+
+def _gmm_from_state(reader: StateReader) -> GaussianMixtureModel:
+    # the constructor checks shapes, the simplex and positive definiteness
+    return GaussianMixtureModel(
+        weights=reader.get_array("weights", ndim=1),
+        means=reader.get_array("means", ndim=2),
+        covariances=reader.get_array("covariances"),
+        covariance_type=reader.get_str("covariance_type", COVARIANCE_TYPES),
+        assignment=reader.get_str("assignment", ASSIGNMENTS),
+        reg_covar=reader.get_float("reg_covar"),
+    )
+
+
+register(
+    GaussianMixtureModel,
+    name="GaussianMixtureModel",
+    to_state=_gmm_to_state,
+    from_state=_gmm_from_state,
+)
+
+
+def _gaussian_mixture_restore(estimator: GaussianMixture, fitted: dict[str, Any]) -> dict[str, Any]:
+    """Recompute the derived attributes from the model instead of trusting the file."""
+    reader = StateReader(fitted, "fitted", 1)
+    model = reader.get_object("model_", GaussianMixtureModel)
+    lower_bounds = reader.get_value("lower_bounds_")
+    if not isinstance(lower_bounds, list) or not all(
+        isinstance(value, float) for value in lower_bounds
+    ):
+        raise ValueError("fitted.lower_bounds_ must be a list of floats")
+    n_iter = reader.get_int("n_iter_", minimum=0)
+    converged = reader.get_bool("converged_")
+    reader.finish()
+    if n_iter != len(lower_bounds):
+        raise ValueError(f"n_iter_={n_iter} but lower_bounds_ has {len(lower_bounds)} entries")
+    params = estimator.get_params(deep=False)
+    expected = {
+        "n_components": model.n_components,
+        "covariance_type": model.covariance_type.name,
+        "assignment": model.assignment.name,
+        "reg_covar": model.reg_covar,
+    }
+    for key, value in expected.items():
+        if params[key] != value:
+            raise ValueError(f"params.{key}={params[key]!r} but the fitted model has {value!r}")
+    return fitted_attributes(model, converged, n_iter, lower_bounds)
+
+
+register_estimator(
+    GaussianMixture,
+    name="GaussianMixture",
+    fitted=("model_", "converged_", "n_iter_", "lower_bounds_"),
+    restore=_gaussian_mixture_restore,
+)

@@ -1,0 +1,109 @@
+"""plot_mixture draws what the model says: ellipses at the means, densities that are the model's."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from scipy import stats
+
+from latentem import GaussianMixture, GaussianMixtureModel
+from latentem.plot import gaussian_components, plot_mixture, responsibility_colours
+from tests.plot.conftest import assert_picture
+
+RNG = np.random.default_rng(0)
+X2 = np.concatenate([RNG.normal((0, 0), 1, (100, 2)), RNG.normal((6, 3), 0.7, (80, 2))])
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical", "tied"])
+def test_one_ellipse_per_component_and_sigma_centred_on_the_means(covariance_type):
+    gm = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X2)
+    ax = plot_mixture(gm, X2, n_std=(1.0, 2.0))
+    ellipses = [patch for patch in ax.patches if (patch.get_gid() or "").startswith("component-")]
+    assert len(ellipses) == 2 * gm.n_components
+    for k in range(gm.n_components):
+        mine = [e for e in ellipses if e.get_gid() == f"component-{k}"]
+        assert len(mine) == 2
+        for ellipse in mine:
+            assert np.allclose(ellipse.center, gm.means_[k], rtol=0, atol=1e-12)
+
+
+def test_ellipse_axes_are_the_standard_deviations_of_a_diagonal_gaussian():
+    model = GaussianMixtureModel([1.0], [[1.0, -2.0]], [[4.0, 0.25]], covariance_type="diag")
+    ax = plot_mixture(model, X2, n_std=(1.0, 3.0))
+    one, three = ax.patches
+    # closed form: axis-aligned, half-axes sqrt(4) = 2 along x and sqrt(0.25) = 0.5 along y
+    assert (one.width, one.height) == pytest.approx((4.0, 1.0))
+    assert (three.width, three.height) == pytest.approx((12.0, 3.0))
+    assert one.angle % 180 == pytest.approx(0.0, abs=1e-9)
+
+
+def test_rotated_ellipse_follows_the_principal_axis():
+    covariance = np.array(
+        [[2.0, 1.9], [1.9, 2.0]]
+    )  # eigenvalues 3.9 along (1, 1), 0.1 along (1, -1)
+    model = GaussianMixtureModel([1.0], [[0.0, 0.0]], [covariance])
+    (ellipse, _) = plot_mixture(model, X2).patches
+    assert ellipse.width == pytest.approx(2 * np.sqrt(3.9))
+    assert ellipse.height == pytest.approx(2 * np.sqrt(0.1))
+    assert ellipse.angle % 180 == pytest.approx(45.0)
+
+
+def test_points_are_coloured_by_responsibility():
+    model = GaussianMixtureModel([0.5, 0.5], [[0.0, 0.0], [6.0, 3.0]], [np.eye(2), np.eye(2)])
+    ax = plot_mixture(model, X2)
+    (points,) = ax.collections
+    colours = points.get_facecolors()[:, :3]
+    resp = model.predict_proba(X2)
+    palette = np.array([plt.get_cmap("tab10")(k)[:3] for k in range(2)])
+    assert np.allclose(colours, resp @ palette, atol=1e-6)
+    assert np.allclose(responsibility_colours(model, X2), resp @ palette)
+    labelled = plot_mixture(model, X2, ax=plt.figure().gca(), colour_by="label").collections[0]
+    assert np.allclose(labelled.get_facecolors()[:, :3], palette[model.predict(X2)], atol=1e-6)
+
+
+def test_one_dimensional_plot_draws_the_model_densities():
+    X1 = np.concatenate([RNG.normal(-2, 0.5, (150, 1)), RNG.normal(3, 1.5, (100, 1))])
+    gm = GaussianMixture(2, random_state=0).fit(X1)
+    ax = plot_mixture(gm, X1)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {"component 0", "component 1", "mixture"}
+    grid = lines["mixture"].get_xdata()
+    expected = [
+        gm.weights_[k] * stats.norm.pdf(grid, gm.means_[k, 0], np.sqrt(gm.covariances_[k, 0, 0]))
+        for k in range(2)
+    ]
+    for k in range(2):
+        assert np.allclose(lines[f"component {k}"].get_ydata(), expected[k], rtol=1e-10)
+    assert np.allclose(lines["mixture"].get_ydata(), expected[0] + expected[1], rtol=1e-10)
+
+
+def test_picture_file_is_written(tmp_path):
+    gm = GaussianMixture(2, random_state=0).fit(X2)
+    ax = plot_mixture(gm, X2, title="two clusters")
+    path = tmp_path / "mixture.png"
+    ax.figure.savefig(path, dpi=60)
+    assert_picture(path)
+
+
+def test_models_without_gaussians_are_drawn_without_ellipses():
+    class Opaque:
+        def __init__(self, model):
+            self.model = model
+
+        def joint_log_prob(self, X):
+            return self.model.joint_log_prob(X)
+
+    model = GaussianMixtureModel.from_data(X2, 2, random_state=0)
+    ax = plot_mixture(Opaque(model), X2)
+    assert not ax.patches and len(ax.collections) == 1
+    with pytest.raises(TypeError, match=r"gaussian_components\.register"):
+        gaussian_components(Opaque(model))
+
+
+def test_bad_arguments_are_named():
+    model = GaussianMixtureModel.from_data(X2, 2, random_state=0)
+    with pytest.raises(ValueError, match="features must be two column indices below 2"):
+        plot_mixture(model, X2, features=(0, 2))
+    with pytest.raises(ValueError, match="colour_by"):
+        plot_mixture(model, X2, colour_by="rainbow")
+    with pytest.raises(ValueError, match="X must be a 2-D array"):
+        plot_mixture(model, X2[:, 0])
