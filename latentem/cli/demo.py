@@ -113,25 +113,20 @@ def _write_pictures(
     hard: tuple[Any, np.ndarray, list[tuple[int, GaussianMixtureModel]]],
     soft: tuple[Any, np.ndarray, list[tuple[int, GaussianMixtureModel]]],
 ) -> list[Path]:
-    from latentem.plot import plot_mixture, plot_objective, require_matplotlib
+    from latentem.cli.common import headless_pyplot
+    from latentem.plot import plot_objective, save_frames
 
-    plt = require_matplotlib()
+    plt = headless_pyplot()
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for prefix, (result, X, frames) in (("hard-em", hard), ("soft-em", soft)):
-        for iteration, model in frames:
-            fig, ax = plt.subplots(figsize=(5, 4.5))
-            plot_mixture(model, X, ax=ax, title=f"{prefix}: after {iteration} iterations")
-            path = out / f"{prefix}-iteration-{iteration:02d}.png"
-            fig.savefig(path, dpi=80)
-            plt.close(fig)
-            written.append(path)
-        fig, ax = plt.subplots(figsize=(5, 3.5))
-        plot_objective(result.history, ax=ax, per_sample=X.shape[0])
+        written += save_frames(frames, X, out / prefix)
+        written += save_frames(frames, X, out / f"{prefix}.gif", fps=1)
+        ax = plot_objective(result.history, per_sample=X.shape[0])
         ax.set_title(f"{prefix}: objective per iteration")
         path = out / f"{prefix}-objective.png"
-        fig.savefig(path, dpi=80)
-        plt.close(fig)
+        ax.figure.savefig(path, dpi=80, bbox_inches="tight")
+        plt.close(ax.figure)
         written.append(path)
     return written
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from latentem.cli import demo
+from latentem.cli import demo, fitting, selecting
 
 __all__ = ["build_parser", "main"]
 
@@ -18,6 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Latent-variable models fitted by expectation-maximization.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    fitting.add_parsers(commands)
+    selecting.add_parser(commands)
     demo.add_parser(commands)
     return parser
 
@@ -31,6 +34,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args) or 0)
-    except (ValueError, TypeError, OSError) as error:
-        print(f"latentem {args.command}: error: {error}", file=sys.stderr)
+    except BrokenPipeError:
+        # the reader of our output went away (e.g. `latentem predict ... | head`)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except (ValueError, TypeError, OSError, ImportError) as error:
+        # one line: the file and the problem, never a traceback
+        message = " ".join(str(error).split())
+        print(f"latentem {args.command}: error: {message}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"latentem {args.command}: interrupted", file=sys.stderr)
+        return 130

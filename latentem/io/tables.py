@@ -127,7 +127,8 @@ def _from_text(path: Path, raw: bytes, delimiter: str | None) -> np.ndarray:
         rows = [
             (number, row)
             for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=separator), 1)
-            if any(cell.strip() for cell in row)
+            # a blank line is no row; a line of delimiters is a row of missing values
+            if len(row) > 1 or (row and row[0].strip())
         ]
     except csv.Error as error:
         raise ValueError(f"{path}: not a valid CSV file ({error})") from None
@@ -143,7 +144,8 @@ def _from_text(path: Path, raw: bytes, delimiter: str | None) -> np.ndarray:
     for i, (line, row) in enumerate(rows):
         if len(row) != n_columns:
             raise ValueError(
-                f"{path}: line {line} has {len(row)} fields, but earlier lines have {n_columns}"
+                f"{path}: line {line} has {len(row)} field{'s' if len(row) != 1 else ''}, "
+                f"but earlier lines have {n_columns}"
             )
         for j, cell in enumerate(row):
             value = _cell(cell)

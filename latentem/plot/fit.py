@@ -161,7 +161,10 @@ def save_frames(
     def render(index: int) -> None:
         iteration, model = frames[index]
         ax.clear()
-        draw(model, X, ax=ax, title=f"after {iteration} iteration{'s' if iteration != 1 else ''}")
+        title = (
+            f"after {iteration} iteration{'s' if iteration != 1 else ''}" if iteration else "start"
+        )
+        draw(model, X, ax=ax, title=title)
         ax.set_xlim(*limits[0])
         if len(limits) > 1:
             ax.set_ylim(*limits[1])

@@ -186,7 +186,7 @@ def plot_mixture(
     title: str | None = None,
     features: tuple[int, int] = (0, 1),
     n_std: Sequence[float] = (1.0, 2.0),
-    colour_by: str = "responsibility",
+    colour_by: str | None = None,
     bins: int | str = "auto",
 ) -> Any:
     """Draw a mixture over its data.
@@ -209,9 +209,11 @@ def plot_mixture(
         The two columns drawn when there are two or more.
     n_std : sequence of float, default=(1, 2)
         Contours drawn per component, in standard deviations.
-    colour_by : {"responsibility", "label"}, default="responsibility"
+    colour_by : {"responsibility", "label"}, optional
         Mix the components' colours by responsibility, or colour each point
-        by its most probable component.
+        by its most probable component. By default ``"label"`` for a model
+        with hard assignment (each point belongs to one component) and
+        ``"responsibility"`` otherwise.
     bins : int or str, default="auto"
         Histogram bins of the 1-D plot.
 
@@ -233,6 +235,9 @@ def plot_mixture(
     require_matplotlib()
     model = as_model(model)
     X = check_array(X)
+    if colour_by is None:
+        hard = getattr(getattr(model, "assignment", None), "name", None) == "hard"
+        colour_by = "label" if hard else "responsibility"
     if colour_by not in ("responsibility", "label"):
         raise ValueError(f"colour_by must be 'responsibility' or 'label'; got {colour_by!r}")
     ax = new_axes(ax)

@@ -107,3 +107,12 @@ def test_bad_arguments_are_named():
         plot_mixture(model, X2, colour_by="rainbow")
     with pytest.raises(ValueError, match="X must be a 2-D array"):
         plot_mixture(model, X2[:, 0])
+
+
+def test_hard_assignment_models_colour_points_by_label():
+    model = GaussianMixtureModel(
+        [0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], [np.eye(2), np.eye(2)], assignment="hard"
+    )
+    colours = plot_mixture(model, X2).collections[0].get_facecolors()[:, :3]
+    palette = np.array([plt.get_cmap("tab10")(k)[:3] for k in range(2)])
+    assert np.allclose(colours, palette[model.predict(X2)], atol=1e-6)

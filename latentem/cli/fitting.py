@@ -1,0 +1,128 @@
+"""``latentem fit`` and ``latentem predict``: fit a model to a file, use it on another."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from typing import Any
+
+import numpy as np
+
+from latentem.cli.common import (
+    add_data_argument,
+    add_model_arguments,
+    model_for,
+    positive_int,
+    read_for,
+    warnings_to_stderr,
+    write_plot,
+)
+from latentem.io.files import load, save
+from latentem.io.tables import read_data
+
+__all__ = ["add_parsers", "run_fit", "run_predict"]
+
+
+def _summary(estimator: Any, X: np.ndarray) -> list[str]:
+    lines = []
+    if hasattr(estimator, "converged_"):
+        state = "converged" if estimator.converged_ else "did not converge"
+        lines.append(f"  {state} after {estimator.n_iter_} iterations")
+    if hasattr(estimator, "score"):
+        lines.append(f"  log-likelihood per sample {estimator.score(X):.6g}")
+    for name in ("bic", "aic", "icl"):
+        if hasattr(estimator, name):
+            lines.append(f"  {name.upper()} {getattr(estimator, name)(X):.6g}")
+    return lines
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    """Fit ``--model`` with ``-k`` components to DATA and save it to ``--out``."""
+    model = model_for(args)
+    X = read_for(model, args)
+    estimator = model.build(args, args.k)
+    with warnings_to_stderr("fit"):
+        estimator.fit(X)
+    save(estimator, args.out)
+    print(
+        f"fitted {args.model} with {args.k} components to {args.data} ({X.shape[0]} rows, "
+        f"{X.shape[1]} features)"
+    )
+    print("\n".join(_summary(estimator, X)))
+    print(f"saved the model to {args.out}")
+    if args.plot:
+        write_plot(model, estimator, X, args.plot)
+        print(f"drew the fit in {args.plot}")
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    """Print the most probable component (or every probability) of each row of DATA."""
+    estimator = load(args.model_file)
+    method = "predict_proba" if args.proba else "predict"
+    if not callable(getattr(estimator, method, None)):
+        raise ValueError(
+            f"{args.model_file}: holds a {type(estimator).__name__}, which has no {method}"
+        )
+    if hasattr(estimator, "__sklearn_is_fitted__") and not estimator.__sklearn_is_fitted__():
+        raise ValueError(f"{args.model_file}: holds an unfitted {type(estimator).__name__}")
+    X = read_data(args.data, delimiter=args.delimiter)
+    if np.isnan(X).any() and not getattr(estimator, "_allow_nan", False):
+        raise ValueError(
+            f"{args.data}: has missing values, which {type(estimator).__name__} does not "
+            "support yet; remove or fill those rows"
+        )
+    expected = getattr(estimator, "n_features_in_", X.shape[1])
+    if X.shape[1] != expected:
+        raise ValueError(
+            f"{args.data}: has {X.shape[1]} columns but the model in {args.model_file} was "
+            f"fitted on {expected}"
+        )
+    values = getattr(estimator, method)(X)
+    out = sys.stdout if args.out is None else open(args.out, "w", newline="")  # noqa: SIM115
+    try:
+        writer = csv.writer(out, lineterminator="\n")
+        if args.proba:
+            writer.writerow([f"p{k}" for k in range(values.shape[1])])
+            writer.writerows([[repr(float(v)) for v in row] for row in values])
+        else:
+            writer.writerow(["label"])
+            writer.writerows([[int(label)] for label in values])
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
+def add_parsers(commands: Any) -> None:
+    """Register ``latentem fit`` and ``latentem predict``."""
+    fit = commands.add_parser(
+        "fit",
+        help="fit a model to a CSV or .npy file and save it as JSON",
+        description="Fit a model to DATA by EM and save it with latentem.save.",
+    )
+    add_data_argument(fit)
+    fit.add_argument(
+        "-k",
+        "--n-components",
+        dest="k",
+        type=positive_int,
+        required=True,
+        help="number of components",
+    )
+    add_model_arguments(fit)
+    fit.add_argument("--out", required=True, metavar="MODEL.json", help="where to save the model")
+    fit.add_argument("--plot", metavar="PNG", help="also draw the fit into this picture")
+    fit.set_defaults(run=run_fit)
+
+    predict = commands.add_parser(
+        "predict",
+        help="label the rows of a file with a saved model",
+        description="Print the most probable component of every row of DATA as CSV.",
+    )
+    predict.add_argument("model_file", metavar="MODEL.json", help="a model saved by latentem fit")
+    add_data_argument(predict)
+    predict.add_argument("--proba", action="store_true", help="print every component's probability")
+    predict.add_argument("--out", metavar="CSV", help="write to this file instead of stdout")
+    predict.set_defaults(run=run_predict)
