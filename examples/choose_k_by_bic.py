@@ -13,11 +13,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-import latentem  # noqa: E402
-from latentem.plot import plot_mixture  # noqa: E402
+import latentem
+from latentem.plot import plot_mixture
 
 PICTURES = ["choose_k.png"]
 

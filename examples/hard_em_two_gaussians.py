@@ -16,11 +16,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from latentem.cli.demo import hard_em_two_gaussians, two_gaussian_data  # noqa: E402
-from latentem.plot import plot_mixture, plot_objective, save_frames  # noqa: E402
+from latentem.cli.demo import hard_em_two_gaussians, two_gaussian_data
+from latentem.plot import plot_mixture, plot_objective, save_frames
 
 PICTURES = [
     "hard_em_data.png",

@@ -13,10 +13,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from latentem.cli.demo import soft_em_three_gaussians  # noqa: E402
-from latentem.plot import plot_mixture, plot_objective  # noqa: E402
+from latentem.cli.demo import soft_em_three_gaussians
+from latentem.plot import plot_mixture, plot_objective
 
 PICTURES = ["seed003_fit.png", "seed003_objective.png"]
 

@@ -19,11 +19,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-import latentem  # noqa: E402
-from latentem.plot import FrameRecorder, plot_mixture, save_frames  # noqa: E402
+import latentem
+from latentem.plot import FrameRecorder, plot_mixture, save_frames
 
 PICTURES = [
     "three_clusters_data.png",

@@ -18,14 +18,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from attrs import field, frozen  # noqa: E402
-from scipy.optimize import linear_sum_assignment  # noqa: E402
-from scipy.special import gammaln, logsumexp  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from attrs import field, frozen
+from scipy.optimize import linear_sum_assignment
+from scipy.special import gammaln, logsumexp
 
-import latentem  # noqa: E402
-from latentem.testing import check_latent_model  # noqa: E402
+import latentem
+from latentem.testing import check_latent_model
 
 PICTURES = ["topic_model.png"]
 
@@ -84,7 +84,7 @@ VOCABULARY = {
     "cooking": "oven recipe flour sauce butter garlic simmer bake salt pepper",
     "space": "orbit rocket planet launch moon star telescope galaxy comet astronaut",
 }
-SHARED = "the and today new great time people said first world".split()
+SHARED = ["the", "and", "today", "new", "great", "time", "people", "said", "first", "world"]
 words = [w for topic in VOCABULARY.values() for w in topic.split()] + SHARED
 rng = np.random.default_rng(0)
 true_topics = np.full((3, len(words)), 0.2 / len(SHARED) / 3)
