@@ -14,6 +14,7 @@ def test_readme_has_examples():
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_example_runs(index, capsys):
+def test_readme_example_runs(index, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # examples may write files
     exec(compile(BLOCKS[index], f"README.md block {index}", "exec"), {})
     assert capsys.readouterr().out  # every example prints its results

@@ -26,7 +26,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit status."""
+    """Run the command line; returns the process exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``latentem`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 for an error in the data or files (one line on
+        stderr), 2 for a usage error.
+
+    Examples
+    --------
+    >>> from latentem.cli import main
+    >>> main(["select", "no-such-file.csv"])
+    1
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -110,7 +110,14 @@ class Observations:
 
 
 def as_observations(data: Any) -> Observations:
-    """``data`` as :class:`Observations` (returned as is if it already is one)."""
+    """``data`` as :class:`Observations` (returned as is if it already is one).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_observations(np.zeros((3, 2))).n_samples
+    3
+    """
     return data if isinstance(data, Observations) else Observations(data)
 
 
@@ -119,6 +126,20 @@ class DataSource:
 
     Subclasses implement :meth:`iter_chunks`; each chunk is passed to the
     model's ``e_step`` and the statistics are summed with ``+``.
+
+    Examples
+    --------
+    Rows read afresh on every E-step, here from a list standing for files:
+
+    >>> import numpy as np
+    >>> class Files(DataSource):
+    ...     def __init__(self, parts):
+    ...         self.parts = parts
+    ...     def iter_chunks(self):
+    ...         for part in self.parts:
+    ...             yield np.asarray(part, dtype=float)
+    >>> [chunk.shape for chunk in Files([[[1.0]], [[2.0], [3.0]]]).iter_chunks()]
+    [(1, 1), (2, 1)]
     """
 
     def iter_chunks(self) -> Iterator[Any]:  # pragma: no cover - interface
@@ -178,7 +199,13 @@ class Chunks(DataSource):
 
 
 def as_source(data: Any) -> DataSource:
-    """Wrap ``data`` as a :class:`DataSource` (data sources are returned as they are)."""
+    """Wrap ``data`` as a :class:`DataSource` (data sources are returned as they are).
+
+    Examples
+    --------
+    >>> type(as_source([[1.0], [2.0]])).__name__
+    'InMemory'
+    """
     if isinstance(data, DataSource):
         return data
     return InMemory(data)

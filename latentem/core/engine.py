@@ -90,6 +90,15 @@ def expected_statistics(model: LatentModel, source: DataSource) -> tuple[Any, in
         The sum of the chunks' statistics.
     n_samples : int
         Number of samples counted over the chunks.
+
+    Examples
+    --------
+    >>> import numpy as np, latentem
+    >>> X = np.random.default_rng(0).normal(size=(100, 1))
+    >>> model = latentem.GaussianMixtureModel.from_data(X, 2, random_state=0)
+    >>> stats, n_samples = expected_statistics(model, latentem.Chunks([X[:30], X[30:]]))
+    >>> n_samples, bool(np.isclose(stats.log_likelihood, model.log_likelihood(X)))
+    (100, True)
     """
     n_samples = 0
 

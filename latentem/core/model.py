@@ -20,6 +20,14 @@ class Statistics(Protocol):
     log_likelihood : float
         The objective term of the data the statistics summarise, evaluated
         at the parameters used in the E-step.
+
+    Examples
+    --------
+    >>> import numpy as np, latentem
+    >>> X = np.random.default_rng(0).normal(size=(20, 2))
+    >>> stats = latentem.GaussianMixtureModel.from_data(X, 2, random_state=0).e_step(X)
+    >>> isinstance(stats, latentem.Statistics)
+    True
     """
 
     log_likelihood: float

@@ -137,7 +137,14 @@ def register(
 
 
 def codec_for(obj: Any) -> Codec:
-    """The codec of ``obj``'s exact class, or a TypeError saying how to register one."""
+    """The codec of ``obj``'s exact class, or a TypeError saying how to register one.
+
+    Examples
+    --------
+    >>> import latentem
+    >>> codec_for(latentem.GaussianMixture()).name
+    'GaussianMixture'
+    """
     codec = _BY_CLASS.get(type(obj))
     if codec is None:
         raise TypeError(
@@ -148,7 +155,15 @@ def codec_for(obj: Any) -> Codec:
 
 
 def codec_named(name: str) -> Codec:
-    """The codec registered under ``name``, or a ValueError listing the known names."""
+    """The codec registered under ``name``, or a ValueError listing the known names.
+
+    Examples
+    --------
+    >>> codec_named("os.system")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown type 'os.system'; this file names a type that is not registered ...
+    """
     codec = _BY_NAME.get(name) if isinstance(name, str) else None
     if codec is None:
         raise ValueError(

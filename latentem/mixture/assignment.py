@@ -75,6 +75,13 @@ class SoftAssignment(Assignment):
     ``r_ik = w_k p_k(x_i) / sum_j w_j p_j(x_i)`` and the row's objective is
     ``log sum_k w_k p_k(x_i)``, computed with log-sum-exp. Responsibilities
     below the smallest normal float are set to 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> resp, terms = SoftAssignment().responsibilities(np.log([[0.3, 0.1]]))
+    >>> resp, terms
+    (array([[0.75, 0.25]]), array([-0.91629073]))
     """
 
     name = "soft"
@@ -98,6 +105,12 @@ class HardAssignment(Assignment):
     ``z_i = argmax_k w_k p_k(x_i)`` and the objective is the classification
     log-likelihood ``sum_i max_k log(w_k p_k(x_i))``, which classification EM
     never decreases. Ties go to the lowest component index.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> HardAssignment().objective_terms(np.log([[0.3, 0.1], [0.2, 0.2]]))
+    array([-1.2039728 , -1.60943791])
     """
 
     name = "hard"

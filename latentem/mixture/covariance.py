@@ -167,7 +167,15 @@ class CovarianceType(abc.ABC):
 
 
 class FullCovariance(CovarianceType):
-    """Each component has its own full covariance matrix, shape (k, d, d)."""
+    """Each component has its own full covariance matrix, shape (k, d, d).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> FullCovariance().precisions_cholesky(np.array([[[4.0, 0.0], [0.0, 1.0]]]))
+    array([[[0.5, 0. ],
+            [0. , 1. ]]])
+    """
 
     name = "full"
 
@@ -236,7 +244,13 @@ class FullCovariance(CovarianceType):
 
 
 class DiagCovariance(CovarianceType):
-    """Each component has its own diagonal covariance, stored as variances (k, d)."""
+    """Each component has its own diagonal covariance, stored as variances (k, d).
+
+    Examples
+    --------
+    >>> DiagCovariance().n_parameters(n_components=3, n_features=2)
+    6
+    """
 
     name = "diag"
 
@@ -298,6 +312,11 @@ class SphericalCovariance(DiagCovariance):
 
     The scatter statistics are kept per feature, as for ``diag``; the M-step
     averages the per-feature variances (scikit-learn's estimator).
+
+    Examples
+    --------
+    >>> SphericalCovariance().parameter_shape(n_components=3, n_features=2)
+    (3,)
     """
 
     name = "spherical"
@@ -336,7 +355,13 @@ class SphericalCovariance(DiagCovariance):
 
 
 class TiedCovariance(CovarianceType):
-    """All components share one full covariance matrix, shape (d, d)."""
+    """All components share one full covariance matrix, shape (d, d).
+
+    Examples
+    --------
+    >>> TiedCovariance().n_parameters(n_components=3, n_features=2)
+    3
+    """
 
     name = "tied"
 

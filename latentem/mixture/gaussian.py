@@ -55,6 +55,15 @@ def estimate_log_gaussian_prob(
     -----
     ``-(d log 2 pi + |U_k^T (x - mu_k)|^2) / 2 + log det U_k`` with ``U_k``
     the Cholesky factor of the precision, so no matrix is ever inverted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.mixture import covariance_type
+    >>> full = covariance_type("full")
+    >>> U = full.precisions_cholesky(np.eye(2)[None])
+    >>> estimate_log_gaussian_prob(np.zeros((1, 2)), np.zeros((1, 2)), U, full)  # -log(2 pi)
+    array([[-1.83787707]])
     """
     n_features = X.shape[1]
     log_det = structure.log_det_cholesky(precisions_cholesky, n_features)
@@ -95,6 +104,16 @@ def accumulate_statistics(
     first row; the second accumulates the scatter about those means. Both
     work on differences, so adding a constant to ``X`` changes nothing but
     the means.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.mixture import covariance_type
+    >>> X = np.array([[0.0], [2.0], [10.0]])
+    >>> resp = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    >>> stats = accumulate_statistics(X, resp, 0.0, covariance_type("diag"))
+    >>> stats.counts, stats.means.ravel(), stats.scatter.ravel()
+    (array([2., 1.]), array([ 1., 10.]), array([2., 0.]))
     """
     counts = resp.sum(axis=0)
     reference = X[0]

@@ -7,7 +7,7 @@ Examples
 --------
 >>> from hypothesis import given, settings
 >>> from latentem.testing import strategies as lst
->>> @settings(max_examples=5, derandomize=True)
+>>> @settings(max_examples=5, derandomize=True, deadline=None)
 ... @given(lst.simplex_weights(3))
 ... def test_weights_sum_to_one(weights):
 ...     assert abs(weights.sum() - 1) < 1e-12
@@ -55,13 +55,35 @@ __all__ = [
 
 
 def seeds() -> st.SearchStrategy[int]:
-    """Seeds for ``numpy.random.default_rng``."""
+    """Seeds for ``numpy.random.default_rng``.
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> from latentem.testing import strategies as lst
+    >>> @settings(max_examples=5, derandomize=True, deadline=None)
+    ... @given(lst.seeds())
+    ... def test_seed(seed):
+    ...     assert 0 <= seed < 2**32
+    >>> test_seed()
+    """
     return st.integers(min_value=0, max_value=2**32 - 1)
 
 
 @st.composite
 def simplex_weights(draw: Any, n_components: int, min_weight: float = 0.05) -> np.ndarray:
-    """Weights on the simplex, each at least ``min_weight`` (which must be below 1/n)."""
+    """Weights on the simplex, each at least ``min_weight`` (which must be below 1/n).
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> from latentem.testing import strategies as lst
+    >>> @settings(max_examples=5, derandomize=True, deadline=None)
+    ... @given(lst.simplex_weights(4, min_weight=0.1))
+    ... def test_weights(weights):
+    ...     assert weights.min() >= 0.1 - 1e-12 and abs(weights.sum() - 1) < 1e-12
+    >>> test_weights()
+    """
     if not 0 <= min_weight < 1.0 / n_components:
         raise ValueError(
             f"min_weight must be in [0, 1/n_components) = [0, {1.0 / n_components:g}); "
@@ -79,7 +101,19 @@ def simplex_weights(draw: Any, n_components: int, min_weight: float = 0.05) -> n
 def spd_matrices(
     draw: Any, n_features: int, min_eigenvalue: float = 0.1, max_eigenvalue: float = 10.0
 ) -> np.ndarray:
-    """Symmetric positive-definite matrices with eigenvalues in the given range."""
+    """Symmetric positive-definite matrices with eigenvalues in the given range.
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> from latentem.testing import strategies as lst
+    >>> import numpy as np
+    >>> @settings(max_examples=5, derandomize=True, deadline=None)
+    ... @given(lst.spd_matrices(3, min_eigenvalue=0.5))
+    ... def test_spd(matrix):
+    ...     assert np.linalg.eigvalsh(matrix).min() > 0.5 - 1e-9
+    >>> test_spd()
+    """
     eigenvalues = np.array(
         draw(
             st.lists(
@@ -114,7 +148,19 @@ def gaussian_mixture_models(
     reg_covar: float = 0.0,
     mean_scale: float = 5.0,
 ) -> GaussianMixtureModel:
-    """Random :class:`~latentem.GaussianMixtureModel` instances."""
+    """Random :class:`~latentem.GaussianMixtureModel` instances.
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> from latentem.testing import strategies as lst
+    >>> from hypothesis import strategies as st
+    >>> @settings(max_examples=5, derandomize=True, deadline=None)
+    ... @given(lst.gaussian_mixture_models(n_components=st.just(2), covariance_types=("diag",)))
+    ... def test_models(model):
+    ...     assert model.covariances.shape == (2, model.n_features)
+    >>> test_models()
+    """
     k = draw(n_components if n_components is not None else st.integers(1, 4))
     d = draw(n_features if n_features is not None else st.integers(1, 3))
     structure = draw(st.sampled_from(covariance_types))
@@ -135,7 +181,21 @@ def gaussian_mixture_data(
     models: st.SearchStrategy[GaussianMixtureModel] | None = None,
     n_samples: st.SearchStrategy[int] | None = None,
 ) -> tuple[GaussianMixtureModel, np.ndarray]:
-    """A model and data sampled from it: ``(model, X)``."""
+    """A model and data sampled from it: ``(model, X)``.
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> from latentem.testing import strategies as lst
+    >>> import math
+    >>> @settings(max_examples=5, derandomize=True, deadline=None)
+    ... @given(lst.gaussian_mixture_data())
+    ... def test_sampled_data_fit_the_model(model_and_data):
+    ...     model, X = model_and_data
+    ...     assert X.shape[1] == model.n_features
+    ...     assert math.isfinite(model.log_likelihood(X))
+    >>> test_sampled_data_fit_the_model()
+    """
     model = draw(models if models is not None else gaussian_mixture_models())
     n = draw(n_samples if n_samples is not None else st.integers(20, 200))
     X, _ = model.sample(n, random_state=draw(seeds()))
@@ -149,6 +209,16 @@ def missing_masks(
     """Boolean masks (True = missing) with at most ``max_fraction`` of entries missing.
 
     With ``keep_one_per_row`` every row keeps at least one observed entry.
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> from latentem.testing import strategies as lst
+    >>> @settings(max_examples=5, derandomize=True, deadline=None)
+    ... @given(lst.missing_masks((10, 3), max_fraction=0.5))
+    ... def test_masks(mask):
+    ...     assert mask.shape == (10, 3) and not mask.all(axis=1).any()
+    >>> test_masks()
     """
     fraction = draw(st.floats(0.0, max_fraction))
     rng = np.random.default_rng(draw(seeds()))
