@@ -46,6 +46,7 @@ def test_demo_writes_pictures_per_iteration(tmp_path):
     assert result.returncode == 0, result.stderr
     pictures = sorted(p.name for p in (tmp_path / "pictures").iterdir())
     assert "hard-em-iteration-00.png" in pictures and "soft-em-iteration-41.png" in pictures
+    assert "hard-em.gif" in pictures and "soft-em.gif" in pictures  # the fits, animated
     assert all((tmp_path / "pictures" / name).stat().st_size > 5000 for name in pictures)
 
 
