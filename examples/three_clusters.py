@@ -44,7 +44,7 @@ start = latentem.GaussianMixtureModel(
     covariances=np.stack([np.eye(2)] * 3),
     reg_covar=0.0,
 )
-recorder = FrameRecorder(start, every=10)
+recorder = FrameRecorder(start, every=20)
 with warnings.catch_warnings():
     # the seed runs exactly 100 steps, converged or not
     warnings.simplefilter("ignore", latentem.ConvergenceWarning)
@@ -60,7 +60,7 @@ ax = plot_mixture(start, X, title="random start: the Gaussians are really off")
 ax.figure.savefig("three_clusters_start.png", dpi=80)
 ax = plot_mixture(fitted, X, title="after 100 EM steps")
 ax.figure.savefig("three_clusters_fitted.png", dpi=80)
-save_frames(recorder, X, "three_clusters.gif", fps=2)
+save_frames(recorder, X, "three_clusters.gif", fps=1)
 
 order = np.argsort(fitted.means[:, 0])
 print("true centres (sorted by x):\n", np.round(centres[np.argsort(centres[:, 0])], 2))
