@@ -120,7 +120,7 @@ def _write_pictures(
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for prefix, (result, X, frames) in (("hard-em", hard), ("soft-em", soft)):
-        written += save_frames(frames, X, out / prefix)
+        written += save_frames(frames, X, out, name=prefix + "-iteration-{iteration:02d}.png")
         written += save_frames(frames, X, out / f"{prefix}.gif", fps=1)
         ax = plot_objective(result.history, per_sample=X.shape[0])
         ax.set_title(f"{prefix}: objective per iteration")

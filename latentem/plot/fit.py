@@ -110,6 +110,7 @@ def save_frames(
     dpi: int = 80,
     figsize: tuple[float, float] = (5.0, 4.5),
     features: tuple[int, int] = (0, 1),
+    name: str = "frame-{iteration:03d}.png",
 ) -> list[Path]:
     """Draw a fit frame by frame: an animated GIF, or one PNG per frame in a folder.
 
@@ -130,6 +131,9 @@ def save_frames(
     figsize : pair of float
     features : pair of int
         The columns drawn (the axes keep the same limits in every frame).
+    name : str, default="frame-{iteration:03d}.png"
+        File name of each PNG frame in the folder, formatted with the
+        frame's ``iteration``.
 
     Returns
     -------
@@ -181,7 +185,7 @@ def save_frames(
         written = []
         for index, (iteration, _) in enumerate(frames):
             render(index)
-            target = path / f"frame-{iteration:03d}.png"
+            target = path / name.format(iteration=iteration)
             fig.savefig(target, dpi=dpi)
             written.append(target)
         return written

@@ -57,3 +57,9 @@ def test_animated_gif_has_one_frame_per_model(tmp_path):
 def test_no_frames_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="frames is empty"):
         save_frames([], X, tmp_path / "x.gif")
+
+
+def test_frame_names_follow_the_pattern(tmp_path):
+    recorder, _ = recorded(every=3)
+    written = save_frames(recorder, X, tmp_path, name="fit-{iteration:02d}.png", dpi=40)
+    assert [p.name for p in written] == [f"fit-{i:02d}.png" for i, _ in recorder.frames]
