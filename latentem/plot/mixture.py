@@ -135,13 +135,13 @@ def _density_1d(model: Any, X: np.ndarray, ax: Any, bins: int | str) -> None:
         joint = np.asarray(model.joint_log_prob(grid))
         colours = component_colours(joint.shape[1])
         for k in range(joint.shape[1]):
-            ax.plot(
-                grid[:, 0], np.exp(joint[:, k]), color=colours[k], lw=1.5, label=f"component {k}"
-            )
+            density = np.exp(joint[:, k])
+            ax.plot(grid[:, 0], density, color=colours[k], lw=2.5, label=f"component {k}")
         total = np.exp(logsumexp(joint, axis=1))
     else:
         total = np.exp(np.asarray(model.score_samples(grid)))
-    ax.plot(grid[:, 0], total, color="black", lw=2.0, label="mixture")
+    # dashed and on top: where one component alone makes the density, both stay visible
+    ax.plot(grid[:, 0], total, color="black", lw=1.2, ls="--", label="mixture", zorder=3)
     ax.set_xlabel("x")
     ax.set_ylabel("density")
     ax.legend(loc="best", fontsize="small")

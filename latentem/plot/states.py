@@ -139,7 +139,8 @@ def plot_states(
 
     ax.legend(
         handles=[Patch(color=colours[k], alpha=0.5, label=names[k]) for k in range(n_states)],
-        loc="upper right",
+        loc="best",
+        framealpha=0.9,
         fontsize="small",
         ncol=min(n_states, 4),
     )
