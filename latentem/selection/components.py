@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -114,9 +114,20 @@ class SelectionResult:
         return plot_selection(self, ax=ax, criteria=criteria)
 
 
-def _score(estimator: Any, name: str, X: np.ndarray) -> float:
+def _score(estimator: Any, name: str, X: np.ndarray, extra: Mapping[str, Any]) -> float:
     method = getattr(estimator, name, None)
-    return float(method(X)) if callable(method) else math.nan
+    return float(method(X, **extra)) if callable(method) else math.nan
+
+
+def _log_likelihood(estimator: Any, X: np.ndarray, extra: Mapping[str, Any]) -> float:
+    """Total log-likelihood of ``X``: the sum of ``score_samples`` when it gives one
+    value per row (scikit-learn's mixtures), else ``score`` (a total, as in hmmlearn)."""
+    method = getattr(estimator, "score_samples", None)
+    if callable(method):
+        values = method(X, **extra)
+        if isinstance(values, np.ndarray) and values.shape == (X.shape[0],):
+            return float(values.sum())
+    return _score(estimator, "score", X, extra)
 
 
 def select_n_components(
@@ -126,6 +137,7 @@ def select_n_components(
     *,
     estimator: Callable[..., Any] = GaussianMixture,
     progress: Progress | None = None,
+    fit_params: Mapping[str, Any] | None = None,
     **params: Any,
 ) -> SelectionResult:
     """Fit one estimator per number of components and keep the best by a criterion.
@@ -147,6 +159,9 @@ def select_n_components(
     progress : callable, optional
         Called as ``progress(done, total, k)`` after each fit (the command
         line draws its progress bar with it).
+    fit_params : mapping, optional
+        Keyword arguments passed to ``fit`` and to the criteria, e.g.
+        ``{"lengths": lengths}`` for models of several sequences.
     **params
         Passed to ``estimator``, e.g. ``covariance_type="diag"``,
         ``n_init=3``, ``random_state=0``.
@@ -174,15 +189,16 @@ def select_n_components(
         raise TypeError(f"estimator must be a class or callable; got {estimator!r}")
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be a callable (done, total, k); got {progress!r}")
+    extra = dict(fit_params or {})
     names = ("log_likelihood", "n_parameters", *CRITERIA)
     scores = {name: np.full(ks.size, math.nan) for name in names}
     best: Any = None
     best_value = math.inf
     for i, k in enumerate(ks):
-        fitted = estimator(n_components=int(k), **params).fit(X)
+        fitted = estimator(n_components=int(k), **params).fit(X, **extra)
         for name in CRITERIA:
-            scores[name][i] = _score(fitted, name, X)
-        scores["log_likelihood"][i] = _score(fitted, "score", X) * X.shape[0]
+            scores[name][i] = _score(fitted, name, X, extra)
+        scores["log_likelihood"][i] = _log_likelihood(fitted, X, extra)
         model = getattr(fitted, "model_", fitted)
         scores["n_parameters"][i] = float(getattr(model, "n_parameters", math.nan))
         value = scores[criterion][i]

@@ -163,3 +163,31 @@ def test_single_candidate_and_estimator_params():
 
 def test_top_level_names():
     assert latentem.SelectionResult is type(select_n_components(X4, [1], random_state=0))
+
+
+def test_fit_params_reach_fit_and_the_criteria():
+    seen = []
+
+    class Sequences:
+        """hmmlearn's conventions: fit(X, lengths), score(X, lengths) is a total."""
+
+        def __init__(self, n_components):
+            self.n_components = n_components
+
+        def fit(self, X, lengths=None):
+            seen.append(("fit", tuple(lengths)))
+            return self
+
+        def bic(self, X, lengths=None):
+            seen.append(("bic", tuple(lengths)))
+            return abs(self.n_components - 3)
+
+        def score(self, X, lengths=None):
+            return -10.0 * self.n_components
+
+    result = select_n_components(
+        X4, [2, 3], estimator=Sequences, fit_params={"lengths": [100, 200]}
+    )
+    assert result.best_n_components == 3
+    assert ("fit", (100, 200)) in seen and ("bic", (100, 200)) in seen
+    assert result.scores["log_likelihood"].tolist() == [-20.0, -30.0]
