@@ -15,6 +15,8 @@ import latentem
 from latentem.distributions import Distribution, Gamma, WeightedSums, support_error
 from latentem.testing import check_latent_model
 
+PICTURES = ["user_family.png"]
+
 
 @frozen
 class Rayleigh(Distribution):

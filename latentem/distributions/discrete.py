@@ -269,7 +269,7 @@ class Bernoulli(Distribution):
 
 @frozen(eq=False)
 class Categorical(Distribution):
-    """One column of integer symbols ``0 .. m-1`` with probabilities ``probs``.
+    """One column of integer symbols 0 to m - 1 with probabilities ``probs``.
 
     Parameters
     ----------
@@ -323,7 +323,7 @@ class Categorical(Distribution):
         return _integers_from(x, 0) & (x < self.n_categories)
 
     def check_data(self, x: np.ndarray) -> None:
-        """Raise a ValueError naming the symbols outside ``0 .. m-1``."""
+        """Raise a ValueError naming the symbols outside 0 to m - 1."""
         bad = ~self._valid(x)
         if bad.any():
             raise support_error(

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from latentem import distributions
 from latentem.core.engine import EMResult
 from latentem.core.model import LatentModel
 from latentem.estimators.gaussian_mixture import GaussianMixture, fitted_attributes
 from latentem.io.codec import StateReader
-from latentem.io.registry import register, register_estimator
-from latentem.mixture.assignment import ASSIGNMENTS
-from latentem.mixture.covariance import COVARIANCE_TYPES
+from latentem.io.registry import register, register_attrs, register_estimator
+from latentem.mixture.assignment import ASSIGNMENTS, assignment
+from latentem.mixture.composed import Mixture
+from latentem.mixture.covariance import COVARIANCE_TYPES, covariance_type
 from latentem.mixture.gaussian import GaussianMixtureModel
+from latentem.mixture.prior import GaussianMixturePrior
 
 __all__: list[str] = []
 
@@ -54,6 +57,50 @@ register(EMResult, name="EMResult", to_state=_result_to_state, from_state=_resul
 # ----------------------------------------------------------------------------- Gaussian mixtures
 
 
+# ----------------------------------------------------------------------------- variants
+# Covariance structures and assignments are stateless singletons: saved by name, so
+# that an attrs model holding one (register_attrs) saves too.
+
+
+def _variant_codec(variant: Any) -> None:
+    register(
+        type(variant),
+        name=type(variant).__name__,
+        to_state=lambda _: {},
+        from_state=lambda _: variant,
+    )
+
+
+for _variant in (*COVARIANCE_TYPES.values(), *ASSIGNMENTS.values()):
+    _variant_codec(_variant)
+
+
+# ----------------------------------------------------------------------------- families
+
+# Every family and prior is an attrs class whose init fields are its whole state;
+# their converters and validators check what a file holds.
+for _family in (
+    distributions.Normal,
+    distributions.LogNormal,
+    distributions.MultivariateNormal,
+    distributions.Exponential,
+    distributions.Gamma,
+    distributions.Poisson,
+    distributions.Geometric,
+    distributions.Bernoulli,
+    distributions.Categorical,
+    distributions.VonMises,
+    distributions.Independent,
+    distributions.DirichletPrior,
+    distributions.GammaPrior,
+    distributions.BetaPrior,
+    distributions.NormalInverseWishart,
+    GaussianMixturePrior,
+    Mixture,
+):
+    register_attrs(_family, name=_family.__name__)
+
+
 def _gmm_to_state(model: GaussianMixtureModel) -> dict[str, Any]:
     return {
         "weights": model.weights,
@@ -62,18 +109,20 @@ def _gmm_to_state(model: GaussianMixtureModel) -> dict[str, Any]:
         "covariance_type": model.covariance_type.name,
         "assignment": model.assignment.name,
         "reg_covar": model.reg_covar,
+        "prior": model.prior,
     }
 
 
 def _gmm_from_state(reader: StateReader) -> GaussianMixtureModel:
-    # the constructor checks shapes, the simplex and positive definiteness
+    # the constructor checks shapes, the simplex, positive definiteness and the prior
     return GaussianMixtureModel(
         weights=reader.get_array("weights", ndim=1),
         means=reader.get_array("means", ndim=2),
         covariances=reader.get_array("covariances"),
-        covariance_type=reader.get_str("covariance_type", COVARIANCE_TYPES),
-        assignment=reader.get_str("assignment", ASSIGNMENTS),
+        covariance_type=covariance_type(reader.get_str("covariance_type", COVARIANCE_TYPES)),
+        assignment=assignment(reader.get_str("assignment", ASSIGNMENTS)),
         reg_covar=reader.get_float("reg_covar"),
+        prior=reader.get_object("prior", (GaussianMixturePrior, type(None))),
     )
 
 

@@ -30,6 +30,7 @@ from latentem.distributions.base import Distribution, check_distributions
 from latentem.distributions.priors import DirichletPrior
 from latentem.mixture.assignment import Assignment, apply_observations
 from latentem.mixture.assignment import assignment as parse_assignment
+from latentem.mixture.criteria import icl_from_joint
 
 __all__ = ["Mixture", "MixtureStats"]
 
@@ -359,6 +360,13 @@ class Mixture(LatentModel, Sequence):
     def aic(self, X: Any) -> float:
         """Akaike information criterion ``-2 log L + 2 p`` (lower is better)."""
         return -2.0 * float(self.score_samples(X).sum()) + 2 * self.n_parameters
+
+    def icl(self, X: Any) -> float:
+        """mclust's integrated completed likelihood: BIC plus twice the classification entropy.
+
+        See :func:`~latentem.mixture.criteria.icl_from_joint` (lower is better).
+        """
+        return icl_from_joint(self.joint_log_prob(X), self.n_parameters)
 
     def sample(self, n_samples: int, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw samples and their component labels.

@@ -27,6 +27,7 @@ from latentem.mixture.assignment import Assignment, apply_observations
 from latentem.mixture.assignment import assignment as parse_assignment
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
+from latentem.mixture.criteria import icl_from_joint
 from latentem.mixture.initialization import initial_responsibilities
 from latentem.mixture.prior import GaussianMixturePrior, validate_prior
 
@@ -522,21 +523,12 @@ class GaussianMixtureModel(LatentModel):
     def icl(self, X: Any) -> float:
         """Integrated completed likelihood, as mclust computes it (lower is better).
 
-        Notes
-        -----
-        ``ICL = BIC + 2 sum_i -log t_{i, z_i}`` with ``t_ik`` the posterior
-        probability of component ``k`` for row ``i`` and ``z_i`` its most
-        probable component (mclust's ``icl``; Biernacki, Celeux & Govaert
-        (2000) use the full entropy ``-sum_k t_ik log t_ik`` instead). The
-        extra term penalises overlapping components, so ICL prefers fewer,
-        well separated clusters.
+        ``BIC + 2 sum_i -log t_{i, z_i}`` (see
+        :func:`~latentem.mixture.criteria.icl_from_joint`): BIC plus the
+        entropy of the most probable classification, which penalises
+        overlapping components.
         """
-        X = self._check_X(X)
-        joint = self._joint_log_prob(X)
-        log_norm = logsumexp(joint, axis=1)
-        entropy = float(np.sum(log_norm - joint.max(axis=1)))
-        bic = -2.0 * float(log_norm.sum()) + self.n_parameters * math.log(X.shape[0])
-        return bic + 2.0 * entropy
+        return icl_from_joint(self._joint_log_prob(self._check_X(X)), self.n_parameters)
 
     def sample(self, n_samples: int, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw samples and their component labels.

@@ -39,8 +39,10 @@ def plot_objective(history: Any, *, ax: Any = None, per_sample: int | None = Non
     --------
     >>> import numpy as np, latentem
     >>> from latentem.plot import plot_objective
-    >>> X = np.random.default_rng(0).normal(size=(100, 1))
-    >>> result = latentem.EM(tol=1e-8).fit(latentem.GaussianMixtureModel.from_data(X, 2), X)
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.normal(0, 1, (50, 1)), rng.normal(6, 1, (50, 1))])
+    >>> start = latentem.GaussianMixtureModel.from_data(X, 2, random_state=0)
+    >>> result = latentem.EM(tol=1e-8).fit(start, X)
     >>> ax = plot_objective(result.history, per_sample=X.shape[0])
     >>> ax.get_ylabel()
     'objective per sample'

@@ -22,6 +22,8 @@ import numpy as np
 from scipy.special import logsumexp
 
 from latentem.core.validation import check_array
+from latentem.distributions import MultivariateNormal, Normal
+from latentem.mixture.composed import Mixture
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.plot.backend import component_colours, new_axes, require_matplotlib
 
@@ -81,6 +83,24 @@ def _(model: GaussianMixtureModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.asarray(model.weights), np.asarray(model.means), full
 
 
+@gaussian_components.register
+def _(model: Mixture) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    means, covariances = [], []
+    for component in model:
+        if isinstance(component, MultivariateNormal):
+            means.append(np.asarray(component.mean))
+            covariances.append(np.asarray(component.cov))
+        elif isinstance(component, Normal):
+            means.append(np.array([component.loc]))
+            covariances.append(np.array([[component.scale**2]]))
+        else:
+            raise TypeError(
+                f"component {type(component).__name__} of the Mixture is not Gaussian; "
+                "only Normal and MultivariateNormal components have ellipses"
+            )
+    return np.asarray(model.weights), np.stack(means), np.stack(covariances)
+
+
 def responsibility_colours(model: Any, X: np.ndarray) -> np.ndarray:
     """RGB colour of every row: the components' colours mixed by their responsibilities.
 
@@ -132,7 +152,12 @@ def _density_1d(model: Any, X: np.ndarray, ax: Any, bins: int | str) -> None:
     grid = np.linspace(x.min() - 0.1 * span, x.max() + 0.1 * span, 400)[:, None]
     ax.hist(x, bins=bins, density=True, color="0.85", edgecolor="0.6", label="data")
     if hasattr(model, "joint_log_prob"):
-        joint = np.asarray(model.joint_log_prob(grid))
+        try:
+            joint = np.asarray(model.joint_log_prob(grid))
+        except ValueError:
+            # a family with bounded support (x >= 0, counts...): stay within the data
+            grid = np.linspace(x.min(), x.max(), 400)[:, None]
+            joint = np.asarray(model.joint_log_prob(grid))
         colours = component_colours(joint.shape[1])
         for k in range(joint.shape[1]):
             density = np.exp(joint[:, k])

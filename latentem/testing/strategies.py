@@ -307,6 +307,18 @@ def distributions(
     size : strategy of int, optional
         Number of columns (``binary``, ``vectors``) or symbols (``symbols``);
         2 to 3 by default.
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> from latentem.testing import strategies as lst
+    >>> import numpy as np
+    >>> @settings(max_examples=5, derandomize=True, deadline=None)
+    ... @given(lst.distributions())
+    ... def test_samples_have_finite_log_density(family):
+    ...     x = family.sample(20, np.random.default_rng(0))
+    ...     assert np.all(np.isfinite(family.log_prob(x)))
+    >>> test_samples_have_finite_log_density()
     """
     support = draw(st.sampled_from(sorted(SUPPORTS))) if support is None else support
     d = draw(size if size is not None else st.integers(2, 3)) if support in _SIZED else 1
@@ -348,6 +360,17 @@ def mixtures(
         1 to 3 by default.
     signature : tuple of (support, size) pairs, optional
         The groups of the columns; drawn at random if omitted.
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> from latentem.testing import strategies as lst
+    >>> from hypothesis import strategies as st
+    >>> @settings(max_examples=5, derandomize=True, deadline=None)
+    ... @given(lst.mixtures(n_components=st.just(2)))
+    ... def test_two_components(mixture):
+    ...     assert len(mixture) == 2 and abs(mixture.weights.sum() - 1) < 1e-12
+    >>> test_two_components()
     """
     k = draw(n_components if n_components is not None else st.integers(1, 3))
     signature = draw(_signatures()) if signature is None else signature
@@ -361,7 +384,20 @@ def mixture_data(
     models: st.SearchStrategy[Mixture] | None = None,
     n_samples: st.SearchStrategy[int] | None = None,
 ) -> tuple[Mixture, np.ndarray]:
-    """A mixture and data sampled from it: ``(mixture, X)``."""
+    """A mixture and data sampled from it: ``(mixture, X)``.
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> from latentem.testing import strategies as lst
+    >>> import math
+    >>> @settings(max_examples=5, derandomize=True, deadline=None)
+    ... @given(lst.mixture_data())
+    ... def test_data_fit_their_mixture(mixture_and_data):
+    ...     mixture, X = mixture_and_data
+    ...     assert math.isfinite(mixture.log_likelihood(X))
+    >>> test_data_fit_their_mixture()
+    """
     model = draw(models if models is not None else mixtures())
     n = draw(n_samples if n_samples is not None else st.integers(30, 150))
     X, _ = model.sample(n, random_state=draw(seeds()))
@@ -377,6 +413,18 @@ def mixture_problems(
     """A starting mixture and data from *another* mixture of the same families: ``(start, X)``.
 
     What a property test of EM needs: a fit that has somewhere to go.
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> from latentem.testing import strategies as lst
+    >>> from latentem.testing import assert_monotone
+    >>> @settings(max_examples=3, derandomize=True, deadline=None)
+    ... @given(lst.mixture_problems())
+    ... def test_em_never_decreases(problem):
+    ...     start, X = problem
+    ...     assert_monotone(start, X, n_iter=5)
+    >>> test_em_never_decreases()
     """
     signature = draw(_signatures())
     k = draw(n_components if n_components is not None else st.integers(1, 3))

@@ -116,3 +116,31 @@ def test_hard_assignment_models_colour_points_by_label():
     colours = plot_mixture(model, X2).collections[0].get_facecolors()[:, :3]
     palette = np.array([plt.get_cmap("tab10")(k)[:3] for k in range(2)])
     assert np.allclose(colours, palette[model.predict(X2)], atol=1e-6)
+
+
+def test_mixtures_of_multivariate_normals_get_ellipses_and_others_do_not():
+    from latentem import Mixture
+    from latentem.distributions import Exponential, MultivariateNormal, Normal
+
+    covariance = np.array([[4.0, 0.0], [0.0, 0.25]])
+    mixture = Mixture(
+        [MultivariateNormal(np.zeros(2), np.eye(2)), MultivariateNormal(np.ones(2), covariance)]
+    )
+    ax = plot_mixture(mixture, X2)
+    assert len(ax.patches) == 4
+    second = next(p for p in ax.patches if p.get_gid() == "component-1")
+    assert np.allclose(second.center, [1.0, 1.0])
+    assert (second.width, second.height) == pytest.approx((4.0, 1.0))
+    _, _, covariances = gaussian_components(Mixture([Normal(1.0, 3.0)]))
+    assert covariances.tolist() == [[[9.0]]]
+    with pytest.raises(TypeError, match="Exponential of the Mixture is not Gaussian"):
+        gaussian_components(Mixture([Normal(1.0, 3.0), Exponential(1.0)]))
+    # one feature, any families: the component curves are the mixture's own densities
+    x = np.abs(X2[:, :1]) + 0.1
+    mixed = Mixture([Normal(1.0, 1.0), Exponential(0.5)], [0.3, 0.7])
+    lines = {
+        line.get_label(): line for line in plot_mixture(mixed, x, ax=plt.figure().gca()).get_lines()
+    }
+    grid = lines["mixture"].get_xdata()
+    expected = 0.7 * stats.expon.pdf(grid, scale=2.0)
+    assert np.allclose(lines["component 1"].get_ydata(), expected, rtol=1e-12)

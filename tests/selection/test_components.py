@@ -191,3 +191,34 @@ def test_fit_params_reach_fit_and_the_criteria():
     assert result.best_n_components == 3
     assert ("fit", (100, 200)) in seen and ("bic", (100, 200)) in seen
     assert result.scores["log_likelihood"].tolist() == [-20.0, -30.0]
+
+
+def test_mixture_of_any_families_has_icl_and_is_selectable():
+    from latentem.distributions import Exponential, Normal
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.exponential(1.0, 300), rng.normal(8.0, 1.0, 200)])[:, None]
+    fitted = latentem.EM(tol=1e-8).fit(latentem.Mixture([Exponential(0.5), Normal(5.0, 2.0)]), x)
+    model = fitted.model
+    joint = model.joint_log_prob(x)
+    z = np.exp(joint - np.logaddexp.reduce(joint, axis=1, keepdims=True))
+    entropy = -np.log(z.max(axis=1)).sum()
+    assert model.icl(x) == pytest.approx(model.bic(x) + 2 * entropy, rel=1e-12)
+
+    def exponentials(n_components):
+        class Front:
+            def fit(self, X):
+                start = latentem.Mixture(
+                    [Exponential(r) for r in np.geomspace(0.1, 2, n_components)]
+                )
+                self.model_ = latentem.EM(tol=1e-8, max_iter=500).fit(start, X).model
+                self.n_components = n_components
+                return self
+
+            def bic(self, X):
+                return self.model_.bic(X)
+
+        return Front()
+
+    result = select_n_components(x[:300], [1, 2, 3], estimator=exponentials)
+    assert result.best_n_components == 1  # one exponential is enough for exponential data
