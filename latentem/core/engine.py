@@ -170,6 +170,7 @@ class EM:
         data: Any,
         *,
         history: Sequence[float] | None = None,
+        previous_objective: float | None = None,
     ) -> EMResult:
         """Fit ``model`` to ``data`` by EM.
 
@@ -185,6 +186,11 @@ class EM:
             instance a checkpoint). The fit continues its iteration count and
             convergence test, so resuming ends exactly where an uninterrupted
             fit ends.
+        previous_objective : float, optional
+            The final objective of an earlier fit that ended at ``model``,
+            possibly on other data (scikit-learn's ``warm_start``). It only
+            seeds the first iteration's convergence test: it is not part of
+            ``history`` and a drop from it is no warning.
 
         Returns
         -------
@@ -205,10 +211,10 @@ class EM:
             stats, n_samples = expected_statistics(model, source)
             objective = float(stats.log_likelihood) + float(model.log_prior())
             self._check_objective(objective, iteration, model)
-            previous = objectives[-1] if objectives else None
+            previous = objectives[-1] if objectives else previous_objective
+            if objectives:
+                self._check_decrease(objectives[-1], objective, iteration, model)
             objectives.append(objective)
-            if previous is not None:
-                self._check_decrease(previous, objective, iteration, model)
             model = model.m_step(stats)
             change = math.inf if previous is None else (objective - previous) / max(n_samples, 1)
             if self.verbose:

@@ -385,7 +385,7 @@ class GaussianMixture(Estimator):
         rng = as_generator(self.random_state)
         # "per sample" is per unit of weight, so that weights equal replicated rows
         engine = EM(
-            max_iter=settings["max_iter"] + (1 if warm else 0),
+            max_iter=settings["max_iter"],
             tol=settings["tol"] * n_effective / X.shape[0],
             callbacks=self._progress_callback(settings, n_effective),
         )
@@ -394,23 +394,12 @@ class GaussianMixture(Estimator):
             if settings["verbose"]:
                 print(f"Initialization {init}")
             if warm:
-                start = self.model_
-                previous = [self.lower_bound_ * n_effective]
+                start, previous = self.model_, self.lower_bound_ * n_effective
             else:
-                start = self._initial_model(observations, settings, rng)
-                previous = []
+                start, previous = self._initial_model(observations, settings, rng), None
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                result = engine.fit(start, observations, history=previous)
-            if warm:
-                # the previous objective only seeds the convergence test
-                result = EMResult(
-                    result.model,
-                    result.history[1:],
-                    result.n_iter - 1,
-                    result.converged,
-                    result.n_samples,
-                )
+                result = engine.fit(start, observations, previous_objective=previous)
             if settings["verbose"]:
                 state = "converged" if result.converged else "did not converge"
                 per_sample = result.objective / n_effective

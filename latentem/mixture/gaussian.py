@@ -581,6 +581,7 @@ def _parameters_from_statistics(
         covariances = structure.covariances_from_scatter(
             np.asarray(stats.scatter), counts, reg_covar, previous_covariances
         )
+    _check_not_collapsed(structure, means, covariances)
     return GaussianMixtureModel(
         weights=weights,
         means=means,
@@ -590,3 +591,32 @@ def _parameters_from_statistics(
         reg_covar=reg_covar,
         prior=prior,
     )
+
+
+# A standard deviation within this many rounding units of a component's mean cannot be
+# resolved: the next E-step would see the component's own points many deviations away.
+_RESOLUTION_ULPS = 16.0
+
+
+def _check_not_collapsed(
+    structure: CovarianceType, means: np.ndarray, covariances: np.ndarray
+) -> None:
+    """Refuse M-step variances below the floating-point resolution of the means.
+
+    Without regularisation the likelihood of a Gaussian mixture is unbounded:
+    a component can close in on a single point. Once its deviation is below the
+    rounding of its mean, the parameters no longer describe the data and EM's
+    guarantee is lost to rounding, so the fit stops with advice instead.
+    """
+    n_components, n_features = means.shape
+    variances = np.einsum("kii->ki", structure.full_matrices(covariances, n_components, n_features))
+    resolution = (_RESOLUTION_ULPS * np.finfo(float).eps * np.abs(means)) ** 2
+    collapsed = (variances <= resolution) & (resolution > 0)
+    if collapsed.any():
+        k, j = (int(i) for i in np.argwhere(collapsed)[0])
+        raise ValueError(
+            f"component {k} collapsed onto a point: its variance in feature {j} is "
+            f"{variances[k, j]:.3g}, below the rounding of its mean {means[k, j]:.17g}; "
+            "increase reg_covar (e.g. reg_covar=1e-6 times the data's variance), reduce "
+            "n_components, or remove duplicated points"
+        )

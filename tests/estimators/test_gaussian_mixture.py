@@ -55,3 +55,12 @@ def test_verbose_prints_restarts_and_iterations(capsys):
     out = capsys.readouterr().out
     assert out.count("Initialization 0") == 1 and out.count("Initialization 1") == 1
     assert out.count("Iteration 3") == 2
+
+
+def test_warm_start_on_new_data_raises_no_decrease_warning():
+    other = X + 3.0 * RNG.normal(size=X.shape)
+    gm = GaussianMixture(3, warm_start=True, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the objective on new data is not comparable
+        gm.fit(other)
+    assert gm.converged_ and len(gm.lower_bounds_) == gm.n_iter_

@@ -170,3 +170,40 @@ def test_parameters_are_read_only_copies():
     assert model.means[0, 0] == 0.0
     with pytest.raises(ValueError):
         model.means[0, 0] = 1.0
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_collapse_below_rounding_is_a_named_error(covariance_type):
+    model = GaussianMixtureModel(
+        [0.5, 0.5], [[0.0] * 3, [1.0] * 3], np.stack([np.eye(3)] * 2), reg_covar=0.0
+    )
+    stats = model.e_step(X)
+
+    def shrunk(variance, centre):
+        """Statistics whose components all sit at ``centre`` with the given variance."""
+        layout = {
+            "full": np.stack([np.eye(3)] * 2),
+            "diag": np.ones((2, 3)),
+            "spherical": np.ones((2, 3)),
+            "tied": np.eye(3),
+        }[covariance_type]
+        scatter = layout * variance * (stats.counts.sum() if covariance_type == "tied" else 1.0)
+        if covariance_type != "tied":
+            scatter = scatter * stats.counts.reshape((2,) + (1,) * (layout.ndim - 1))
+        return type(stats)(
+            stats.counts, np.full((2, 3), centre), scatter, stats.log_likelihood, covariance_type
+        )
+
+    start = GaussianMixtureModel(
+        model.weights,
+        model.means,
+        _random_model(covariance_type, k=2).covariances,
+        covariance_type=covariance_type,
+        reg_covar=0.0,
+    )
+    # a deviation of 1e-100 around 50 is far below the rounding of the mean (~7e-15)
+    with pytest.raises(ValueError, match=r"component \d collapsed onto a point: .* reg_covar"):
+        start.m_step(shrunk(1e-200, 50.0))
+    # a deviation of 1e-10 around 1 is tiny but resolvable
+    fitted = start.m_step(shrunk(1e-20, 1.0))
+    assert np.all(np.isfinite(fitted.precisions_cholesky))
