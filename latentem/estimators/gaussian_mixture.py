@@ -23,6 +23,7 @@ from latentem.mixture.assignment import ASSIGNMENTS, apply_observations
 from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.mixture.initialization import INIT_METHODS, initial_responsibilities
+from latentem.mixture.missing import check_fit_data, informative_rows, starting_data
 from latentem.mixture.prior import GaussianMixturePrior
 
 __all__ = ["GaussianMixture"]
@@ -34,7 +35,21 @@ class GaussianMixture(Estimator):
     A drop-in replacement for :class:`sklearn.mixture.GaussianMixture`: the
     same constructor arguments and meanings, fitted attributes and methods;
     from the same start it takes the same EM steps. It adds hard assignment
-    (classification EM) and accurate statistics for data far from the origin.
+    (classification EM), accurate statistics for data far from the origin,
+    and missing data: NaN marks a missing entry in ``fit``, ``score``,
+    ``score_samples``, ``predict``, ``predict_proba``, ``bic`` and ``aic``.
+
+    With missing entries the objective is the observed-data log-likelihood
+    ``sum_i log sum_k w_k N(x_io | mu_ko, Sigma_k,oo)`` (``o`` the observed
+    entries of row ``i``; for hard assignment the classification
+    log-likelihood ``sum_i max_k log(w_k N(x_io | mu_ko, Sigma_k,oo))``),
+    computed exactly, and EM never decreases it: the E-step takes the
+    expectation over the missing entries given the observed ones as well as
+    over the labels. ``score_samples`` gives ``log p(x_io)``. A row with no
+    observed entry has log-density 0 and posterior equal to ``weights_``,
+    and is left out of the fit; a column with no observed value in ``fit``
+    is a ValueError. Starting parameters are chosen on the data with each
+    NaN replaced by its column's observed mean.
 
     Parameters
     ----------
@@ -132,6 +147,7 @@ class GaussianMixture(Estimator):
     """
 
     _estimator_type = "density_estimator"
+    _allow_nan = True
 
     # set by fit (declared for type checkers; absent until then)
     model_: GaussianMixtureModel
@@ -302,7 +318,9 @@ class GaussianMixture(Estimator):
             return GaussianMixtureModel(
                 initial["weights"], initial["means"], initial["covariances"], **common
             )
-        X = observations.X
+        # NaN replaced by column means for the start only (rows with nothing observed are
+        # already gone, so rows stay aligned with the weights and labels)
+        X = starting_data(observations.X)
         resp = initial_responsibilities(X, settings["n_components"], settings["init_params"], rng)
         # known labels and sample weights shape the start as they shape every E-step
         apply_observations(observations, np.zeros_like(resp), np.zeros(X.shape[0]), resp)
@@ -339,6 +357,7 @@ class GaussianMixture(Estimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            NaN marks a missing entry.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights; a weight of 2 is exactly a duplicated row.
@@ -366,8 +385,13 @@ class GaussianMixture(Estimator):
         return self._fit(X, sample_weight, labels)
 
     def _fit(self, X: Any, sample_weight: Any, labels: Any) -> np.ndarray:
-        X = check_array(X, min_samples=2)
-        observations = Observations(X, sample_weight=sample_weight, labels=labels)
+        every_row = check_array(X, min_samples=2, allow_nan=True)
+        check_fit_data(every_row)
+        observations = Observations(every_row, sample_weight=sample_weight, labels=labels)
+        informative = informative_rows(every_row)
+        if not informative.all():  # rows with nothing observed carry no information
+            observations = observations[informative]
+        X = observations.X
         weights = observations.sample_weight
         n_effective = float(X.shape[0]) if weights is None else float(weights.sum())
         if not n_effective > 0:
@@ -415,7 +439,7 @@ class GaussianMixture(Estimator):
                 stacklevel=3,
             )
         model = cast(GaussianMixtureModel, best.model)
-        labels = model.predict(X)
+        labels = model.predict(every_row)
         lower_bounds = [float(value) / n_effective for value in best.history]
         # one dict update: an interrupted fit (KeyboardInterrupt from a callback,
         # an error) leaves the estimator exactly as it was before the call
@@ -425,8 +449,11 @@ class GaussianMixture(Estimator):
     # -- using the fit -----------------------------------------------------------
 
     def score_samples(self, X: Any) -> np.ndarray:
-        """Log-density of every row under the fitted mixture, shape (n_samples,)."""
-        X = self._check_predict_X(X)
+        """Log-density of every row under the fitted mixture, shape (n_samples,).
+
+        For a row with missing entries (NaN): the density of its observed entries.
+        """
+        X = self._check_predict_X(X, allow_nan=True)
         return self.model_.score_samples(X)
 
     def score(self, X: Any, y: Any = None) -> float:
@@ -435,12 +462,12 @@ class GaussianMixture(Estimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable component of every row, shape (n_samples,)."""
-        X = self._check_predict_X(X)
+        X = self._check_predict_X(X, allow_nan=True)
         return self.model_.predict(X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Posterior probability of every component, shape (n_samples, n_components)."""
-        X = self._check_predict_X(X)
+        X = self._check_predict_X(X, allow_nan=True)
         return self.model_.predict_proba(X)
 
     def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -454,12 +481,12 @@ class GaussianMixture(Estimator):
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion on ``X`` (lower is better)."""
-        X = self._check_predict_X(X)
+        X = self._check_predict_X(X, allow_nan=True)
         return self.model_.bic(X)
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion on ``X`` (lower is better)."""
-        X = self._check_predict_X(X)
+        X = self._check_predict_X(X, allow_nan=True)
         return self.model_.aic(X)
 
     def icl(self, X: Any) -> float:
@@ -468,7 +495,7 @@ class GaussianMixture(Estimator):
         BIC plus twice the classification entropy; see
         :meth:`GaussianMixtureModel.icl <latentem.GaussianMixtureModel.icl>`.
         """
-        X = self._check_predict_X(X)
+        X = self._check_predict_X(X, allow_nan=True)
         return self.model_.icl(X)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from attrs import field, frozen
 from scipy.special import logsumexp
 
-from latentem.core.data import as_observations
+from latentem.core.data import Observations, as_observations
 from latentem.core.model import LatentModel
 from latentem.core.validation import (
     as_generator,
@@ -23,6 +23,7 @@ from latentem.core.validation import (
     check_probability_vector,
     readonly_array,
 )
+from latentem.mixture import missing
 from latentem.mixture.assignment import Assignment, apply_observations
 from latentem.mixture.assignment import assignment as parse_assignment
 from latentem.mixture.covariance import CovarianceType
@@ -243,6 +244,10 @@ class GaussianMixtureModel(LatentModel):
     the objective of the model's own assignment; :meth:`score_samples` always
     gives the marginal log-density.
 
+    NaN marks a missing entry: both objectives then use the density of each
+    row's observed entries, which EM never decreases, and rows with nothing
+    observed are left out (see :mod:`latentem.mixture.missing`).
+
     A component whose total responsibility is exactly zero (no sample in
     hard EM, or responsibilities below the smallest normal float in soft EM)
     keeps its mean and covariance and gets weight 0: it takes no further
@@ -384,6 +389,10 @@ class GaussianMixtureModel(LatentModel):
     ) -> GaussianMixtureModel:
         """Starting parameters chosen from the data (see :mod:`~latentem.mixture.initialization`).
 
+        With missing entries (NaN) the start is chosen on the data with each
+        NaN replaced by its column's observed mean and the rows with nothing
+        observed left out; a column with no observed value is a ValueError.
+
         Examples
         --------
         >>> import numpy as np
@@ -391,7 +400,7 @@ class GaussianMixtureModel(LatentModel):
         >>> GaussianMixtureModel.from_data(X, 4, covariance_type="diag").covariances.shape
         (4, 3)
         """
-        X = check_array(X)
+        X = missing.starting_data(check_array(X, allow_nan=True))
         n_components = check_int(n_components, "n_components", minimum=1)
         if n_components > X.shape[0]:
             raise ValueError(
@@ -430,7 +439,7 @@ class GaussianMixtureModel(LatentModel):
     # -- the protocol ----------------------------------------------------------
 
     def _check_X(self, X: Any) -> np.ndarray:
-        X = check_array(X)
+        X = check_array(X, allow_nan=True)
         if X.shape[1] != self.n_features:
             raise ValueError(
                 f"X has {X.shape[1]} features, but the model is expecting "
@@ -445,6 +454,12 @@ class GaussianMixtureModel(LatentModel):
     def _joint_log_prob(self, X: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights)
+        incomplete = missing.incomplete_rows(X)
+        if incomplete is not None:
+            joint = np.empty((X.shape[0], self.n_components))
+            joint[~incomplete] = self._joint_log_prob(X[~incomplete])
+            joint[incomplete] = log_weights + self._conditionals(X[incomplete]).log_prob
+            return joint
         log_prob = estimate_log_gaussian_prob(
             X, self.means, self.precisions_cholesky, self.covariance_type
         )
@@ -453,16 +468,41 @@ class GaussianMixtureModel(LatentModel):
     def e_step(self, data: Any) -> GaussianMixtureStats:
         """Responsibility-weighted counts, means and scatter of ``data``.
 
-        ``data`` is an array of shape (n_samples, n_features) or
-        :class:`~latentem.core.data.Observations` with sample weights and
-        known labels.
+        ``data`` is an array of shape (n_samples, n_features), NaN marking
+        missing entries, or :class:`~latentem.core.data.Observations` with
+        sample weights and known labels.
         """
         observations = as_observations(data)
         X = self._check_X(observations.X)
+        incomplete = missing.incomplete_rows(X)
+        if incomplete is not None:
+            return self._e_step_incomplete(observations, X, incomplete)
         joint = self._joint_log_prob(X)
         resp, terms = self.assignment.responsibilities(joint)
         terms = apply_observations(observations, joint, terms, resp)
         return accumulate_statistics(X, resp, terms.sum(), self.covariance_type)
+
+    def _conditionals(self, X: np.ndarray, residuals: bool = False) -> missing.Conditionals:
+        return missing.conditionals(
+            X, self.means, self.covariances, self.covariance_type, residuals=residuals
+        )
+
+    def _e_step_incomplete(
+        self, observations: Observations, X: np.ndarray, incomplete: np.ndarray
+    ) -> GaussianMixtureStats:
+        """E-step of data with NaN: complete rows as above, the others by pattern, added."""
+        rows = incomplete & missing.informative_rows(X)
+        part = observations[rows]
+        conditionals = self._conditionals(X[rows], residuals=True)
+        with np.errstate(divide="ignore"):
+            joint = np.log(self.weights) + conditionals.log_prob
+        resp, terms = self.assignment.responsibilities(joint)
+        terms = apply_observations(part, joint, terms, resp)
+        counts, means, scatter = conditionals.statistics(self.means, resp)
+        stats = GaussianMixtureStats(counts, means, scatter, terms.sum(), self.covariance_type)
+        if incomplete.all():
+            return stats
+        return self.e_step(observations[~incomplete]) + stats
 
     def m_step(self, stats: GaussianMixtureStats) -> GaussianMixtureModel:
         """Weights, means and covariances maximising the expected objective (plus log-prior)."""
@@ -492,7 +532,11 @@ class GaussianMixtureModel(LatentModel):
         Labelled rows contribute ``log w_z p_z(x)``; weights multiply each row's term.
         """
         observations = as_observations(data)
-        joint = self._joint_log_prob(self._check_X(observations.X))
+        X = self._check_X(observations.X)
+        keep = missing.informative_rows(X)
+        if not keep.all():
+            observations, X = observations[keep], X[keep]
+        joint = self._joint_log_prob(X)
         terms = self.assignment.objective_terms(joint)
         return float(apply_observations(observations, joint, terms, None).sum())
 

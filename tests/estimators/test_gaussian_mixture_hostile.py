@@ -16,7 +16,8 @@ COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
     "data, error, match",
     [
         (np.array([[0.0, np.inf], [1.0, 2.0]]), ValueError, r"X contains .*infinity"),
-        (np.array([[0.0, np.nan], [1.0, 2.0], [3.0, 1.0]]), ValueError, r"X contains NaN"),
+        (np.array([[0.0, np.nan], [1.0, np.nan], [3.0, np.nan]]), ValueError, r"no observed value"),
+        (np.full((3, 2), np.nan), ValueError, r"X has no observed entry at all"),
         (np.arange(5.0), ValueError, r"2-D array .* Reshape your data"),
         (np.zeros((4, 2, 2)), ValueError, r"X must be a 2-D array"),
         (np.zeros((0, 2)), ValueError, r"at least 2 samples; got 0"),

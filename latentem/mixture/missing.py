@@ -1,0 +1,464 @@
+"""Gaussian mixtures on rows with missing entries (NaN): exact observed-data maths.
+
+For a row with observed entries ``o`` and missing entries ``m``, component
+``k`` contributes the marginal density ``N(x_o | mu_ko, Sigma_k,oo)`` of the
+observed entries, and given them the missing entries are Gaussian with
+
+    E_k[x_m | x_o] = mu_km + Sigma_k,mo Sigma_k,oo^-1 (x_o - mu_ko)
+    Cov_k[x_m | x_o] = Sigma_k,mm - Sigma_k,mo Sigma_k,oo^-1 Sigma_k,om.
+
+The E-step summarises each row, for each component, by its *completion*
+(observed entries kept, missing ones replaced by their conditional
+expectation) plus the conditional covariance, in the layout of
+:class:`~latentem.mixture.gaussian.GaussianMixtureStats`; the M-step is then
+unchanged. This is EM with both the component labels and the missing entries
+latent, so it never decreases the observed-data log-likelihood.
+
+Two kernels do the work. With ``full`` and ``tied`` covariances the rows are
+grouped by missingness pattern and each pattern costs one Cholesky
+factorisation per component (one in all for ``tied``), of the covariance
+with the observed features permuted first: if ``P Sigma P^T = L L^T`` with
+``L = [[L_oo, 0], [L_mo, L_mm]]`` then ``L_oo`` is the Cholesky factor of
+``Sigma_oo``, ``Sigma_mo Sigma_oo^-1 = L_mo L_oo^-1`` and the conditional
+covariance is ``L_mm L_mm^T``, so the one factorisation gives the marginal
+density, the conditional mean and (for drawing imputations) the factor of
+the conditional covariance. With ``diag`` and ``spherical`` covariances the
+features are independent given the component, so observed entries are
+evaluated elementwise under a mask and a missing entry's conditional
+distribution is its component's marginal: no grouping and no factorisation.
+
+Rules for degenerate rows and columns: a row with no observed entry has
+observed-data likelihood 1 (log-density 0), so it carries no information; the
+mixture's E-step and objective leave it out (:func:`informative_rows`), while
+its log-density is 0 and its posterior the mixing weights. A feature never
+observed in the data used for fitting has no estimable mean or variance:
+:func:`check_fit_data` raises a ValueError saying to drop the column.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections.abc import Iterator
+
+import numpy as np
+from attrs import field, frozen
+
+from latentem.mixture.covariance import (
+    CovarianceType,
+    DiagCovariance,
+    FullCovariance,
+    TiedCovariance,
+)
+
+__all__ = [
+    "Conditionals",
+    "MissingPatterns",
+    "check_fit_data",
+    "conditionals",
+    "incomplete_rows",
+    "informative_rows",
+    "starting_data",
+]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+# ----------------------------------------------------------------------------- rows and columns
+
+
+def incomplete_rows(X: np.ndarray) -> np.ndarray | None:
+    """Boolean mask of the rows with at least one NaN, or None if nothing is missing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> incomplete_rows(np.array([[1.0, np.nan], [1.0, 2.0]]))
+    array([ True, False])
+    >>> incomplete_rows(np.ones((2, 2))) is None
+    True
+    """
+    missing = np.isnan(X)
+    if not missing.any():
+        return None
+    return missing.any(axis=1)
+
+
+def informative_rows(X: np.ndarray) -> np.ndarray:
+    """Boolean mask of the rows with at least one observed entry."""
+    return ~np.isnan(X).all(axis=1)
+
+
+def check_fit_data(X: np.ndarray, name: str = "X") -> None:
+    """Raise a ValueError unless ``X`` can be fitted: some observed row, no unobserved column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_fit_data(np.array([[1.0, np.nan], [2.0, np.nan]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: X has 1 feature with no observed value (column 1); its mean ...
+    """
+    missing = np.isnan(X)
+    if missing.all():
+        raise ValueError(
+            f"{name} has no observed entry at all (every entry is NaN); pass data with "
+            "observed values"
+        )
+    never = np.flatnonzero(missing.all(axis=0))
+    if never.size:
+        listed = ", ".join(str(int(j)) for j in never[:10]) + (", ..." if never.size > 10 else "")
+        raise ValueError(
+            f"{name} has {never.size} feature{'s' if never.size > 1 else ''} with no observed "
+            f"value (column{'s' if never.size > 1 else ''} {listed}); "
+            f"{'their' if never.size > 1 else 'its'} mean and variance cannot be estimated. "
+            f"Drop {'them' if never.size > 1 else 'it'}, e.g. "
+            f"{name}[:, ~np.isnan({name}).all(axis=0)]"
+        )
+
+
+def starting_data(X: np.ndarray) -> np.ndarray:
+    """Data for choosing starting parameters: NaN replaced by its column's observed mean.
+
+    Rows with no observed entry are dropped; ``X`` is returned unchanged
+    (the same object) when nothing is missing. Raises as
+    :func:`check_fit_data` does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> starting_data(np.array([[1.0, np.nan], [3.0, 4.0], [np.nan, np.nan]]))
+    array([[1., 4.],
+           [3., 4.]])
+    """
+    missing = np.isnan(X)
+    if not missing.any():
+        return X
+    check_fit_data(X)
+    keep = ~missing.all(axis=1)
+    X, missing = X[keep], missing[keep]
+    column_means = np.nanmean(X, axis=0)
+    return np.where(missing, column_means, X)
+
+
+@frozen(eq=False)
+class MissingPatterns:
+    """Rows grouped by which of their entries are missing.
+
+    Parameters
+    ----------
+    masks : ndarray of bool of shape (n_patterns, n_features)
+        True where the pattern's entries are missing.
+    inverse : ndarray of int of shape (n_samples,)
+        The pattern of every row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1.0, np.nan], [2.0, 3.0], [4.0, np.nan]])
+    >>> patterns = MissingPatterns.of(X)
+    >>> [(mask.tolist(), rows.tolist()) for mask, rows in patterns]
+    [([False, False], [1]), ([False, True], [0, 2])]
+    """
+
+    masks: np.ndarray
+    inverse: np.ndarray
+    order: np.ndarray = field(init=False, repr=False)
+    starts: np.ndarray = field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        order = np.argsort(self.inverse, kind="stable")
+        counts = np.bincount(self.inverse, minlength=self.masks.shape[0])
+        object.__setattr__(self, "order", order)
+        object.__setattr__(self, "starts", np.concatenate([[0], np.cumsum(counts)]))
+
+    @classmethod
+    def of(cls, X: np.ndarray) -> MissingPatterns:
+        """Group the rows of ``X`` (NaN = missing) by pattern."""
+        missing = np.isnan(X)
+        # one integer (or byte string) key per row: sorting those is far faster than
+        # np.unique over the rows of a boolean matrix
+        if X.shape[1] <= 62:
+            keys = missing @ (np.int64(1) << np.arange(X.shape[1], dtype=np.int64))
+        else:
+            packed = np.ascontiguousarray(np.packbits(missing, axis=1))
+            keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        return cls(missing[first], inverse.ravel())
+
+    def __len__(self) -> int:
+        return int(self.masks.shape[0])
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``(missing mask, row indices)`` of every pattern."""
+        for p in range(len(self)):
+            yield self.masks[p], self.order[self.starts[p] : self.starts[p + 1]]
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """Sum of ``values`` (n_samples, ...) over the rows of each pattern, (n_patterns, ...)."""
+        out = np.zeros((len(self), *values.shape[1:]))
+        np.add.at(out, self.inverse, values)
+        return out
+
+
+# ----------------------------------------------------------------------------- conditionals
+
+
+class Conditionals(abc.ABC):
+    """Per row and component: observed-data log-density and conditional moments.
+
+    Attributes
+    ----------
+    log_prob : ndarray of shape (n_samples, n_components)
+        ``log N(x_o | mu_ko, Sigma_k,oo)``.
+    residuals : ndarray of shape (n_components, n_samples, n_features) or None
+        The completion minus the component mean: ``x_o - mu_ko`` on observed
+        entries, ``E_k[x_m | x_o] - mu_km`` on missing ones. None unless
+        asked for.
+    """
+
+    log_prob: np.ndarray
+    residuals: np.ndarray | None
+
+    def completed_means(self, means: np.ndarray, resp: np.ndarray) -> np.ndarray:
+        """``sum_i r_ik (completion_ik - mu_k) / sum_i r_ik`` (0 for empty components), (k, d)."""
+        residuals = self._need_residuals()
+        counts = resp.sum(axis=0)
+        totals = np.einsum("ik,kij->kj", resp, residuals)
+        safe = np.where(counts > 0, counts, 1.0)
+        return np.where(counts[:, None] > 0, totals / safe[:, None], 0.0)
+
+    def statistics(
+        self, means: np.ndarray, resp: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Counts, means and scatter (in the structure's layout) of the completed rows.
+
+        Parameters
+        ----------
+        means : ndarray of shape (n_components, n_features)
+            The component means the conditionals were computed with.
+        resp : ndarray of shape (n_samples, n_components)
+            Responsibilities (rows may be scaled by sample weights).
+
+        Notes
+        -----
+        Per component the scatter is ``sum_i r_ik ((c_ik - m_k)(c_ik - m_k)^T
+        + Cov_k[x_i | x_io])`` about the weighted mean ``m_k`` of the
+        completions ``c_ik``: the expected complete-data scatter. It is
+        accumulated on residuals about ``mu_k`` in two passes, so data far
+        from the origin lose no precision.
+        """
+        counts = resp.sum(axis=0)
+        shift = self.completed_means(means, resp)
+        scatter = self._scatter(resp, shift)
+        centre = np.where(counts[:, None] > 0, means + shift, 0.0)
+        return counts, centre, scatter
+
+    def _need_residuals(self) -> np.ndarray:
+        if self.residuals is None:
+            raise ValueError("these conditionals were computed without residuals=True")
+        return self.residuals
+
+    @abc.abstractmethod
+    def _scatter(self, resp: np.ndarray, shift: np.ndarray) -> np.ndarray:
+        """Expected scatter about ``mu_k + shift_k`` in the structure's layout."""
+
+    @abc.abstractmethod
+    def noise(self, components: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One draw from ``N(0, Cov_k[x_m | x_o])`` on the missing entries of each row.
+
+        Parameters
+        ----------
+        components : ndarray of int of shape (n_samples,)
+            The component each row's draw is taken from.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            Zero on observed entries.
+        """
+
+
+def _centred_scatter_matrices(
+    residuals: np.ndarray, resp: np.ndarray, shift: np.ndarray
+) -> np.ndarray:
+    out = np.empty((resp.shape[1], residuals.shape[2], residuals.shape[2]))
+    for k in range(resp.shape[1]):
+        centred = residuals[k] - shift[k]
+        out[k] = (resp[:, k, None] * centred).T @ centred
+    return out
+
+
+@frozen(eq=False)
+class _PatternConditionals(Conditionals):
+    """Conditionals of full or tied covariances, computed per missingness pattern.
+
+    ``factors[p, k]`` is the lower Cholesky factor of the conditional
+    covariance of pattern ``p`` under component ``k`` (one shared component
+    for tied covariances), zero-padded to (n_features, n_features).
+    """
+
+    log_prob: np.ndarray
+    residuals: np.ndarray | None
+    patterns: MissingPatterns
+    factors: np.ndarray
+    summed: bool
+
+    def _scatter(self, resp: np.ndarray, shift: np.ndarray) -> np.ndarray:
+        data = _centred_scatter_matrices(self._need_residuals(), resp, shift)
+        per_pattern = self.patterns.sums(resp)  # (n_patterns, k)
+        covariances = self.factors @ np.swapaxes(self.factors, -1, -2)
+        if self.summed:
+            return data.sum(axis=0) + np.einsum(
+                "p,pij->ij", per_pattern.sum(axis=1), covariances[:, 0]
+            )
+        return data + np.einsum("pk,pkij->kij", per_pattern, covariances)
+
+    def noise(self, components: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        which = np.zeros_like(components) if self.factors.shape[1] == 1 else components
+        factors = self.factors[self.patterns.inverse, which]
+        standard = rng.standard_normal((components.size, self.factors.shape[-1]))
+        return np.einsum("nij,nj->ni", factors, standard)
+
+
+@frozen(eq=False)
+class _DiagonalConditionals(Conditionals):
+    """Conditionals of diagonal or spherical covariances: features independent per component."""
+
+    log_prob: np.ndarray
+    residuals: np.ndarray | None
+    missing: np.ndarray
+    variances: np.ndarray
+
+    def _scatter(self, resp: np.ndarray, shift: np.ndarray) -> np.ndarray:
+        residuals = self._need_residuals()
+        out = self.variances * (resp.T @ self.missing)
+        for k in range(resp.shape[1]):
+            centred = residuals[k] - shift[k]
+            out[k] += resp[:, k] @ centred**2
+        return out
+
+    def noise(self, components: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        scale = np.sqrt(self.variances[components]) * self.missing
+        return scale * rng.standard_normal(scale.shape)
+
+
+def _pattern_conditionals(
+    X: np.ndarray,
+    means: np.ndarray,
+    covariances: np.ndarray,
+    residuals: bool,
+    summed: bool,
+) -> _PatternConditionals:
+    """One Cholesky factorisation per pattern and component (see the module notes)."""
+    n_samples, n_features = X.shape
+    n_components = means.shape[0]
+    patterns = MissingPatterns.of(X)
+    log_prob = np.empty((n_samples, n_components))
+    completed = np.empty((n_components, n_samples, n_features)) if residuals else None
+    factors = np.zeros((len(patterns), covariances.shape[0], n_features, n_features))
+    for p, (missing, rows) in enumerate(patterns):
+        observed_idx, missing_idx = np.flatnonzero(~missing), np.flatnonzero(missing)
+        n_obs = observed_idx.size
+        order = np.concatenate([observed_idx, missing_idx])
+        lower = _cholesky(covariances[:, order[:, None], order])
+        diff = X[np.ix_(rows, observed_idx)][None] - means[:, None, observed_idx]
+        # the inverse of a small triangular factor, then one matrix product for all the
+        # pattern's rows, is much faster than a triangular solve per pattern
+        inverse = np.linalg.inv(lower[:, :n_obs, :n_obs])
+        whitened = inverse @ np.swapaxes(diff, 1, 2)
+        log_det = np.log(np.diagonal(lower[:, :n_obs, :n_obs], axis1=1, axis2=2)).sum(axis=1)
+        maha = np.einsum("kor,kor->kr", whitened, whitened)
+        log_prob[rows] = (-0.5 * (n_obs * _LOG_2PI + maha) - log_det[:, None]).T
+        if completed is not None:
+            completed[:, rows[:, None], observed_idx] = diff
+            completed[:, rows[:, None], missing_idx] = np.swapaxes(
+                lower[:, n_obs:, :n_obs] @ whitened, 1, 2
+            )
+        factors[p][:, missing_idx[:, None], missing_idx] = lower[:, n_obs:, n_obs:]
+    return _PatternConditionals(log_prob, completed, patterns, factors, summed)
+
+
+def _cholesky(matrices: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.cholesky(matrices)
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            "a covariance matrix is numerically not positive definite on a set of observed "
+            "features; increase reg_covar (e.g. reg_covar=1e-6) or remove nearly collinear "
+            "features"
+        ) from None
+
+
+def _diagonal_conditionals(
+    X: np.ndarray, means: np.ndarray, variances: np.ndarray, residuals: bool
+) -> _DiagonalConditionals:
+    """Masked elementwise densities: a missing entry simply drops out of the sum."""
+    missing = np.isnan(X)
+    observed = (~missing).astype(float)
+    n_components = means.shape[0]
+    log_prob = -0.5 * (observed @ (_LOG_2PI + np.log(variances)).T)
+    completed = np.empty((n_components, *X.shape)) if residuals else None
+    for k in range(n_components):
+        diff = np.where(missing, 0.0, X - means[k])
+        log_prob[:, k] -= 0.5 * ((diff**2) @ (1.0 / variances[k]))
+        if completed is not None:
+            completed[k] = diff
+    return _DiagonalConditionals(log_prob, completed, missing.astype(float), variances)
+
+
+def conditionals(
+    X: np.ndarray,
+    means: np.ndarray,
+    covariances: np.ndarray,
+    structure: CovarianceType,
+    *,
+    residuals: bool = False,
+) -> Conditionals:
+    """Observed-data log-densities and conditional moments of the rows of ``X``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Data with NaN marking missing entries (rows may be complete or have
+        no observed entry at all).
+    means : ndarray of shape (n_components, n_features)
+    covariances : ndarray
+        In the layout of ``structure``.
+    structure : CovarianceType
+    residuals : bool, default=False
+        Also compute the completions (needed for statistics and imputation).
+
+    Returns
+    -------
+    Conditionals
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import stats
+    >>> from latentem.mixture import covariance_type
+    >>> cov = np.array([[[2.0, 0.8], [0.8, 1.0]]])
+    >>> X = np.array([[np.nan, 0.5], [1.0, 2.0]])
+    >>> c = conditionals(X, np.zeros((1, 2)), cov, covariance_type("full"), residuals=True)
+    >>> bool(np.isclose(c.log_prob[0, 0], stats.norm(0, 1).logpdf(0.5)))
+    True
+    >>> c.residuals[0, 0]  # E[x_0 | x_1 = 0.5] = 0.8 * 0.5
+    array([0.4, 0.5])
+    """
+    n_components, n_features = means.shape
+    if isinstance(structure, DiagCovariance):  # spherical too
+        variances = np.broadcast_to(
+            covariances.reshape(n_components, -1), (n_components, n_features)
+        )
+        return _diagonal_conditionals(X, means, np.array(variances), residuals)
+    if isinstance(structure, (FullCovariance, TiedCovariance)):
+        matrices = covariances.reshape(-1, n_features, n_features)
+        return _pattern_conditionals(
+            X, means, matrices, residuals, summed=isinstance(structure, TiedCovariance)
+        )
+    raise TypeError(
+        f"missing entries are supported for the covariance types full, diag, spherical and "
+        f"tied; got {structure!r}. Impute the data first or use one of those types"
+    )
