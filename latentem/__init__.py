@@ -17,7 +17,7 @@ from latentem.core import (
     Observations,
     Statistics,
 )
-from latentem.estimators import GaussianMixture
+from latentem.estimators import EMImputer, GaussianMixture
 from latentem.io import Checkpoint, load, load_checkpoint, save
 from latentem.mixture import GaussianMixtureModel, GaussianMixturePrior, Mixture
 from latentem.selection import SelectionResult, select_n_components
@@ -30,6 +30,7 @@ __all__ = [
     "Checkpoint",
     "Chunks",
     "ConvergenceWarning",
+    "EMImputer",
     "EMResult",
     "GaussianMixture",
     "GaussianMixtureModel",

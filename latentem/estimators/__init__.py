@@ -2,5 +2,6 @@
 
 from latentem.estimators.base import Estimator
 from latentem.estimators.gaussian_mixture import GaussianMixture
+from latentem.estimators.imputer import EMImputer
 
-__all__ = ["Estimator", "GaussianMixture"]
+__all__ = ["EMImputer", "Estimator", "GaussianMixture"]

@@ -47,7 +47,8 @@ class GaussianMixture(Estimator):
     expectation over the missing entries given the observed ones as well as
     over the labels. ``score_samples`` gives ``log p(x_io)``. A row with no
     observed entry has log-density 0 and posterior equal to ``weights_``,
-    and is left out of the fit; a column with no observed value in ``fit``
+    and is left out of the fit (which is then the fit of the other rows,
+    ``lower_bound_`` included); a column with no observed value in ``fit``
     is a ValueError. Starting parameters are chosen on the data with each
     NaN replaced by its column's observed mean.
 

@@ -223,7 +223,7 @@ class Conditionals(abc.ABC):
 
     def completed_means(self, means: np.ndarray, resp: np.ndarray) -> np.ndarray:
         """``sum_i r_ik (completion_ik - mu_k) / sum_i r_ik`` (0 for empty components), (k, d)."""
-        residuals = self._need_residuals()
+        residuals = self.require_residuals()
         counts = resp.sum(axis=0)
         totals = np.einsum("ik,kij->kj", resp, residuals)
         safe = np.where(counts > 0, counts, 1.0)
@@ -255,9 +255,12 @@ class Conditionals(abc.ABC):
         centre = np.where(counts[:, None] > 0, means + shift, 0.0)
         return counts, centre, scatter
 
-    def _need_residuals(self) -> np.ndarray:
+    def require_residuals(self) -> np.ndarray:
+        """:attr:`residuals`, or a ValueError if they were not computed."""
         if self.residuals is None:
-            raise ValueError("these conditionals were computed without residuals=True")
+            raise ValueError(
+                "these conditionals were computed without residuals; pass residuals=True"
+            )
         return self.residuals
 
     @abc.abstractmethod
@@ -306,7 +309,7 @@ class _PatternConditionals(Conditionals):
     summed: bool
 
     def _scatter(self, resp: np.ndarray, shift: np.ndarray) -> np.ndarray:
-        data = _centred_scatter_matrices(self._need_residuals(), resp, shift)
+        data = _centred_scatter_matrices(self.require_residuals(), resp, shift)
         per_pattern = self.patterns.sums(resp)  # (n_patterns, k)
         covariances = self.factors @ np.swapaxes(self.factors, -1, -2)
         if self.summed:
@@ -332,7 +335,7 @@ class _DiagonalConditionals(Conditionals):
     variances: np.ndarray
 
     def _scatter(self, resp: np.ndarray, shift: np.ndarray) -> np.ndarray:
-        residuals = self._need_residuals()
+        residuals = self.require_residuals()
         out = self.variances * (resp.T @ self.missing)
         for k in range(resp.shape[1]):
             centred = residuals[k] - shift[k]
