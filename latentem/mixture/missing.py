@@ -146,6 +146,8 @@ def starting_data(X: np.ndarray) -> np.ndarray:
 class MissingPatterns:
     """Rows grouped by which of their entries are missing.
 
+    Patterns are labelled in increasing number of missing entries.
+
     Parameters
     ----------
     masks : ndarray of bool of shape (n_patterns, n_features)
@@ -185,7 +187,12 @@ class MissingPatterns:
             packed = np.ascontiguousarray(np.packbits(missing, axis=1))
             keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
         _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        return cls(missing[first], inverse.ravel())
+        # patterns with the same number of missing entries get consecutive labels, so
+        # their rows are one contiguous block once sorted by pattern
+        relabel = np.argsort(np.argsort(missing[first].sum(axis=1), kind="stable"))
+        masks = np.empty_like(missing[first])
+        masks[relabel] = missing[first]
+        return cls(masks, relabel[inverse.ravel()])
 
     def __len__(self) -> int:
         return int(self.masks.shape[0])
@@ -294,36 +301,70 @@ def _centred_scatter_matrices(
 
 
 @frozen(eq=False)
-class _PatternConditionals(Conditionals):
-    """Conditionals of full or tied covariances, computed per missingness pattern.
+class _PatternGroup:
+    """The patterns with ``m`` missing entries and their conditional covariances.
 
-    ``factors[k, p]`` is a square root ``F`` (``F F^T`` = the conditional
-    covariance of pattern ``p`` under component ``k``, zero on observed
-    features; one shared component for tied covariances): the Cholesky
-    factor ``L_mm`` zero-padded and put back in the original feature order.
+    Attributes
+    ----------
+    patterns : ndarray of int of shape (n_group,)
+        Pattern labels, increasing.
+    missing : ndarray of int of shape (n_group, m)
+        The missing features of each pattern.
+    factors : ndarray of shape (n_shared, n_group, m, m)
+        Lower Cholesky factors ``L_mm`` of ``Cov_k[x_m | x_o]`` (one shared
+        component for tied covariances).
     """
+
+    patterns: np.ndarray
+    missing: np.ndarray
+    factors: np.ndarray
+
+
+@frozen(eq=False)
+class _PatternConditionals(Conditionals):
+    """Conditionals of full or tied covariances, computed per missingness pattern."""
 
     log_prob: np.ndarray
     residuals: np.ndarray | None
     patterns: MissingPatterns
-    factors: np.ndarray
+    groups: tuple[_PatternGroup, ...]
     summed: bool
 
     def _scatter(self, resp: np.ndarray, shift: np.ndarray) -> np.ndarray:
         data = _centred_scatter_matrices(self.require_residuals(), resp, shift)
+        n_features = data.shape[-1]
         per_pattern = self.patterns.sums(resp)  # (n_patterns, k)
-        covariances = self.factors @ np.swapaxes(self.factors, -1, -2)
         if self.summed:
-            return data.sum(axis=0) + np.einsum(
-                "p,pij->ij", per_pattern.sum(axis=1), covariances[0]
-            )
-        return data + np.einsum("pk,kpij->kij", per_pattern, covariances)
+            per_pattern = per_pattern.sum(axis=1, keepdims=True)
+        n_blocks = per_pattern.shape[1]
+        size = n_features * n_features
+        flat = np.zeros(n_blocks * size)
+        for group in self.groups:
+            if not group.missing.shape[1]:
+                continue
+            covariances = group.factors @ np.swapaxes(group.factors, -1, -2)
+            weighted = per_pattern[group.patterns].T[:, :, None, None] * covariances
+            # scatter-add each pattern's block into its missing rows and columns
+            index = group.missing[:, :, None] * n_features + group.missing[:, None, :]
+            index = index[None] + (np.arange(n_blocks) * size)[:, None, None, None]
+            flat += np.bincount(index.ravel(), weighted.ravel(), minlength=flat.size)
+        conditional = flat.reshape(n_blocks, n_features, n_features)
+        if self.summed:
+            return data.sum(axis=0) + conditional[0]
+        return data + conditional
 
     def noise(self, components: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        which = np.zeros_like(components) if self.factors.shape[0] == 1 else components
-        factors = self.factors[which, self.patterns.inverse]
-        standard = rng.standard_normal((components.size, self.factors.shape[-1]))
-        return np.einsum("nij,nj->ni", factors, standard)
+        out = np.zeros((components.size, self.patterns.masks.shape[1]))
+        for group in self.groups:
+            if not group.missing.shape[1]:
+                continue
+            rows = np.flatnonzero(np.isin(self.patterns.inverse, group.patterns))
+            local = np.searchsorted(group.patterns, self.patterns.inverse[rows])
+            which = components[rows] if group.factors.shape[0] > 1 else 0
+            standard = rng.standard_normal((rows.size, group.missing.shape[1]))
+            draws = np.einsum("nij,nj->ni", group.factors[which, local], standard)
+            out[rows[:, None], group.missing[local]] = draws
+        return out
 
 
 @frozen(eq=False)
@@ -348,6 +389,13 @@ class _DiagonalConditionals(Conditionals):
         return scale * rng.standard_normal(scale.shape)
 
 
+# a pattern with at least this many rows gets its own matrix products; the rows of
+# rarer patterns are handled together with per-row factors (no Python loop over them)
+_BLOCK_ROWS = 64
+# bound on the per-row factors gathered at once, in floats (16 MiB)
+_GATHER_FLOATS = 1 << 21
+
+
 def _pattern_conditionals(
     X: np.ndarray,
     means: np.ndarray,
@@ -357,62 +405,107 @@ def _pattern_conditionals(
 ) -> _PatternConditionals:
     """One Cholesky factorisation per pattern and component (see the module notes).
 
-    All factorisations are one batched call; the rows are visited pattern by
-    pattern in a pattern-sorted copy of ``X``, so each pattern's rows are one
-    contiguous block handled with a few matrix products.
+    Patterns with the same number of missing entries are factorised together
+    in batches of bounded memory. The rows, in a pattern-sorted copy of
+    ``X``, are then visited in contiguous blocks: a frequent pattern's rows
+    with a few matrix products, the rows of rare patterns together, each with
+    its pattern's factors. Results go back to the row order at the end.
     """
     n_samples, n_features = X.shape
-    n_components = means.shape[0]
+    n_shared = covariances.shape[0]
     patterns = MissingPatterns.of(X)
-    n_observed = (~patterns.masks).sum(axis=1)
+    starts = patterns.starts
+    n_missing = patterns.masks.sum(axis=1)
     permutations = np.argsort(patterns.masks, axis=1, kind="stable")  # observed first
-    lower = _cholesky(covariances[:, permutations[:, :, None], permutations[:, None, :]])
-    observed_first = np.arange(n_features) < n_observed[:, None]  # (n_patterns, d)
-    log_det = (np.log(np.diagonal(lower, axis1=2, axis2=3)) * observed_first).sum(axis=2)
+    sizes = np.diff(starts)
+    rare_rows = np.repeat(sizes < _BLOCK_ROWS, sizes)
+    row_pattern = np.repeat(np.arange(len(patterns)), sizes)
     sorted_X = X[patterns.order]
-    log_prob = np.empty((n_samples, n_components))
-    completed = np.empty((n_components, n_samples, n_features)) if residuals else None
-    for n_obs in np.unique(n_observed):
-        group = np.flatnonzero(n_observed == n_obs)
-        # inverting the small triangular factors in one batch, then one matrix product
-        # per pattern, is far faster than a triangular solve per pattern
-        inverses = np.swapaxes(np.linalg.inv(lower[:, group, :n_obs, :n_obs]), 2, 3)
-        for inverse_t, p in zip(np.moveaxis(inverses, 1, 0), group, strict=True):
-            rows = slice(patterns.starts[p], patterns.starts[p + 1])
-            observed_idx = permutations[p, :n_obs]
-            diff = sorted_X[rows, observed_idx] - means[:, None, observed_idx]  # (k, n_p, o)
-            whitened = diff @ inverse_t
-            maha = np.einsum("kro,kro->kr", whitened, whitened)
-            log_prob[rows] = (-0.5 * (n_obs * _LOG_2PI + maha) - log_det[:, p, None]).T
-            if completed is not None:
-                block = completed[:, rows]
-                block[:, :, observed_idx] = diff
-                block[:, :, permutations[p, n_obs:]] = whitened @ np.swapaxes(
-                    lower[:, p, n_obs:, :n_obs], 1, 2
-                )
-    log_prob_rows = np.empty_like(log_prob)
-    log_prob_rows[patterns.order] = log_prob
+    out = _Whitened(
+        np.empty((n_samples, means.shape[0])),
+        np.empty((means.shape[0], n_samples, n_features)) if residuals else None,
+    )
+    chunk = max(1, _GATHER_FLOATS // (n_features * n_features * n_shared))
+    groups = []
+    for m in np.unique(n_missing):
+        group = np.flatnonzero(n_missing == m)  # consecutive labels
+        q = n_features - int(m)
+        factors = np.empty((n_shared, group.size, m, m))
+        for begin in range(0, group.size, chunk):
+            ids = group[begin : begin + chunk]
+            order = permutations[ids]
+            lower = _cholesky(covariances[:, order[:, :, None], order[:, None, :]])
+            factors[:, begin : begin + ids.size] = lower[:, :, q:, q:]
+            log_det = np.log(np.diagonal(lower[:, :, :q, :q], axis1=2, axis2=3)).sum(axis=2)
+            # inverting the small triangular factors in one batch, then matrix products,
+            # is far faster than triangular solves
+            inverses = np.linalg.inv(lower[:, :, :q, :q])
+            for j in np.flatnonzero(sizes[ids] >= _BLOCK_ROWS):
+                rows = slice(starts[ids[j]], starts[ids[j] + 1])
+                observed = order[j, :q]
+                diff = sorted_X[rows, observed] - means[:, None, observed]  # (k, n_p, q)
+                whitened = diff @ np.swapaxes(inverses[:, j], 1, 2)
+                completion = whitened @ np.swapaxes(lower[:, j, q:, :q], 1, 2)
+                out.write(rows, whitened, log_det[:, j, None], diff, completion, order[j])
+            first_row = starts[ids[0]]
+            rare = first_row + np.flatnonzero(rare_rows[first_row : starts[ids[-1] + 1]])
+            for at in range(0, rare.size, chunk):
+                part = rare[at : at + chunk]
+                local = row_pattern[part] - ids[0]
+                row_order = order[local]
+                permuted = np.take_along_axis(sorted_X[part], row_order, axis=1)
+                diff = permuted[:, :q] - means[:, row_order[:, :q]]  # (k, n_r, q)
+                whitened = (inverses[:, local] @ diff[..., None])[..., 0]
+                completion = (lower[:, local, q:, :q] @ whitened[..., None])[..., 0]
+                out.write(part, whitened, log_det[:, local], diff, completion, row_order)
+        groups.append(_PatternGroup(group, permutations[group, q:], factors))
+    log_prob_rows = np.empty_like(out.log_prob)
+    log_prob_rows[patterns.order] = out.log_prob
     completed_rows = None
-    if completed is not None:
-        completed_rows = np.empty_like(completed)
-        completed_rows[:, patterns.order] = completed
-    factors = _conditional_factors(lower, permutations, observed_first)
-    return _PatternConditionals(log_prob_rows, completed_rows, patterns, factors, summed)
+    if out.completed is not None:
+        completed_rows = np.empty_like(out.completed)
+        completed_rows[:, patterns.order] = out.completed
+    return _PatternConditionals(log_prob_rows, completed_rows, patterns, tuple(groups), summed)
 
 
-def _conditional_factors(
-    lower: np.ndarray, permutations: np.ndarray, observed_first: np.ndarray
-) -> np.ndarray:
-    """``L_mm`` of every pattern, zero-padded and moved back to the original feature order.
+@frozen(eq=False)
+class _Whitened:
+    """Output buffers of :func:`_pattern_conditionals`, in pattern-sorted row order."""
 
-    With ``F`` the result for one pattern and component, ``F F^T`` is the
-    conditional covariance of the missing entries (zero elsewhere).
-    """
-    missing_block = ~observed_first[:, :, None] & ~observed_first[:, None, :]
-    padded = np.where(missing_block, lower, 0.0)
-    position = np.argsort(permutations, axis=1)  # where each feature went
-    rows = np.take_along_axis(padded, position[None, :, :, None], axis=2)
-    return np.take_along_axis(rows, position[None, :, None, :], axis=3)
+    log_prob: np.ndarray
+    completed: np.ndarray | None
+
+    def write(
+        self,
+        rows: slice | np.ndarray,
+        whitened: np.ndarray,
+        log_det: np.ndarray,
+        diff: np.ndarray,
+        completion: np.ndarray,
+        order: np.ndarray,
+    ) -> None:
+        """Store the rows' log-densities and completed residuals.
+
+        ``whitened`` (k, n, o) holds ``L_oo^-1 (x_o - mu_o)``, ``diff`` the
+        observed residuals and ``completion`` the conditional means minus
+        ``mu_m``, both in the permuted feature ``order`` (one per row, or one
+        for all).
+        """
+        n_obs = whitened.shape[2]
+        maha = np.einsum("kro,kro->kr", whitened, whitened)
+        self.log_prob[rows] = (-0.5 * (n_obs * _LOG_2PI + maha) - log_det).T
+        if self.completed is None:
+            return
+        if order.ndim == 1:
+            block = self.completed[:, rows]
+            block[:, :, order[:n_obs]] = diff
+            block[:, :, order[n_obs:]] = completion
+        else:
+            permuted = np.concatenate(
+                [np.broadcast_to(diff, completion.shape[:2] + diff.shape[2:]), completion], axis=2
+            )
+            position = np.argsort(order, axis=1)
+            self.completed[:, rows] = np.take_along_axis(permuted, position[None], axis=2)
 
 
 def _cholesky(matrices: np.ndarray) -> np.ndarray:

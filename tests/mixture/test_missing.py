@@ -59,10 +59,14 @@ def _observed_log_densities(model, X):
 
 
 def _reference_statistics(model, X, resp):
-    """Expected complete-data moments row by row, with explicit inverses."""
+    """Expected complete-data moments row by row, with explicit inverses.
+
+    Rows with nothing observed are skipped (the documented rule).
+    """
     full, d = _full(model), X.shape[1]
     k_count = model.n_components
     first, second = np.zeros((k_count, d)), np.zeros((k_count, d, d))
+    resp = np.where(np.isnan(X).all(axis=1)[:, None], 0.0, resp)
     for i, x in enumerate(X):
         o, m = ~np.isnan(x), np.isnan(x)
         for k in range(k_count):
@@ -134,6 +138,30 @@ def test_e_and_m_step_equal_a_per_row_reference(covariance_type, assignment):
     np.testing.assert_allclose(new.covariances, expected, rtol=1e-9)
 
 
+@pytest.mark.parametrize(
+    "block_rows, gather_floats", [(1, 1 << 21), (10**9, 1 << 21), (10**9, 40), (5, 40)]
+)
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+def test_every_row_path_of_the_pattern_kernel_agrees(
+    covariance_type, block_rows, gather_floats, monkeypatch
+):
+    # frequent patterns take matrix products, rare ones per-row factors, in chunks
+    monkeypatch.setattr(missing, "_BLOCK_ROWS", block_rows)
+    monkeypatch.setattr(missing, "_GATHER_FLOATS", gather_floats)
+    model = _model(covariance_type, "soft")
+    X = _data(n=300, fraction=0.3)
+    X = X[~np.isnan(X).all(axis=1)]
+    joint = _observed_log_densities(model, X)
+    np.testing.assert_allclose(model.joint_log_prob(X), joint, rtol=1e-12)
+    resp = np.exp(joint - np.logaddexp.reduce(joint, axis=1)[:, None])
+    counts, means, scatter = _reference_statistics(model, X, resp)
+    found = model.e_step(X)
+    np.testing.assert_allclose(found.counts, counts, rtol=1e-10)
+    np.testing.assert_allclose(found.means, means, rtol=1e-10, atol=1e-12)
+    expected = scatter if covariance_type == "full" else scatter.sum(axis=0)
+    np.testing.assert_allclose(found.scatter, expected, rtol=1e-9, atol=1e-10)
+
+
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_missing_kernels_on_complete_rows_equal_the_complete_data_path(covariance_type):
     model = _model(covariance_type)
@@ -181,9 +209,12 @@ def test_one_factorisation_per_pattern_and_component(covariance_type, monkeypatc
     monkeypatch.setattr(np.linalg, "cholesky", counting)
     model.e_step(X)
     assert len(patterns) < np.isnan(X).any(axis=1).sum()
-    # one batched call: a factor per pattern (and per component unless tied)
+    # batched calls, one per number of missing entries: together a factor per
+    # pattern (and per component unless the covariance is tied), none per row
     per_pattern = model.n_components if covariance_type == "full" else 1
-    assert calls == [(per_pattern, len(patterns))]
+    assert {shape[0] for shape in calls} == {per_pattern}
+    assert sum(shape[1] for shape in calls) == len(patterns)
+    assert len(calls) == len({sum(pattern) for pattern in patterns})
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
