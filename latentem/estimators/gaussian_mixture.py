@@ -95,8 +95,9 @@ class GaussianMixture(Estimator):
         MAP estimation with a conjugate prior (Dirichlet on the weights,
         normal-inverse-Wishart on the components). ``"default"`` is mclust's
         ``priorControl()`` default, computed from the data at each ``fit``
-        (:meth:`GaussianMixturePrior.from_data`). The objective (and
-        ``lower_bound_``) then includes the log-prior.
+        (:meth:`GaussianMixturePrior.from_data`; with missing entries, from
+        the data with each NaN replaced by its column's observed mean). The
+        objective (and ``lower_bound_``) then includes the log-prior.
 
     Attributes
     ----------
@@ -246,8 +247,9 @@ class GaussianMixture(Estimator):
         if self.prior is None or isinstance(self.prior, GaussianMixturePrior):
             return self.prior
         if isinstance(self.prior, str) and self.prior == "default":
+            # with missing entries, the data moments come from the column-mean-filled data
             return GaussianMixturePrior.from_data(
-                X, n_components, structure, sample_weight=sample_weight
+                starting_data(X), n_components, structure, sample_weight=sample_weight
             )
         raise ValueError(
             "prior must be None, 'default' (mclust's default conjugate prior) or a "

@@ -108,3 +108,27 @@ def test_rows_with_nothing_observed_change_no_result(covariance_type, assignment
     assert (ours.n_iter_, ours.converged_) == (plain.n_iter_, plain.converged_)
     np.testing.assert_allclose(ours.predict_proba(padded[3:5]), np.tile(plain.weights_, (2, 1)))
     np.testing.assert_allclose(ours.score_samples(padded[3:5]), 0.0, atol=1e-14)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_map_fit_with_the_default_prior_on_missing_data(covariance_type, assignment):
+    X = _data(seed=3)
+    gm = GaussianMixture(
+        2,
+        covariance_type=covariance_type,
+        assignment=assignment,
+        prior="default",
+        reg_covar=0.0,
+        random_state=0,
+        tol=1e-8,
+    ).fit(X)
+    assert gm.converged_
+    history = np.asarray(gm.lower_bounds_)
+    assert np.all(np.diff(history) >= -1e-12 * np.abs(history[1:]))
+    # the objective is the observed-data term plus the log-prior, at the last start
+    informative = ~np.isnan(X).all(axis=1)
+    joint = _joint_by_hand(gm, X)[informative]
+    terms = np.logaddexp.reduce(joint, axis=1) if assignment == "soft" else joint.max(axis=1)
+    final = (terms.sum() + gm.model_.log_prior()) / informative.sum()
+    assert final >= gm.lower_bound_ - 1e-12 * abs(final)
