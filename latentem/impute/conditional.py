@@ -24,7 +24,7 @@ def _incomplete_part(
     """Rows with NaN, their conditionals and their posterior over components given x_o."""
     rows = np.flatnonzero(np.isnan(X).any(axis=1))
     part = conditionals(
-        X[rows], model.means, model.covariances, model.covariance_type, residuals=True
+        X[rows], model.means, model.precisions_cholesky, model.covariance_type, residuals=True
     )
     with np.errstate(divide="ignore"):
         joint = np.log(model.weights) + part.log_prob

@@ -484,7 +484,7 @@ class GaussianMixtureModel(LatentModel):
 
     def _conditionals(self, X: np.ndarray, residuals: bool = False) -> missing.Conditionals:
         return missing.conditionals(
-            X, self.means, self.covariances, self.covariance_type, residuals=residuals
+            X, self.means, self.precisions_cholesky, self.covariance_type, residuals=residuals
         )
 
     def _e_step_incomplete(

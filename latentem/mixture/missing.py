@@ -16,16 +16,20 @@ latent, so it never decreases the observed-data log-likelihood.
 
 Two kernels do the work. With ``full`` and ``tied`` covariances the rows are
 grouped by missingness pattern and each pattern costs one Cholesky
-factorisation per component (one in all for ``tied``), of the covariance
-with the observed features permuted first: if ``P Sigma P^T = L L^T`` with
-``L = [[L_oo, 0], [L_mo, L_mm]]`` then ``L_oo`` is the Cholesky factor of
-``Sigma_oo``, ``Sigma_mo Sigma_oo^-1 = L_mo L_oo^-1`` and the conditional
-covariance is ``L_mm L_mm^T``, so the one factorisation gives the marginal
-density, the conditional mean and (for drawing imputations) the factor of
-the conditional covariance. With ``diag`` and ``spherical`` covariances the
-features are independent given the component, so observed entries are
-evaluated elementwise under a mask and a missing entry's conditional
-distribution is its component's marginal: no grouping and no factorisation.
+factorisation per component (one in all for ``tied``), of the precision
+``Lambda = Sigma^-1`` with the missing features permuted first: if ``P Lambda
+P^T = L L^T`` with ``L = [[A, 0], [B, C]]`` (``A`` for the missing block) then
+``Lambda_mm = A A^T`` and the Schur complement gives ``Sigma_oo^-1 = C C^T``
+exactly, with no subtraction; hence ``log N(x_o)`` from ``|C^T (x_o -
+mu_o)|^2`` and ``log det C``, ``E[x_m | x_o] = mu_m - A^-T B^T (x_o - mu_o)``
+and ``Cov[x_m | x_o] = Lambda_mm^-1 = A^-T A^-1``. The one factorisation gives
+the marginal density, the conditional mean and a square root of the
+conditional covariance (for the expected scatter and for drawing
+imputations), and only the small ``m x m`` block is inverted. With ``diag``
+and ``spherical`` covariances the features are independent given the
+component, so observed entries are evaluated elementwise under a mask and a
+missing entry's conditional distribution is its component's marginal: no
+grouping and no factorisation.
 
 Rules for degenerate rows and columns: a row with no observed entry has
 observed-data likelihood 1 (log-density 0), so it carries no information; the
@@ -311,8 +315,8 @@ class _PatternGroup:
     missing : ndarray of int of shape (n_group, m)
         The missing features of each pattern.
     factors : ndarray of shape (n_shared, n_group, m, m)
-        Lower Cholesky factors ``L_mm`` of ``Cov_k[x_m | x_o]`` (one shared
-        component for tied covariances).
+        Square roots ``F = A^-T`` (upper triangular) with ``F F^T =
+        Cov_k[x_m | x_o]`` (one shared component for tied covariances).
     """
 
     patterns: np.ndarray
@@ -399,7 +403,7 @@ _GATHER_FLOATS = 1 << 21
 def _pattern_conditionals(
     X: np.ndarray,
     means: np.ndarray,
-    covariances: np.ndarray,
+    precisions: np.ndarray,
     residuals: bool,
     summed: bool,
 ) -> _PatternConditionals:
@@ -412,11 +416,11 @@ def _pattern_conditionals(
     its pattern's factors. Results go back to the row order at the end.
     """
     n_samples, n_features = X.shape
-    n_shared = covariances.shape[0]
+    n_shared = precisions.shape[0]
     patterns = MissingPatterns.of(X)
     starts = patterns.starts
     n_missing = patterns.masks.sum(axis=1)
-    permutations = np.argsort(patterns.masks, axis=1, kind="stable")  # observed first
+    permutations = np.argsort(~patterns.masks, axis=1, kind="stable")  # missing first
     sizes = np.diff(starts)
     rare_rows = np.repeat(sizes < _BLOCK_ROWS, sizes)
     row_pattern = np.repeat(np.arange(len(patterns)), sizes)
@@ -429,24 +433,23 @@ def _pattern_conditionals(
     groups = []
     for m in np.unique(n_missing):
         group = np.flatnonzero(n_missing == m)  # consecutive labels
-        q = n_features - int(m)
         factors = np.empty((n_shared, group.size, m, m))
         for begin in range(0, group.size, chunk):
             ids = group[begin : begin + chunk]
             order = permutations[ids]
-            lower = _cholesky(covariances[:, order[:, :, None], order[:, None, :]])
-            factors[:, begin : begin + ids.size] = lower[:, :, q:, q:]
-            log_det = np.log(np.diagonal(lower[:, :, :q, :q], axis1=2, axis2=3)).sum(axis=2)
-            # inverting the small triangular factors in one batch, then matrix products,
-            # is far faster than triangular solves
-            inverses = np.linalg.inv(lower[:, :, :q, :q])
+            lower = _cholesky(precisions[:, order[:, :, None], order[:, None, :]])
+            root = np.swapaxes(np.linalg.inv(lower[:, :, :m, :m]), 2, 3)  # A^-T
+            factors[:, begin : begin + ids.size] = root
+            marginal = lower[:, :, m:, m:]  # C, with Sigma_oo^-1 = C C^T
+            gain = -root @ np.swapaxes(lower[:, :, m:, :m], 2, 3)  # -A^-T B^T
+            half_log_det = -np.log(np.diagonal(marginal, axis1=2, axis2=3)).sum(axis=2)
             for j in np.flatnonzero(sizes[ids] >= _BLOCK_ROWS):
                 rows = slice(starts[ids[j]], starts[ids[j] + 1])
-                observed = order[j, :q]
-                diff = sorted_X[rows, observed] - means[:, None, observed]  # (k, n_p, q)
-                whitened = diff @ np.swapaxes(inverses[:, j], 1, 2)
-                completion = whitened @ np.swapaxes(lower[:, j, q:, :q], 1, 2)
-                out.write(rows, whitened, log_det[:, j, None], diff, completion, order[j])
+                observed = order[j, m:]
+                diff = sorted_X[rows, observed] - means[:, None, observed]  # (k, n_p, o)
+                whitened = diff @ marginal[:, j]
+                completion = diff @ np.swapaxes(gain[:, j], 1, 2)
+                out.write(rows, whitened, half_log_det[:, j, None], diff, completion, order[j])
             first_row = starts[ids[0]]
             rare = first_row + np.flatnonzero(rare_rows[first_row : starts[ids[-1] + 1]])
             for at in range(0, rare.size, chunk):
@@ -454,11 +457,11 @@ def _pattern_conditionals(
                 local = row_pattern[part] - ids[0]
                 row_order = order[local]
                 permuted = np.take_along_axis(sorted_X[part], row_order, axis=1)
-                diff = permuted[:, :q] - means[:, row_order[:, :q]]  # (k, n_r, q)
-                whitened = (inverses[:, local] @ diff[..., None])[..., 0]
-                completion = (lower[:, local, q:, :q] @ whitened[..., None])[..., 0]
-                out.write(part, whitened, log_det[:, local], diff, completion, row_order)
-        groups.append(_PatternGroup(group, permutations[group, q:], factors))
+                diff = permuted[:, m:] - means[:, row_order[:, m:]]  # (k, n_r, o)
+                whitened = (diff[:, :, None, :] @ marginal[:, local])[:, :, 0]
+                completion = (gain[:, local] @ diff[..., None])[..., 0]
+                out.write(part, whitened, half_log_det[:, local], diff, completion, row_order)
+        groups.append(_PatternGroup(group, permutations[group, :m], factors))
     log_prob_rows = np.empty_like(out.log_prob)
     log_prob_rows[patterns.order] = out.log_prob
     completed_rows = None
@@ -479,31 +482,31 @@ class _Whitened:
         self,
         rows: slice | np.ndarray,
         whitened: np.ndarray,
-        log_det: np.ndarray,
+        half_log_det: np.ndarray,
         diff: np.ndarray,
         completion: np.ndarray,
         order: np.ndarray,
     ) -> None:
         """Store the rows' log-densities and completed residuals.
 
-        ``whitened`` (k, n, o) holds ``L_oo^-1 (x_o - mu_o)``, ``diff`` the
-        observed residuals and ``completion`` the conditional means minus
-        ``mu_m``, both in the permuted feature ``order`` (one per row, or one
-        for all).
+        ``whitened`` (k, n, o) holds ``C^T (x_o - mu_o)`` (so its squared norm
+        is the Mahalanobis distance), ``half_log_det`` is ``log det
+        Sigma_oo / 2``, ``diff`` the observed residuals and ``completion`` the
+        conditional means minus ``mu_m``; the features are in the permuted
+        ``order``, missing first (one order per row, or one for all).
         """
         n_obs = whitened.shape[2]
         maha = np.einsum("kro,kro->kr", whitened, whitened)
-        self.log_prob[rows] = (-0.5 * (n_obs * _LOG_2PI + maha) - log_det).T
+        self.log_prob[rows] = (-0.5 * (n_obs * _LOG_2PI + maha) - half_log_det).T
         if self.completed is None:
             return
+        n_missing = completion.shape[2]
         if order.ndim == 1:
             block = self.completed[:, rows]
-            block[:, :, order[:n_obs]] = diff
-            block[:, :, order[n_obs:]] = completion
+            block[:, :, order[:n_missing]] = completion
+            block[:, :, order[n_missing:]] = diff
         else:
-            permuted = np.concatenate(
-                [np.broadcast_to(diff, completion.shape[:2] + diff.shape[2:]), completion], axis=2
-            )
+            permuted = np.concatenate([completion, diff], axis=2)
             position = np.argsort(order, axis=1)
             self.completed[:, rows] = np.take_along_axis(permuted, position[None], axis=2)
 
@@ -539,7 +542,7 @@ def _diagonal_conditionals(
 def conditionals(
     X: np.ndarray,
     means: np.ndarray,
-    covariances: np.ndarray,
+    precisions_cholesky: np.ndarray,
     structure: CovarianceType,
     *,
     residuals: bool = False,
@@ -552,8 +555,9 @@ def conditionals(
         Data with NaN marking missing entries (rows may be complete or have
         no observed entry at all).
     means : ndarray of shape (n_components, n_features)
-    covariances : ndarray
-        In the layout of ``structure``.
+    precisions_cholesky : ndarray
+        Cholesky factors of the precisions in the layout of ``structure``
+        (as :attr:`GaussianMixtureModel.precisions_cholesky`).
     structure : CovarianceType
     residuals : bool, default=False
         Also compute the completions (needed for statistics and imputation).
@@ -567,9 +571,10 @@ def conditionals(
     >>> import numpy as np
     >>> from scipy import stats
     >>> from latentem.mixture import covariance_type
-    >>> cov = np.array([[[2.0, 0.8], [0.8, 1.0]]])
+    >>> full = covariance_type("full")
+    >>> factor = full.precisions_cholesky(np.array([[[2.0, 0.8], [0.8, 1.0]]]))
     >>> X = np.array([[np.nan, 0.5], [1.0, 2.0]])
-    >>> c = conditionals(X, np.zeros((1, 2)), cov, covariance_type("full"), residuals=True)
+    >>> c = conditionals(X, np.zeros((1, 2)), factor, full, residuals=True)
     >>> bool(np.isclose(c.log_prob[0, 0], stats.norm(0, 1).logpdf(0.5)))
     True
     >>> c.residuals[0, 0]  # E[x_0 | x_1 = 0.5] = 0.8 * 0.5
@@ -577,14 +582,13 @@ def conditionals(
     """
     n_components, n_features = means.shape
     if isinstance(structure, DiagCovariance):  # spherical too
-        variances = np.broadcast_to(
-            covariances.reshape(n_components, -1), (n_components, n_features)
-        )
+        scales = precisions_cholesky.reshape(n_components, -1)
+        variances = np.broadcast_to(1.0 / scales**2, (n_components, n_features))
         return _diagonal_conditionals(X, means, np.array(variances), residuals)
     if isinstance(structure, (FullCovariance, TiedCovariance)):
-        matrices = covariances.reshape(-1, n_features, n_features)
+        precisions = structure.precisions(precisions_cholesky).reshape(-1, n_features, n_features)
         return _pattern_conditionals(
-            X, means, matrices, residuals, summed=isinstance(structure, TiedCovariance)
+            X, means, precisions, residuals, summed=isinstance(structure, TiedCovariance)
         )
     raise TypeError(
         f"missing entries are supported for the covariance types full, diag, spherical and "

@@ -167,7 +167,7 @@ def test_missing_kernels_on_complete_rows_equal_the_complete_data_path(covarianc
     model = _model(covariance_type)
     X = _data(fraction=0.0)
     found = missing.conditionals(
-        X, model.means, model.covariances, model.covariance_type, residuals=True
+        X, model.means, model.precisions_cholesky, model.covariance_type, residuals=True
     )
     np.testing.assert_allclose(
         found.log_prob + np.log(model.weights), model.joint_log_prob(X), rtol=1e-12
