@@ -158,6 +158,10 @@ class MissingPatterns:
         True where the pattern's entries are missing.
     inverse : ndarray of int of shape (n_samples,)
         The pattern of every row.
+    order : ndarray of int of shape (n_samples,)
+        The rows sorted by pattern.
+    starts : ndarray of int of shape (n_patterns + 1,)
+        Pattern ``p`` holds rows ``order[starts[p]:starts[p + 1]]``.
 
     Examples
     --------
@@ -170,33 +174,34 @@ class MissingPatterns:
 
     masks: np.ndarray
     inverse: np.ndarray
-    order: np.ndarray = field(init=False, repr=False)
-    starts: np.ndarray = field(init=False, repr=False)
-
-    def __attrs_post_init__(self) -> None:
-        order = np.argsort(self.inverse, kind="stable")
-        counts = np.bincount(self.inverse, minlength=self.masks.shape[0])
-        object.__setattr__(self, "order", order)
-        object.__setattr__(self, "starts", np.concatenate([[0], np.cumsum(counts)]))
+    order: np.ndarray = field(repr=False)
+    starts: np.ndarray = field(repr=False)
 
     @classmethod
     def of(cls, X: np.ndarray) -> MissingPatterns:
         """Group the rows of ``X`` (NaN = missing) by pattern."""
         missing = np.isnan(X)
-        # one integer (or byte string) key per row: sorting those is far faster than
-        # np.unique over the rows of a boolean matrix
-        if X.shape[1] <= 62:
-            keys = missing @ (np.int64(1) << np.arange(X.shape[1], dtype=np.int64))
+        n_features = X.shape[1]
+        count = missing.sum(axis=1)
+        # one sortable key per row, the number of missing entries first (so patterns
+        # with as many missing entries get consecutive labels and their rows form one
+        # block); sorting keys is far faster than np.unique over boolean rows
+        if n_features <= 56:
+            bits = missing @ (np.int64(1) << np.arange(n_features, dtype=np.int64))
+            keys = (count.astype(np.int64) << n_features) | bits
         else:
-            packed = np.ascontiguousarray(np.packbits(missing, axis=1))
-            keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
-        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        # patterns with the same number of missing entries get consecutive labels, so
-        # their rows are one contiguous block once sorted by pattern
-        relabel = np.argsort(np.argsort(missing[first].sum(axis=1), kind="stable"))
-        masks = np.empty_like(missing[first])
-        masks[relabel] = missing[first]
-        return cls(masks, relabel[inverse.ravel()])
+            packed = np.packbits(missing, axis=1)
+            prefix = count.astype(">u2").view(np.uint8).reshape(-1, 2)
+            raw = np.ascontiguousarray(np.concatenate([prefix, packed], axis=1))
+            keys = raw.view(np.dtype((np.void, raw.shape[1]))).ravel()
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        n_samples = missing.shape[0]
+        first = np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]])[:n_samples]
+        inverse = np.empty(n_samples, dtype=np.intp)
+        inverse[order] = np.cumsum(first) - 1
+        starts = np.concatenate([np.flatnonzero(first), [n_samples]])
+        return cls(missing[order[starts[:-1]]], inverse, order, starts)
 
     def __len__(self) -> int:
         return int(self.masks.shape[0])
@@ -421,6 +426,7 @@ def _pattern_conditionals(
     starts = patterns.starts
     n_missing = patterns.masks.sum(axis=1)
     permutations = np.argsort(~patterns.masks, axis=1, kind="stable")  # missing first
+    positions = np.argsort(permutations, axis=1)  # where each feature went
     sizes = np.diff(starts)
     rare_rows = np.repeat(sizes < _BLOCK_ROWS, sizes)
     row_pattern = np.repeat(np.arange(len(patterns)), sizes)
@@ -460,7 +466,9 @@ def _pattern_conditionals(
                 diff = permuted[:, m:] - means[:, row_order[:, m:]]  # (k, n_r, o)
                 whitened = (diff[:, :, None, :] @ marginal[:, local])[:, :, 0]
                 completion = (gain[:, local] @ diff[..., None])[..., 0]
-                out.write(part, whitened, half_log_det[:, local], diff, completion, row_order)
+                out.write(
+                    part, whitened, half_log_det[:, local], diff, completion, positions[ids[local]]
+                )
         groups.append(_PatternGroup(group, permutations[group, :m], factors))
     log_prob_rows = np.empty_like(out.log_prob)
     log_prob_rows[patterns.order] = out.log_prob
@@ -492,8 +500,9 @@ class _Whitened:
         ``whitened`` (k, n, o) holds ``C^T (x_o - mu_o)`` (so its squared norm
         is the Mahalanobis distance), ``half_log_det`` is ``log det
         Sigma_oo / 2``, ``diff`` the observed residuals and ``completion`` the
-        conditional means minus ``mu_m``; the features are in the permuted
-        ``order``, missing first (one order per row, or one for all).
+        conditional means minus ``mu_m``, with the features permuted missing
+        first: ``order`` (d,) is that permutation for all the rows, or (n, d)
+        gives each row's inverse permutation (the position of every feature).
         """
         n_obs = whitened.shape[2]
         maha = np.einsum("kro,kro->kr", whitened, whitened)
@@ -507,8 +516,7 @@ class _Whitened:
             block[:, :, order[n_missing:]] = diff
         else:
             permuted = np.concatenate([completion, diff], axis=2)
-            position = np.argsort(order, axis=1)
-            self.completed[:, rows] = np.take_along_axis(permuted, position[None], axis=2)
+            self.completed[:, rows] = np.take_along_axis(permuted, order[None], axis=2)
 
 
 def _cholesky(matrices: np.ndarray) -> np.ndarray:
