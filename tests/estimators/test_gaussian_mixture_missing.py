@@ -132,3 +132,28 @@ def test_map_fit_with_the_default_prior_on_missing_data(covariance_type, assignm
     terms = np.logaddexp.reduce(joint, axis=1) if assignment == "soft" else joint.max(axis=1)
     final = (terms.sum() + gm.model_.log_prior()) / informative.sum()
     assert final >= gm.lower_bound_ - 1e-12 * abs(final)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_sample_weights_with_missing_entries_equal_replicated_rows(covariance_type):
+    X = _data(seed=4, n=120)
+    weights = np.random.default_rng(4).integers(0, 3, size=X.shape[0])
+    start = GaussianMixture(2, covariance_type=covariance_type, random_state=0, max_iter=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start.fit(X)
+    settings = {
+        "covariance_type": covariance_type,
+        "weights_init": start.weights_,
+        "means_init": start.means_,
+        "precisions_init": start.precisions_,
+        "tol": 1e-10,
+        "max_iter": 500,
+    }
+    weighted = GaussianMixture(2, **settings).fit(X, sample_weight=weights)
+    replicated = GaussianMixture(2, **settings).fit(np.repeat(X, weights, axis=0))
+    for name in ("weights_", "means_", "covariances_"):
+        np.testing.assert_allclose(
+            getattr(weighted, name), getattr(replicated, name), rtol=1e-8, atol=1e-10
+        )
+    assert weighted.n_iter_ == replicated.n_iter_
