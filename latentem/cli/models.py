@@ -113,5 +113,6 @@ register_cli_model(
         summary="Gaussian mixture (latentem.GaussianMixture)",
         build=_gaussian_mixture,
         options=("covariance", "hard", "reg_covar"),
+        supports_missing=True,
     )
 )

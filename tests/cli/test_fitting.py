@@ -1,11 +1,14 @@
 """``latentem fit`` and ``latentem predict`` through a subprocess, on good and bad files."""
 
+import argparse
 import json
 
 import numpy as np
 import pytest
 
 import latentem
+from latentem.cli.common import read_for
+from latentem.cli.models import CliModel
 from tests.cli.conftest import assert_one_line_error, run_cli
 
 
@@ -130,16 +133,21 @@ def test_unreadable_data_files_give_one_line_errors(tmp_path, name):
     assert not (tmp_path / "m.json").exists()
 
 
-def test_missing_values_are_refused_until_the_model_supports_them(tmp_path):
+def test_missing_values_fit_with_gmm_and_are_refused_by_other_models(tmp_path):
     path = tmp_path / "holes.csv"
-    path.write_text("x,y\n1,2\n3,\n4,5\n,\n6,7\n")
+    path.write_text("x,y\n1,2\n3,\n4,5\n,\n6,7\n2,3\n")
     process = run_cli("fit", path, "-k", 1, "--out", "m.json", cwd=tmp_path)
-    assert_one_line_error(
-        process,
-        "holes.csv",
-        "2 data row(s) have missing values (first: data row 2)",
-        "--model gmm does not support missing values yet",
-    )
+    assert process.returncode == 0, process.stderr
+    X = np.array([[1, 2], [3, np.nan], [4, 5], [np.nan, np.nan], [6, 7], [2, 3]])
+    reference = latentem.GaussianMixture(1, random_state=0).fit(X)
+    loaded = latentem.load(tmp_path / "m.json")
+    np.testing.assert_allclose(loaded.means_, reference.means_, rtol=1e-12)
+    labels = run_cli("predict", "m.json", path, "--proba", cwd=tmp_path)
+    assert labels.returncode == 0, labels.stderr
+    without = CliModel(name="plain", summary="no missing values", build=lambda a, k: None)
+    args = argparse.Namespace(data=str(path), delimiter=None)
+    with pytest.raises(ValueError, match=r"2 data row\(s\) have missing values \(first: data"):
+        read_for(without, args)
 
 
 def test_bad_model_files_and_mismatched_data(tmp_path, csv_file, three_clusters):
