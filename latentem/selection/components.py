@@ -182,7 +182,8 @@ def select_n_components(
     >>> int(np.argmin(result.scores["bic"])) + 1
     3
     """
-    X = check_array(X, min_samples=2)
+    # NaN marks missing entries for estimators that accept them (scikit-learn's allow_nan)
+    X = check_array(X, min_samples=2, allow_nan=bool(getattr(estimator, "_allow_nan", False)))
     criterion = check_option(criterion, "criterion", CRITERIA)
     ks = _candidates(candidates, X.shape[0])
     if not callable(estimator):

@@ -222,3 +222,14 @@ def test_mixture_of_any_families_has_icl_and_is_selectable():
 
     result = select_n_components(x[:300], [1, 2, 3], estimator=exponentials)
     assert result.best_n_components == 1  # one exponential is enough for exponential data
+
+
+def test_select_on_data_with_missing_entries():
+    X = X4.copy()
+    X[np.random.default_rng(3).random(X.shape) < 0.15] = np.nan
+    result = select_n_components(X, range(2, 6), random_state=0)
+    assert result.best_n_components == 4
+    by_hand = [GaussianMixture(k, random_state=0).fit(X).bic(X) for k in range(2, 6)]
+    np.testing.assert_allclose(result.scores["bic"], by_hand, rtol=1e-12)
+    with pytest.raises(ValueError, match="X contains NaN"):
+        select_n_components(X, [1, 2], estimator=lambda n_components: None)
