@@ -71,6 +71,8 @@ def run_select(args: argparse.Namespace) -> int:
     def build(n_components: int) -> Any:
         return model.build(args, n_components)
 
+    # read_for has checked missing values against the model; let them through
+    setattr(build, "_allow_nan", model.supports_missing)  # noqa: B010
     with warnings_to_stderr("select"):
         result = select_n_components(X, args.k, args.criterion, estimator=build, progress=progress)
     print(result.table())

@@ -144,6 +144,8 @@ def test_missing_values_fit_with_gmm_and_are_refused_by_other_models(tmp_path):
     np.testing.assert_allclose(loaded.means_, reference.means_, rtol=1e-12)
     labels = run_cli("predict", "m.json", path, "--proba", cwd=tmp_path)
     assert labels.returncode == 0, labels.stderr
+    table = run_cli("select", path, "--k", "1-2", cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
     without = CliModel(name="plain", summary="no missing values", build=lambda a, k: None)
     args = argparse.Namespace(data=str(path), delimiter=None)
     with pytest.raises(ValueError, match=r"2 data row\(s\) have missing values \(first: data"):
