@@ -16,7 +16,7 @@ from latentem.impute.conditional import (
 )
 from latentem.mixture.gaussian import GaussianMixtureModel
 
-__all__ = ["EMImputer"]
+__all__ = ["EMImputer", "imputer_attributes"]
 
 
 class EMImputer(Estimator):
@@ -116,6 +116,18 @@ class EMImputer(Estimator):
     _estimator_type = "transformer"
     _allow_nan = True
 
+    # set by fit (declared for type checkers; absent until then)
+    model_: GaussianMixtureModel
+    mean_: np.ndarray
+    covariance_: np.ndarray
+    weights_: np.ndarray
+    means_: np.ndarray
+    covariances_: np.ndarray
+    n_iter_: int
+    converged_: bool
+    lower_bound_: float
+    n_features_in_: int
+
     def __init__(
         self,
         n_components: int = 1,
@@ -171,16 +183,11 @@ class EMImputer(Estimator):
             random_state=self.random_state,
             verbose=self.verbose,
         ).fit(X)
-        model: GaussianMixtureModel = mixture.model_
-        self.model_ = model
-        self.mean_, self.covariance_ = mixture_moments(model)
-        self.weights_ = np.array(model.weights)
-        self.means_ = np.array(model.means)
-        self.covariances_ = np.array(model.covariances)
-        self.n_iter_ = mixture.n_iter_
-        self.converged_ = mixture.converged_
-        self.lower_bound_ = mixture.lower_bound_
-        self.n_features_in_ = mixture.n_features_in_
+        vars(self).update(
+            imputer_attributes(
+                mixture.model_, mixture.converged_, mixture.n_iter_, mixture.lower_bound_
+            )
+        )
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -246,3 +253,31 @@ class EMImputer(Estimator):
     def score(self, X: Any, y: Any = None) -> float:
         """Mean observed-data log-likelihood of the rows of ``X``."""
         return float(np.mean(self.score_samples(X)))
+
+
+def imputer_attributes(
+    model: GaussianMixtureModel, converged: bool, n_iter: int, lower_bound: float
+) -> dict[str, Any]:
+    """Every fitted attribute of :class:`EMImputer`, derived from its model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> model = GaussianMixtureModel([1.0], [[1.0, 2.0]], [np.eye(2)])
+    >>> attributes = imputer_attributes(model, True, 3, -2.5)
+    >>> attributes["mean_"], attributes["n_features_in_"]
+    (array([1., 2.]), 2)
+    """
+    mean, covariance = mixture_moments(model)
+    return {
+        "model_": model,
+        "mean_": mean,
+        "covariance_": covariance,
+        "weights_": np.array(model.weights),
+        "means_": np.array(model.means),
+        "covariances_": np.array(model.covariances),
+        "n_iter_": int(n_iter),
+        "converged_": bool(converged),
+        "lower_bound_": float(lower_bound),
+        "n_features_in_": int(model.n_features),
+    }

@@ -13,6 +13,7 @@ from latentem import distributions
 from latentem.core.engine import EMResult
 from latentem.core.model import LatentModel
 from latentem.estimators.gaussian_mixture import GaussianMixture, fitted_attributes
+from latentem.estimators.imputer import EMImputer, imputer_attributes
 from latentem.io.codec import StateReader
 from latentem.io.registry import register, register_attrs, register_estimator
 from latentem.mixture.assignment import ASSIGNMENTS, assignment
@@ -148,6 +149,14 @@ def _gaussian_mixture_restore(estimator: GaussianMixture, fitted: dict[str, Any]
     reader.finish()
     if n_iter != len(lower_bounds):
         raise ValueError(f"n_iter_={n_iter} but lower_bounds_ has {len(lower_bounds)} entries")
+    _check_params_match(estimator, model, ("n_components", "covariance_type", "assignment"))
+    return fitted_attributes(model, converged, n_iter, lower_bounds)
+
+
+def _check_params_match(
+    estimator: Any, model: GaussianMixtureModel, names: tuple[str, ...]
+) -> None:
+    """Raise unless the estimator's constructor arguments (and reg_covar) match its model."""
     params = estimator.get_params(deep=False)
     expected = {
         "n_components": model.n_components,
@@ -155,10 +164,11 @@ def _gaussian_mixture_restore(estimator: GaussianMixture, fitted: dict[str, Any]
         "assignment": model.assignment.name,
         "reg_covar": model.reg_covar,
     }
-    for key, value in expected.items():
-        if params[key] != value:
-            raise ValueError(f"params.{key}={params[key]!r} but the fitted model has {value!r}")
-    return fitted_attributes(model, converged, n_iter, lower_bounds)
+    for key in (*names, "reg_covar"):
+        if params[key] != expected[key]:
+            raise ValueError(
+                f"params.{key}={params[key]!r} but the fitted model has {expected[key]!r}"
+            )
 
 
 register_estimator(
@@ -166,4 +176,24 @@ register_estimator(
     name="GaussianMixture",
     fitted=("model_", "converged_", "n_iter_", "lower_bounds_"),
     restore=_gaussian_mixture_restore,
+)
+
+
+def _imputer_restore(estimator: EMImputer, fitted: dict[str, Any]) -> dict[str, Any]:
+    """Recompute the derived attributes from the model instead of trusting the file."""
+    reader = StateReader(fitted, "fitted", 1)
+    model = reader.get_object("model_", GaussianMixtureModel)
+    n_iter = reader.get_int("n_iter_", minimum=0)
+    converged = reader.get_bool("converged_")
+    lower_bound = reader.get_float("lower_bound_")
+    reader.finish()
+    _check_params_match(estimator, model, ("n_components", "covariance_type"))
+    return imputer_attributes(model, converged, n_iter, lower_bound)
+
+
+register_estimator(
+    EMImputer,
+    name="EMImputer",
+    fitted=("model_", "converged_", "n_iter_", "lower_bound_"),
+    restore=_imputer_restore,
 )

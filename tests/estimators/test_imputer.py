@@ -227,3 +227,19 @@ def test_observed_data_likelihood_never_decreases_for_one_normal(data):
             reject()
         raise
     assert_monotone(start, X, n_iter=15)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    _, X_missing, _ = _correlated(n=150)
+    imputer = EMImputer(n_components=2, random_state=0, tol=1e-6).fit(X_missing)
+    latentem.save(imputer, tmp_path / "imputer.json")
+    again = latentem.load(tmp_path / "imputer.json")
+    assert again.get_params() == imputer.get_params()
+    for name in ("mean_", "covariance_", "weights_", "means_", "covariances_"):
+        assert getattr(again, name).tobytes() == getattr(imputer, name).tobytes(), name
+    assert (again.n_iter_, again.converged_, again.lower_bound_) == (
+        imputer.n_iter_,
+        imputer.converged_,
+        imputer.lower_bound_,
+    )
+    np.testing.assert_array_equal(again.transform(X_missing), imputer.transform(X_missing))
