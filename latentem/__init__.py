@@ -17,7 +17,15 @@ from latentem.core import (
     Observations,
     Statistics,
 )
-from latentem.estimators import EMImputer, GaussianMixture
+from latentem.estimators import (
+    GMMHMM,
+    CategoricalHMM,
+    EMImputer,
+    GaussianHMM,
+    GaussianMixture,
+    PoissonHMM,
+)
+from latentem.hmm import HiddenMarkovModel, Sequences
 from latentem.io import Checkpoint, load, load_checkpoint, save
 from latentem.mixture import GaussianMixtureModel, GaussianMixturePrior, Mixture
 from latentem.selection import SelectionResult, select_n_components
@@ -26,20 +34,26 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "EM",
+    "GMMHMM",
     "AdditiveStatistics",
     "Checkpoint",
     "Chunks",
     "ConvergenceWarning",
+    "CategoricalHMM",
     "EMImputer",
     "EMResult",
+    "GaussianHMM",
     "GaussianMixture",
     "GaussianMixtureModel",
     "GaussianMixturePrior",
+    "HiddenMarkovModel",
     "LatentModel",
     "Mixture",
     "NotFittedError",
     "ObjectiveDecreaseWarning",
     "Observations",
+    "PoissonHMM",
+    "Sequences",
     "SelectionResult",
     "Statistics",
     "__version__",

@@ -1,0 +1,361 @@
+"""What the hmmlearn-compatible front classes share: letters, restarts, the fit loop, inference."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Mapping
+from typing import Any, ClassVar, cast
+
+import numpy as np
+from attrs import define, field
+
+from latentem.core.engine import EM, EMResult
+from latentem.core.exceptions import ConvergenceWarning
+from latentem.core.validation import (
+    as_generator,
+    check_float,
+    check_int,
+    check_option,
+)
+from latentem.estimators.base import Estimator
+from latentem.hmm.emissions.base import Emissions
+from latentem.hmm.model import DECODERS, HiddenMarkovModel
+from latentem.hmm.probabilities import check_probabilities
+from latentem.hmm.sequences import Sequences
+
+__all__ = ["BaseHMM", "ConvergenceMonitor", "fitted_attribute", "parse_letters"]
+
+IMPLEMENTATIONS = ("log", "scaling")
+_TRANSITION_LETTERS = {"s": "startprob", "t": "transmat"}
+
+
+def parse_letters(value: Any, name: str, letters: Mapping[str, str]) -> frozenset[str]:
+    """Parse hmmlearn's ``params`` / ``init_params`` letter strings into parameter names.
+
+    Examples
+    --------
+    >>> sorted(parse_letters("st", "params", {"s": "startprob", "t": "transmat"}))
+    ['startprob', 'transmat']
+    >>> parse_letters("sx", "params", {"s": "startprob", "t": "transmat"})
+    Traceback (most recent call last):
+    ...
+    ValueError: params must be a string of letters among 's' (startprob), 't' (transmat); ...
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string of parameter letters such as 'st'; got {value!r}")
+    unknown = sorted(set(value) - set(letters))
+    if unknown:
+        listed = ", ".join(f"{letter!r} ({meaning})" for letter, meaning in letters.items())
+        raise ValueError(
+            f"{name} must be a string of letters among {listed}; got "
+            f"{', '.join(repr(letter) for letter in unknown)} in {value!r}. Remove the unknown "
+            "letters"
+        )
+    return frozenset(letters[letter] for letter in value)
+
+
+def fitted_attribute(estimator: Any, name: str) -> np.ndarray:
+    """A fitted (or user-set) parameter attribute as a float array, or a ValueError naming it."""
+    public = name.lstrip("_")
+    if not hasattr(estimator, name):
+        raise ValueError(
+            f"{type(estimator).__name__} has no {public}; fit it, or set {public} before "
+            "calling this method"
+        )
+    return np.asarray(getattr(estimator, name), dtype=float)
+
+
+@define
+class ConvergenceMonitor:
+    """The fit's history, in the shape of hmmlearn's ``monitor_``.
+
+    Attributes
+    ----------
+    tol : float
+        Threshold on the change of the total log-likelihood.
+    n_iter : int
+        Maximum number of iterations.
+    verbose : bool
+    history : list of float
+        Log-likelihood of the data before every M-step (without the prior).
+    iter : int
+        Number of iterations performed.
+    converged : bool
+        Whether the change fell below ``tol``; never merely because
+        ``n_iter`` ran out (unlike hmmlearn).
+    """
+
+    tol: float
+    n_iter: int
+    verbose: bool = False
+    history: list[float] = field(factory=list)
+    iter: int = 0
+    converged: bool = False
+
+
+class BaseHMM(Estimator):
+    """Base of :class:`GaussianHMM`, :class:`CategoricalHMM`, :class:`PoissonHMM`, :class:`GMMHMM`.
+
+    Subclasses declare their emission letters and implement how emissions
+    are validated, initialised and read from and written to attributes.
+    """
+
+    _estimator_type = "density_estimator"
+    _emission_letters: ClassVar[dict[str, str]] = {}
+    _emission_attributes: ClassVar[tuple[str, ...]] = ()
+
+    # -- set up by subclasses' __init__ --------------------------------------------------
+    n_components: int
+    startprob_prior: Any
+    transmat_prior: Any
+    algorithm: str
+    random_state: Any
+    n_iter: int
+    tol: float
+    verbose: bool
+    params: str
+    init_params: str
+    implementation: str
+    n_init: int
+
+    # -- hooks -----------------------------------------------------------------------
+
+    def _check_X(self, X: Any) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def _initial_emissions(
+        self, X: np.ndarray, init: frozenset[str], fixed: frozenset[str], rng: np.random.Generator
+    ) -> Emissions:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def _emissions_from_attributes(self, fixed: frozenset[str]) -> Emissions:  # pragma: no cover
+        raise NotImplementedError
+
+    def _set_emission_attributes(self, emissions: Emissions) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- settings ----------------------------------------------------------------------
+
+    @property
+    def _letters(self) -> dict[str, str]:
+        return {**_TRANSITION_LETTERS, **self._emission_letters}
+
+    def _check_settings(self) -> dict[str, Any]:
+        """Validate constructor arguments; never rewrites them."""
+        letters = self._letters
+        params = parse_letters(self.params, "params", letters)
+        return {
+            "n_components": check_int(self.n_components, "n_components", minimum=1),
+            "n_iter": check_int(self.n_iter, "n_iter", minimum=0),
+            "tol": check_float(self.tol, "tol", minimum=0.0),
+            "n_init": check_int(self.n_init, "n_init", minimum=1),
+            "algorithm": check_option(self.algorithm, "algorithm", DECODERS),
+            "implementation": check_option(self.implementation, "implementation", IMPLEMENTATIONS),
+            "fixed": frozenset(letters.values()) - params,
+            "init": parse_letters(self.init_params, "init_params", letters),
+        }
+
+    def _needs_init(self, name: str, attribute: str, init: frozenset[str]) -> bool:
+        """hmmlearn's rule: initialise if the letter is in init_params or the attribute is unset."""
+        return name in init or not hasattr(self, attribute)
+
+    # -- building models ---------------------------------------------------------------
+
+    def _model(
+        self,
+        emissions: Emissions,
+        startprob: Any,
+        transmat: Any,
+        fixed: frozenset[str],
+    ) -> HiddenMarkovModel:
+        return HiddenMarkovModel(
+            startprob=startprob,
+            transmat=transmat,
+            emissions=emissions,
+            startprob_prior=self.startprob_prior,
+            transmat_prior=self.transmat_prior,
+            fixed=fixed & {"startprob", "transmat"},
+        )
+
+    def _initial_model(
+        self, X: np.ndarray, settings: dict[str, Any], rng: np.random.Generator
+    ) -> HiddenMarkovModel:
+        K, init, fixed = settings["n_components"], settings["init"], settings["fixed"]
+        concentration = np.full(K, 1.0 / K)
+        if self._needs_init("startprob", "startprob_", init):
+            startprob = rng.dirichlet(concentration)
+        else:
+            startprob = check_probabilities(self.startprob_, "startprob_", (K,))
+        if self._needs_init("transmat", "transmat_", init):
+            transmat = rng.dirichlet(concentration, size=K)
+        else:
+            transmat = check_probabilities(self.transmat_, "transmat_", (K, K))
+        emissions = self._initial_emissions(X, init, fixed, rng)
+        return self._model(emissions, startprob, transmat, fixed)
+
+    def _current_model(self) -> HiddenMarkovModel:
+        """The model of the current attributes (which users may have set themselves)."""
+        self._check_fitted()
+        K = check_int(self.n_components, "n_components", minimum=1)
+        return self._model(
+            self._emissions_from_attributes(frozenset()),
+            check_probabilities(self.startprob_, "startprob_", (K,)),
+            check_probabilities(self.transmat_, "transmat_", (K, K)),
+            frozenset(),
+        )
+
+    @property
+    def model_(self) -> HiddenMarkovModel:
+        """The fitted :class:`~latentem.hmm.HiddenMarkovModel` (from the current attributes)."""
+        return self._current_model()
+
+    def _set_fitted(self, model: HiddenMarkovModel) -> None:
+        self.startprob_ = np.array(model.startprob)
+        self.transmat_ = np.array(model.transmat)
+        self._set_emission_attributes(model.emissions)
+
+    # -- fitting -------------------------------------------------------------------------
+
+    def fit(self, X: Any, lengths: Any = None) -> BaseHMM:
+        """Estimate the parameters by Baum-Welch (best of ``n_init`` starts).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            All sequences, stacked.
+        lengths : array-like of int of shape (n_sequences,), optional
+            Length of every sequence; they must sum to ``n_samples``.
+
+        Returns
+        -------
+        self
+        """
+        settings = self._check_settings()
+        X = self._check_X(X)
+        sequences = Sequences(X, lengths)
+        rng = as_generator(self.random_state)
+        # hmmlearn's tol is on the total log-likelihood; the engine's is per sample
+        engine_tol = settings["tol"] / sequences.n_samples
+        best: tuple[EMResult, list[float]] | None = None
+        for _ in range(settings["n_init"]):
+            start = self._initial_model(X, settings, rng)
+            log_likelihoods: list[float] = []
+            engine = EM(
+                max_iter=settings["n_iter"],
+                tol=engine_tol,
+                callbacks=[self._recorder(start, log_likelihoods)],
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                result = engine.fit(start, sequences)
+            if best is None or result.objective > best[0].objective:
+                best = (result, log_likelihoods)
+        result, log_likelihoods = cast(tuple[EMResult, list[float]], best)
+        if not result.converged and settings["n_iter"] > 0:
+            warnings.warn(
+                f"Baum-Welch did not converge in n_iter={settings['n_iter']} iterations (the "
+                f"log-likelihood still changed by more than tol={settings['tol']:g}); increase "
+                "n_iter or tol",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self._set_fitted(cast(HiddenMarkovModel, result.model))
+        self.monitor_ = ConvergenceMonitor(
+            tol=settings["tol"],
+            n_iter=settings["n_iter"],
+            verbose=bool(self.verbose),
+            history=log_likelihoods,
+            iter=int(result.n_iter),
+            converged=bool(result.converged),
+        )
+        self.n_features_in_ = int(X.shape[1])
+        return self
+
+    def _recorder(self, start: HiddenMarkovModel, log_likelihoods: list[float]) -> Any:
+        """A callback keeping the log-likelihood (objective minus prior) of every iteration."""
+        state = {"model": start}
+        verbose = bool(self.verbose)
+
+        def record(iteration: int, objective: float, model: Any) -> None:
+            value = objective - state["model"].log_prior()
+            if verbose:
+                delta = value - log_likelihoods[-1] if log_likelihoods else np.nan
+                print(f"{iteration:>10d} {value:>16.8f} {delta:>+16.8f}", file=sys.stderr)
+            log_likelihoods.append(value)
+            state["model"] = model
+
+        return record
+
+    # -- using the fit -------------------------------------------------------------------
+
+    def _sequences(self, X: Any, lengths: Any) -> Sequences:
+        self._check_fitted()
+        X = self._check_X(X)
+        expected = getattr(self, "n_features_in_", X.shape[1])
+        if X.shape[1] != expected:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{expected} features as input"
+            )
+        return Sequences(X, lengths)
+
+    def score(self, X: Any, lengths: Any = None) -> float:
+        """Log-likelihood of ``X`` (summed over sequences)."""
+        return self._current_model().log_likelihood(self._sequences(X, lengths))
+
+    def score_samples(self, X: Any, lengths: Any = None) -> tuple[float, np.ndarray]:
+        """Log-likelihood of ``X`` and state posteriors, shape (n_samples, n_components)."""
+        return self._current_model().score_samples(self._sequences(X, lengths))
+
+    def predict_proba(self, X: Any, lengths: Any = None) -> np.ndarray:
+        """State posteriors ``p(z_t = k | X)``, shape (n_samples, n_components)."""
+        return self.score_samples(X, lengths)[1]
+
+    def decode(
+        self, X: Any, lengths: Any = None, algorithm: str | None = None
+    ) -> tuple[float, np.ndarray]:
+        """Most probable states and their log probability.
+
+        Parameters
+        ----------
+        algorithm : {"viterbi", "map"}, optional
+            ``self.algorithm`` by default. ``"viterbi"`` returns ``log p(X,
+            path)`` of the best path; ``"map"`` the most probable state of
+            each step and ``sum_t log max_k p(z_t = k | X)`` (hmmlearn sums
+            the probabilities themselves).
+        """
+        algorithm = self.algorithm if algorithm is None else algorithm
+        check_option(algorithm, "algorithm", DECODERS)
+        return self._current_model().decode(self._sequences(X, lengths), algorithm)
+
+    def predict(self, X: Any, lengths: Any = None) -> np.ndarray:
+        """Most probable state of every step (by ``self.algorithm``), shape (n_samples,)."""
+        return self.decode(X, lengths)[1]
+
+    def sample(
+        self, n_samples: int = 1, random_state: Any = None, currstate: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draw one sequence: ``(X, states)``; ``random_state`` defaults to the estimator's."""
+        model = self._current_model()
+        seed = self.random_state if random_state is None else random_state
+        return model.sample(n_samples, random_state=as_generator(seed), currstate=currstate)
+
+    def _information(self, X: Any, lengths: Any) -> tuple[float, int, int]:
+        sequences = self._sequences(X, lengths)
+        model = self._current_model()
+        return model.log_likelihood(sequences), model.n_parameters, sequences.n_samples
+
+    def bic(self, X: Any, lengths: Any = None) -> float:
+        """Bayesian information criterion ``-2 log L + p log n`` (lower is better)."""
+        log_likelihood, n_parameters, n_samples = self._information(X, lengths)
+        return -2.0 * log_likelihood + n_parameters * float(np.log(n_samples))
+
+    def aic(self, X: Any, lengths: Any = None) -> float:
+        """Akaike information criterion ``-2 log L + 2 p`` (lower is better)."""
+        log_likelihood, n_parameters, _ = self._information(X, lengths)
+        return -2.0 * log_likelihood + 2.0 * n_parameters
+
+    def get_stationary_distribution(self) -> np.ndarray:
+        """A stationary distribution of ``transmat_``, shape (n_components,)."""
+        return self._current_model().stationary_distribution()

@@ -1,0 +1,243 @@
+"""``CategoricalHMM`` and ``PoissonHMM``: hmmlearn's discrete HMMs on latentem's engine."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from latentem.core.validation import check_int
+from latentem.estimators.hmm.base import BaseHMM, fitted_attribute
+from latentem.hmm.emissions.discrete import (
+    CategoricalEmissions,
+    PoissonEmissions,
+    check_counts,
+    check_symbols,
+)
+
+__all__ = ["CategoricalHMM", "PoissonHMM"]
+
+
+class CategoricalHMM(BaseHMM):
+    """Hidden Markov model with categorical emissions, with hmmlearn's interface.
+
+    A drop-in replacement for :class:`hmmlearn.hmm.CategoricalHMM` (0.3)
+    that takes the same Baum-Welch steps from the same start.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of states.
+    startprob_prior, transmat_prior : float or array-like, default=1.0
+        Dirichlet concentrations of the priors on ``startprob_`` and the rows
+        of ``transmat_``.
+    emissionprob_prior : float or array-like of shape (n_components, n_features), default=1.0
+        Dirichlet concentrations of the rows of ``emissionprob_``.
+    n_features : int, optional
+        Number of symbols; ``X.max() + 1`` by default. (It is not changed by
+        ``fit``; the fitted number is ``emissionprob_.shape[1]``.)
+    algorithm, random_state, n_iter, tol, verbose, implementation, n_init
+        As in :class:`~latentem.GaussianHMM`.
+    params, init_params : str, default="ste"
+        ``s`` startprob, ``t`` transmat, ``e`` emissionprob.
+
+    Attributes
+    ----------
+    startprob_, transmat_ : ndarray
+    emissionprob_ : ndarray of shape (n_components, n_symbols)
+    monitor_ : ConvergenceMonitor
+
+    Notes
+    -----
+    ``X`` is one column of integer symbols ``0 .. n_features - 1``. A zero
+    in ``emissionprob_`` stays zero (hmmlearn revives it when
+    ``emissionprob_prior > 1``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem import CategoricalHMM
+    >>> X = np.array([[0], [0], [1], [2], [2], [1], [0], [0]])
+    >>> hmm = CategoricalHMM(n_components=2, n_iter=30, random_state=1).fit(X)
+    >>> hmm.emissionprob_.shape, bool(np.allclose(hmm.emissionprob_.sum(axis=1), 1))
+    ((2, 3), True)
+    """
+
+    _emission_letters: ClassVar[dict[str, str]] = {"e": "probabilities"}
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        startprob_prior: Any = 1.0,
+        transmat_prior: Any = 1.0,
+        *,
+        emissionprob_prior: Any = 1.0,
+        n_features: int | None = None,
+        algorithm: str = "viterbi",
+        random_state: Any = None,
+        n_iter: int = 10,
+        tol: float = 1e-2,
+        verbose: bool = False,
+        params: str = "ste",
+        init_params: str = "ste",
+        implementation: str = "log",
+        n_init: int = 1,
+    ) -> None:
+        self.n_components = n_components
+        self.startprob_prior = startprob_prior
+        self.transmat_prior = transmat_prior
+        self.emissionprob_prior = emissionprob_prior
+        self.n_features = n_features
+        self.algorithm = algorithm
+        self.random_state = random_state
+        self.n_iter = n_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.params = params
+        self.init_params = init_params
+        self.implementation = implementation
+        self.n_init = n_init
+
+    def _n_symbols(self, X: np.ndarray, init: frozenset[str]) -> int:
+        if self.n_features is not None:
+            return check_int(self.n_features, "n_features", minimum=1)
+        if not self._needs_init("probabilities", "emissionprob_", init):
+            return int(np.asarray(self.emissionprob_).shape[-1])
+        return int(X.max()) + 1
+
+    def _check_X(self, X: Any) -> np.ndarray:
+        limit = np.iinfo(np.intp).max
+        if hasattr(self, "emissionprob_"):
+            limit = int(np.asarray(self.emissionprob_).shape[-1])
+        elif self.n_features is not None:
+            limit = check_int(self.n_features, "n_features", minimum=1)
+        return check_symbols(X, limit)
+
+    def _emissions(self, probabilities: Any, fixed: frozenset[str]) -> CategoricalEmissions:
+        return CategoricalEmissions(
+            probabilities, prior=self.emissionprob_prior, fixed=fixed & {"probabilities"}
+        )
+
+    def _initial_emissions(
+        self, X: np.ndarray, init: frozenset[str], fixed: frozenset[str], rng: np.random.Generator
+    ) -> CategoricalEmissions:
+        k = check_int(self.n_components, "n_components", minimum=1)
+        n_symbols = self._n_symbols(X, init)
+        check_symbols(X, n_symbols)
+        if self._needs_init("probabilities", "emissionprob_", init):
+            probabilities = rng.random((k, n_symbols))
+            probabilities /= probabilities.sum(axis=1, keepdims=True)
+        else:
+            probabilities = fitted_attribute(self, "emissionprob_")
+        return self._emissions(probabilities, fixed)
+
+    def _emissions_from_attributes(self, fixed: frozenset[str]) -> CategoricalEmissions:
+        return self._emissions(fitted_attribute(self, "emissionprob_"), fixed)
+
+    def _set_emission_attributes(self, emissions: Any) -> None:
+        self.emissionprob_ = np.array(emissions.probabilities)
+
+
+class PoissonHMM(BaseHMM):
+    """Hidden Markov model with Poisson emissions, with hmmlearn's interface.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of states.
+    startprob_prior, transmat_prior : float or array-like, default=1.0
+    lambdas_prior, lambdas_weight : float or array-like, default=0
+        ``alpha`` and ``beta`` of a gamma prior on the rates; the update is
+        ``(alpha + sum_t gamma_t(k) x_t) / (beta + sum_t gamma_t(k))``.
+        (hmmlearn divides by ``beta`` plus the weight of all states; both
+        agree without a prior.)
+    algorithm, random_state, n_iter, tol, verbose, implementation, n_init
+        As in :class:`~latentem.GaussianHMM`.
+    params, init_params : str, default="stl"
+        ``s`` startprob, ``t`` transmat, ``l`` lambdas.
+
+    Attributes
+    ----------
+    startprob_, transmat_ : ndarray
+    lambdas_ : ndarray of shape (n_components, n_features)
+    n_features : int
+    monitor_ : ConvergenceMonitor
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem import PoissonHMM
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.concatenate([rng.poisson(2, (60, 1)), rng.poisson(20, (60, 1))])
+    >>> hmm = PoissonHMM(n_components=2, n_iter=50, random_state=0).fit(X)
+    >>> np.sort(hmm.lambdas_.ravel()).round(0)
+    array([ 2., 20.])
+    """
+
+    _emission_letters: ClassVar[dict[str, str]] = {"l": "rates"}
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        startprob_prior: Any = 1.0,
+        transmat_prior: Any = 1.0,
+        lambdas_prior: Any = 0.0,
+        lambdas_weight: Any = 0.0,
+        algorithm: str = "viterbi",
+        random_state: Any = None,
+        n_iter: int = 10,
+        tol: float = 1e-2,
+        verbose: bool = False,
+        params: str = "stl",
+        init_params: str = "stl",
+        implementation: str = "log",
+        n_init: int = 1,
+    ) -> None:
+        self.n_components = n_components
+        self.startprob_prior = startprob_prior
+        self.transmat_prior = transmat_prior
+        self.lambdas_prior = lambdas_prior
+        self.lambdas_weight = lambdas_weight
+        self.algorithm = algorithm
+        self.random_state = random_state
+        self.n_iter = n_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.params = params
+        self.init_params = init_params
+        self.implementation = implementation
+        self.n_init = n_init
+
+    def _check_X(self, X: Any) -> np.ndarray:
+        width = np.asarray(X).shape[-1] if np.ndim(X) == 2 else 1
+        return check_counts(X, width)
+
+    def _emissions(self, rates: Any, fixed: frozenset[str]) -> PoissonEmissions:
+        return PoissonEmissions(
+            rates,
+            prior_shape=self.lambdas_prior,
+            prior_rate=self.lambdas_weight,
+            fixed=fixed & {"rates"},
+        )
+
+    def _initial_emissions(
+        self, X: np.ndarray, init: frozenset[str], fixed: frozenset[str], rng: np.random.Generator
+    ) -> PoissonEmissions:
+        k = check_int(self.n_components, "n_components", minimum=1)
+        if self._needs_init("rates", "lambdas_", init):
+            mean, variance = float(X.mean()), float(X.var())
+            if mean > 0 and variance > 0:
+                # hmmlearn's method of moments: a gamma with the data's mean and variance
+                rates = rng.gamma(mean**2 / variance, variance / mean, size=(k, X.shape[1]))
+            else:
+                rates = np.full((k, X.shape[1]), max(mean, 1.0))
+        else:
+            rates = fitted_attribute(self, "lambdas_")
+        return self._emissions(rates, fixed)
+
+    def _emissions_from_attributes(self, fixed: frozenset[str]) -> PoissonEmissions:
+        return self._emissions(fitted_attribute(self, "lambdas_"), fixed)
+
+    def _set_emission_attributes(self, emissions: Any) -> None:
+        self.lambdas_ = np.array(emissions.rates)
+        self.n_features = int(emissions.n_features)

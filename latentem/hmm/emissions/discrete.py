@@ -1,0 +1,316 @@
+"""Discrete emissions: categorical symbols and Poisson counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from attrs import evolve, field, frozen
+from scipy.special import gammaln, xlogy
+
+from latentem.core.stats import AdditiveStatistics
+from latentem.core.validation import check_array, readonly_array
+from latentem.hmm.emissions.base import Emissions, check_fixed
+from latentem.hmm.probabilities import (
+    check_concentration,
+    check_probabilities,
+    dirichlet_log_prior,
+    dirichlet_map,
+)
+
+__all__ = [
+    "CategoricalEmissions",
+    "CategoricalStats",
+    "PoissonEmissions",
+    "PoissonStats",
+    "check_counts",
+    "check_symbols",
+]
+
+
+def _whole_numbers(X: Any, name: str, what: str) -> np.ndarray:
+    raw = np.asarray(X)
+    if raw.dtype.kind == "b":
+        raw = raw.astype(np.intp)
+    if raw.dtype.kind in "iu":
+        if raw.ndim != 2:
+            raise ValueError(
+                f"{name} must be a 2-D array of shape (n_samples, n_features); got shape "
+                f"{raw.shape}. Reshape it with {name}.reshape(-1, 1) if it holds one column"
+            )
+        if raw.shape[0] == 0:
+            raise ValueError(f"{name} must have at least 1 sample; got 0")
+        values = raw.astype(np.int64)
+    else:
+        floats = check_array(X, name)
+        if not np.all(floats == np.round(floats)):
+            row, column = (int(i) for i in np.argwhere(floats != np.round(floats))[0])
+            raise ValueError(
+                f"{name} must hold {what} (whole numbers); got {floats[row, column]!r} at "
+                f"row {row}, column {column}"
+            )
+        values = floats.astype(np.int64)
+    if np.any(values < 0):
+        row, column = (int(i) for i in np.argwhere(values < 0)[0])
+        raise ValueError(
+            f"{name} must hold non-negative {what}; got {values[row, column]} at row {row}, "
+            f"column {column}"
+        )
+    return values
+
+
+def check_symbols(X: Any, n_symbols: int, name: str = "X") -> np.ndarray:
+    """Categorical data: one column of integer symbols in ``0 .. n_symbols - 1``.
+
+    Examples
+    --------
+    >>> check_symbols([[0], [2]], 3).ravel()
+    array([0, 2])
+    >>> check_symbols([[0], [3]], 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: X must hold symbols 0 .. 2 (n_symbols=3); got symbol 3 at row 1. ...
+    """
+    values = _whole_numbers(X, name, "integer symbols")
+    if values.shape[1] != 1:
+        raise ValueError(
+            f"{name} must have one column of symbols, shape (n_samples, 1); got shape "
+            f"{values.shape}. Encode each observation as one integer symbol"
+        )
+    too_large = values[:, 0] >= n_symbols
+    if too_large.any():
+        row = int(np.flatnonzero(too_large)[0])
+        raise ValueError(
+            f"{name} must hold symbols 0 .. {n_symbols - 1} (n_symbols={n_symbols}); got "
+            f"symbol {int(values[row, 0])} at row {row}. Give the model more symbols "
+            "(n_features) or encode the symbols as 0 .. n_symbols - 1"
+        )
+    return values.astype(np.intp)
+
+
+def check_counts(X: Any, n_features: int, name: str = "X") -> np.ndarray:
+    """Count data: non-negative whole numbers with ``n_features`` columns, as floats."""
+    values = _whole_numbers(X, name, "counts")
+    if values.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {values.shape[1]} features, but the emissions model {n_features} features"
+        )
+    return values.astype(np.float64)
+
+
+@frozen(eq=False)
+class CategoricalStats(AdditiveStatistics):
+    """Expected count of every symbol in every state, shape (n_states, n_symbols)."""
+
+    counts: np.ndarray
+
+
+@frozen(eq=False)
+class CategoricalEmissions(Emissions):
+    """A categorical distribution over ``n_symbols`` symbols per state.
+
+    Parameters
+    ----------
+    probabilities : array-like of shape (n_states, n_symbols)
+        Rows sum to 1. A zero probability is structural and stays zero.
+    prior : float or array-like of shape (n_states, n_symbols), default=1.0
+        Dirichlet concentrations of every row (1 = maximum likelihood).
+    fixed : collection of {"probabilities"}, default=()
+
+    Notes
+    -----
+    Data are one column of integer symbols ``0 .. n_symbols - 1``. The
+    update is ``p_kj ~ max(n_kj + alpha_kj - 1, 0)`` with ``n_kj`` the
+    expected count of symbol ``j`` in state ``k``.
+
+    Examples
+    --------
+    >>> e = CategoricalEmissions([[0.5, 0.5], [0.9, 0.1]])
+    >>> np.exp(e.log_prob(e.check_data([[1], [0]])))
+    array([[0.5, 0.1],
+           [0.5, 0.9]])
+    """
+
+    probabilities: np.ndarray = field(converter=readonly_array)
+    prior: Any = 1.0
+    fixed: frozenset[str] = field(
+        default=frozenset(),
+        converter=lambda v: check_fixed(v, ("probabilities",), "CategoricalEmissions"),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.probabilities.ndim != 2:
+            raise ValueError(
+                "probabilities must have shape (n_states, n_symbols); got "
+                f"{self.probabilities.shape}"
+            )
+        shape = self.probabilities.shape
+        object.__setattr__(
+            self, "probabilities", check_probabilities(self.probabilities, "probabilities", shape)
+        )
+        object.__setattr__(self, "prior", check_concentration(self.prior, "prior", shape))
+
+    @property
+    def n_states(self) -> int:
+        return int(self.probabilities.shape[0])
+
+    @property
+    def n_symbols(self) -> int:
+        """Number of distinct symbols."""
+        return int(self.probabilities.shape[1])
+
+    @property
+    def n_features(self) -> int:
+        return 1
+
+    @property
+    def n_parameters(self) -> int:
+        return self.n_states * (self.n_symbols - 1)
+
+    def check_data(self, X: Any) -> np.ndarray:
+        return check_symbols(X, self.n_symbols)
+
+    def log_prob(self, X: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            log_table = np.log(self.probabilities.T)
+        return log_table[X[:, 0]]
+
+    def statistics(self, X: np.ndarray, posteriors: np.ndarray) -> CategoricalStats:
+        symbols = X[:, 0]
+        counts = np.stack(
+            [
+                np.bincount(symbols, weights=posteriors[:, k], minlength=self.n_symbols)
+                for k in range(self.n_states)
+            ]
+        )
+        return CategoricalStats(counts)
+
+    def maximize(self, stats: CategoricalStats) -> CategoricalEmissions:
+        if "probabilities" in self.fixed:
+            return self
+        return evolve(
+            self, probabilities=dirichlet_map(stats.counts, self.prior, self.probabilities)
+        )
+
+    def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        X = np.empty((states.shape[0], 1), dtype=np.intp)
+        for k in np.unique(states):
+            rows = np.flatnonzero(states == k)
+            X[rows, 0] = rng.choice(self.n_symbols, size=rows.size, p=self.probabilities[k])
+        return X
+
+    def log_prior(self) -> float:
+        return dirichlet_log_prior(self.probabilities, self.prior)
+
+
+@frozen(eq=False)
+class PoissonStats(AdditiveStatistics):
+    """Posterior weight (n_states,) and weighted count sums (n_states, n_features) per state."""
+
+    weights: np.ndarray
+    sums: np.ndarray
+
+
+def _non_negative(value: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    try:
+        array = np.broadcast_to(np.asarray(value, dtype=float), shape)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be a non-negative number or an array broadcastable to {shape}; "
+            f"got {value!r}"
+        ) from None
+    if not np.all(np.isfinite(array)) or np.any(array < 0):
+        raise ValueError(f"{name} must be finite and non-negative; got min={np.min(array)!r}")
+    return readonly_array(array)
+
+
+@frozen(eq=False)
+class PoissonEmissions(Emissions):
+    """Independent Poisson counts per feature in every state.
+
+    Parameters
+    ----------
+    rates : array-like of shape (n_states, n_features)
+        Non-negative Poisson means.
+    prior_shape, prior_rate : float or array-like of shape (n_states, n_features), default=0
+        ``alpha, beta >= 0`` of a gamma-form prior with log-density ``alpha
+        log(rate) - beta rate`` (0, 0 = maximum likelihood).
+    fixed : collection of {"rates"}, default=()
+
+    Notes
+    -----
+    The update is ``rate_kd = (alpha_kd + sum_t gamma_t(k) x_td) / (beta_kd
+    + sum_t gamma_t(k))``, the posterior mean of a ``Gamma(alpha, beta)``
+    prior. hmmlearn's PoissonHMM uses the same numerator with the total
+    weight of *all* states in the denominator when ``lambdas_weight > 0``;
+    without a prior both agree.
+
+    Examples
+    --------
+    >>> e = PoissonEmissions([[1.0], [4.0]])
+    >>> np.exp(e.log_prob(e.check_data([[2]]))).round(4)
+    array([[0.1839, 0.1465]])
+    """
+
+    rates: np.ndarray = field(converter=readonly_array)
+    prior_shape: Any = 0.0
+    prior_rate: Any = 0.0
+    fixed: frozenset[str] = field(
+        default=frozenset(),
+        converter=lambda v: check_fixed(v, ("rates",), "PoissonEmissions"),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.rates.ndim != 2:
+            raise ValueError(
+                f"rates must have shape (n_states, n_features); got {self.rates.shape}"
+            )
+        shape = self.rates.shape
+        if not np.all(np.isfinite(self.rates)) or np.any(self.rates < 0):
+            raise ValueError(
+                f"rates must be finite and non-negative; got min={np.min(self.rates)!r}"
+            )
+        object.__setattr__(
+            self, "prior_shape", _non_negative(self.prior_shape, "prior_shape", shape)
+        )
+        object.__setattr__(self, "prior_rate", _non_negative(self.prior_rate, "prior_rate", shape))
+
+    @property
+    def n_states(self) -> int:
+        return int(self.rates.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.rates.shape[1])
+
+    @property
+    def n_parameters(self) -> int:
+        return int(self.rates.size)
+
+    def check_data(self, X: Any) -> np.ndarray:
+        return check_counts(X, self.n_features)
+
+    def log_prob(self, X: np.ndarray) -> np.ndarray:
+        constant = gammaln(X + 1.0).sum(axis=1)[:, None] + self.rates.sum(axis=1)
+        if np.all(self.rates > 0):
+            return X @ np.log(self.rates).T - constant
+        # a zero rate gives probability 1 to a zero count and 0 to any other
+        terms = np.stack([xlogy(X, rates).sum(axis=1) for rates in self.rates], axis=1)
+        return terms - constant
+
+    def statistics(self, X: np.ndarray, posteriors: np.ndarray) -> PoissonStats:
+        return PoissonStats(posteriors.sum(axis=0), posteriors.T @ X)
+
+    def maximize(self, stats: PoissonStats) -> PoissonEmissions:
+        if "rates" in self.fixed:
+            return self
+        denominator = self.prior_rate + stats.weights[:, None]
+        usable = denominator > 0
+        rates = (self.prior_shape + stats.sums) / np.where(usable, denominator, 1.0)
+        return evolve(self, rates=np.where(usable, rates, self.rates))
+
+    def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return rng.poisson(self.rates[states]).astype(np.int64)
+
+    def log_prior(self) -> float:
+        return float(np.sum(xlogy(self.prior_shape, self.rates) - self.prior_rate * self.rates))

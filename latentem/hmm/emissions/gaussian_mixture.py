@@ -1,0 +1,331 @@
+"""A Gaussian mixture per state (hmmlearn's GMMHMM emissions).
+
+The ``n_states x n_mix`` Gaussians are evaluated and summarised together as
+one flat list of components with the mixture module's kernels; ``tied``
+means one covariance per state, shared by that state's components.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from attrs import evolve, field, frozen
+from scipy.special import logsumexp
+
+from latentem.core.validation import readonly_array
+from latentem.hmm.emissions.base import Emissions, check_fixed
+from latentem.hmm.emissions.gaussian import (
+    GaussianPrior,
+    _collapse_message,
+    check_gaussian_data,
+    covariance_terms,
+    divide_covariances,
+    map_means,
+    sample_gaussians,
+)
+from latentem.hmm.probabilities import (
+    check_concentration,
+    check_probabilities,
+    dirichlet_log_prior,
+    dirichlet_map,
+)
+from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
+from latentem.mixture.covariance import covariance_type as parse_covariance_type
+from latentem.mixture.gaussian import (
+    GaussianMixtureStats,
+    accumulate_statistics,
+    estimate_log_gaussian_prob,
+)
+
+__all__ = ["GaussianMixtureEmissions", "hmmlearn_mixture_prior"]
+
+_FULL = COVARIANCE_TYPES["full"]
+
+
+def _layout_shape(structure: CovarianceType, k: int, m: int, d: int) -> tuple[int, ...]:
+    return {
+        "full": (k, m, d, d),
+        "diag": (k, m, d),
+        "spherical": (k, m),
+        "tied": (k, d, d),
+    }[structure.name]
+
+
+@frozen(eq=False)
+class GaussianMixtureEmissions(Emissions):
+    """A mixture of ``n_mix`` Gaussians in every state.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_states, n_mix)
+        Mixture weights of every state; rows sum to 1.
+    means : array-like of shape (n_states, n_mix, n_features)
+    covariances : array-like
+        (k, m, d, d) full, (k, m, d) diag, (k, m) spherical, (k, d, d) tied
+        (one matrix per state, shared by its components).
+    covariance_type : {"full", "diag", "spherical", "tied"}, default="diag"
+    weights_prior : float or array-like of shape (n_states, n_mix), default=1.0
+        Dirichlet concentrations of the weights.
+    prior : GaussianPrior, optional
+        Prior on the ``n_states * n_mix`` components, flattened state-major,
+        in the layout of ``covariance_type`` (``full`` for ``tied``, with the
+        state's ``Psi`` and ``nu`` split evenly over its components, so the
+        shared covariance gets the state's prior).
+    fixed : collection of {"weights", "means", "covariances"}, default=()
+    centre_on_previous_means : bool, default=False
+        Centre the covariance update on the means of the previous iteration
+        instead of the new ones, as hmmlearn's GMMHMM does. That is a
+        generalised EM step (it also never decreases the likelihood and has
+        the same fixed points) and lets the front class take hmmlearn's
+        exact steps; False is the exact M-step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = GaussianMixtureEmissions(weights=[[0.5, 0.5]], means=[[[-1.0], [1.0]]],
+    ...                              covariances=[[[1.0], [1.0]]], covariance_type="diag")
+    >>> e.log_prob(np.array([[0.0]])).round(4)
+    array([[-1.4189]])
+    """
+
+    weights: np.ndarray = field(converter=readonly_array)
+    means: np.ndarray = field(converter=readonly_array)
+    covariances: np.ndarray = field(converter=readonly_array)
+    covariance_type: CovarianceType = field(
+        default=parse_covariance_type("diag"), converter=parse_covariance_type
+    )
+    weights_prior: Any = 1.0
+    prior: GaussianPrior | None = None
+    fixed: frozenset[str] = field(
+        default=frozenset(),
+        converter=lambda v: check_fixed(
+            v, ("weights", "means", "covariances"), "GaussianMixtureEmissions"
+        ),
+    )
+    centre_on_previous_means: bool = False
+    precisions_cholesky: np.ndarray = field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.means.ndim != 3:
+            raise ValueError(
+                f"means must have shape (n_states, n_mix, n_features); got {self.means.shape}"
+            )
+        if not np.all(np.isfinite(self.means)):
+            raise ValueError("means must be finite; got NaN or infinite values")
+        k, m, d = self.means.shape
+        set_ = object.__setattr__
+        set_(self, "weights", check_probabilities(self.weights, "weights", (k, m)))
+        set_(
+            self, "weights_prior", check_concentration(self.weights_prior, "weights_prior", (k, m))
+        )
+        expected = _layout_shape(self.covariance_type, k, m, d)
+        if self.covariances.shape != expected:
+            raise ValueError(
+                f"covariances for covariance_type={self.covariance_type.name!r} must have shape "
+                f"{expected} (n_states={k}, n_mix={m}, n_features={d}); got "
+                f"{self.covariances.shape}"
+            )
+        if self.prior is not None and (
+            self.prior.means.shape != (k * m, d)
+            or self.prior.covariance_type != self._flat_structure
+        ):
+            raise ValueError(
+                f"the prior must cover the {k * m} components flattened state-major, in the "
+                f"{self._flat_structure.name!r} layout; got prior means {self.prior.means.shape} "
+                f"({self.prior.covariance_type.name})"
+            )
+        cholesky = self._flat_structure.precisions_cholesky(self._flat_covariances())
+        set_(self, "precisions_cholesky", readonly_array(cholesky))
+
+    # -- the flat view: n_states * n_mix components ------------------------------------
+
+    @property
+    def _flat_structure(self) -> CovarianceType:
+        return _FULL if self.covariance_type.name == "tied" else self.covariance_type
+
+    def _flat_covariances(self) -> np.ndarray:
+        k, m = self.means.shape[:2]
+        if self.covariance_type.name == "tied":
+            return np.repeat(self.covariances, m, axis=0)
+        return self.covariances.reshape((k * m, *self.covariances.shape[2:]))
+
+    def _joint_log_prob(self, X: np.ndarray) -> np.ndarray:
+        """``log w_km + log N(x | mu_km, Sigma_km)``, shape (n_samples, n_states, n_mix)."""
+        k, m, d = self.means.shape
+        log_density = estimate_log_gaussian_prob(
+            X, self.means.reshape(k * m, d), self.precisions_cholesky, self._flat_structure
+        )
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(self.weights)
+        return log_density.reshape(-1, k, m) + log_weights
+
+    # -- the protocol ----------------------------------------------------------------
+
+    @property
+    def n_states(self) -> int:
+        return int(self.means.shape[0])
+
+    @property
+    def n_mix(self) -> int:
+        """Number of Gaussians per state."""
+        return int(self.means.shape[1])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.means.shape[2])
+
+    @property
+    def n_parameters(self) -> int:
+        k, m, d = self.means.shape
+        covariance = {
+            "full": k * m * d * (d + 1) // 2,
+            "diag": k * m * d,
+            "spherical": k * m,
+            "tied": k * d * (d + 1) // 2,
+        }[self.covariance_type.name]
+        return k * (m - 1) + k * m * d + covariance
+
+    def full_covariances(self) -> np.ndarray:
+        """Covariances as (n_states, n_mix, n_features, n_features) matrices."""
+        k, m, d = self.means.shape
+        flat = self._flat_structure.full_matrices(self._flat_covariances(), k * m, d)
+        return flat.reshape(k, m, d, d)
+
+    def check_data(self, X: Any) -> np.ndarray:
+        return check_gaussian_data(X, self.n_features)
+
+    def log_prob(self, X: np.ndarray) -> np.ndarray:
+        joint = self._joint_log_prob(X)
+        if self.n_mix == 1:
+            return joint[:, :, 0]
+        return logsumexp(joint, axis=2)
+
+    def statistics(self, X: np.ndarray, posteriors: np.ndarray) -> GaussianMixtureStats:
+        joint = self._joint_log_prob(X)
+        norm = logsumexp(joint, axis=2, keepdims=True)
+        norm = np.where(np.isfinite(norm), norm, 0.0)
+        with np.errstate(under="ignore"):
+            within = np.exp(joint - norm)
+        weights = (posteriors[:, :, None] * within).reshape(X.shape[0], -1)
+        return accumulate_statistics(X, weights, 0.0, self._flat_structure)
+
+    def maximize(self, stats: GaussianMixtureStats) -> GaussianMixtureEmissions:
+        k, m, d = self.means.shape
+        counts = np.asarray(stats.counts)
+        weights = self.weights
+        if "weights" not in self.fixed:
+            weights = dirichlet_map(counts.reshape(k, m), self.weights_prior, self.weights)
+        flat_means = self.means.reshape(k * m, d)
+        means = flat_means
+        if "means" not in self.fixed:
+            means = map_means(counts, np.asarray(stats.means), flat_means, self.prior)
+        covariances = self.covariances
+        if "covariances" not in self.fixed:
+            centre = flat_means if self.centre_on_previous_means else means
+            numerator, denominator = covariance_terms(
+                self._flat_structure, stats, centre, means, self.prior
+            )
+            if self.covariance_type.name == "tied":
+                numerator = numerator.reshape(k, m, d, d).sum(axis=1)
+                denominator = denominator.reshape(k, m).sum(axis=1)[:, None, None]
+                covariances = divide_covariances(
+                    numerator, denominator, self.covariances, matrices=True
+                )
+            else:
+                flat = divide_covariances(
+                    numerator,
+                    denominator,
+                    self._flat_covariances(),
+                    matrices=self.covariance_type.name == "full",
+                )
+                covariances = flat.reshape(self.covariances.shape)
+        try:
+            return evolve(
+                self, weights=weights, means=means.reshape(k, m, d), covariances=covariances
+            )
+        except ValueError as error:
+            raise ValueError(_collapse_message(error)) from None
+
+    def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        k, m, d = self.means.shape
+        cumulative = np.cumsum(self.weights, axis=1)
+        cumulative[:, -1] = 1.0
+        draws: np.ndarray = np.asarray(rng.random(states.shape[0]))
+        component = np.empty(states.shape[0], dtype=np.intp)
+        for state in np.unique(states).tolist():
+            rows = states == state
+            component[rows] = np.searchsorted(cumulative[state], draws[rows], side="right")
+        which = states * m + np.minimum(component, m - 1)
+        return sample_gaussians(
+            self.means.reshape(k * m, d), self.full_covariances().reshape(k * m, d, d), which, rng
+        )
+
+    def log_prior(self) -> float:
+        value = dirichlet_log_prior(self.weights, self.weights_prior)
+        if self.prior is not None:
+            k, m, d = self.means.shape
+            value += self.prior.log_density(
+                self.means.reshape(k * m, d), self.precisions_cholesky, self._flat_covariances()
+            )
+        return value
+
+
+def hmmlearn_mixture_prior(
+    structure: CovarianceType,
+    n_states: int,
+    n_mix: int,
+    n_features: int,
+    means_prior: Any,
+    means_weight: Any,
+    covars_prior: Any,
+    covars_weight: Any,
+) -> GaussianPrior:
+    """The flat :class:`GaussianPrior` of hmmlearn's GMMHMM arguments (None = its defaults).
+
+    hmmlearn's updates, with ``n`` the component's weight, are
+    full: ``(Psi^T + lambda delta delta^T + S) / (n + nu + d + 2)``;
+    diag: ``(2 beta + lambda delta^2 + S) / (n + 2 alpha + 3)``;
+    spherical: ``(2 beta + lambda |delta|^2 + S) / (d n + d + 2 alpha + 2)``;
+    tied: ``(Psi_k^T + sum_m (lambda delta delta^T + S)) / (n_k + n_mix + nu + d + 1)``,
+    with ``(alpha, beta) = (covars_prior, covars_weight)`` for diag and
+    spherical and ``(Psi, nu)`` for full and tied.
+    """
+    k, m, d = n_states, n_mix, n_features
+    c = k * m
+    means = np.broadcast_to(np.asarray(means_prior, dtype=float), (k, m, d)).reshape(c, d)
+    weight = np.broadcast_to(np.asarray(means_weight, dtype=float), (k, m)).reshape(c)
+    name = structure.name
+    if name == "full":
+        psi = 0.0 if covars_prior is None else covars_prior
+        nu = -(d + 2.0) if covars_weight is None else covars_weight
+        scale = np.broadcast_to(np.asarray(psi, dtype=float), (k, m, d, d))
+        scale = np.swapaxes(scale, -1, -2).reshape(c, d, d)
+        dof = np.broadcast_to(np.asarray(nu, dtype=float), (k, m)).reshape(c) + d + 2.0
+        return GaussianPrior(means, weight, scale, dof, structure)
+    if name == "tied":
+        psi = 0.0 if covars_prior is None else covars_prior
+        nu = -(m + d + 1.0) if covars_weight is None else covars_weight
+        scale = np.swapaxes(np.broadcast_to(np.asarray(psi, dtype=float), (k, d, d)), -1, -2)
+        dof = np.broadcast_to(np.asarray(nu, dtype=float), (k,)) + m + d + 1.0
+        # split each state's Psi and nu evenly over its components (see GaussianMixtureEmissions)
+        return GaussianPrior(
+            means,
+            weight,
+            np.repeat(scale / m, m, axis=0),
+            np.repeat(dof / m, m),
+            _FULL,
+        )
+    shape = (k, m, d) if name == "diag" else (k, m)
+    default_alpha = -1.5 if name == "diag" else -(m + 2.0) / 2.0
+    alpha = np.broadcast_to(
+        np.asarray(default_alpha if covars_prior is None else covars_prior, dtype=float), shape
+    )
+    beta = np.broadcast_to(
+        np.asarray(0.0 if covars_weight is None else covars_weight, dtype=float), shape
+    )
+    flat = (c, d) if name == "diag" else (c,)
+    offset = 3.0 if name == "diag" else d + 2.0
+    return GaussianPrior(
+        means, weight, (2.0 * beta).reshape(flat), (2.0 * alpha + offset).reshape(flat), structure
+    )

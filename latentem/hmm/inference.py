@@ -1,0 +1,154 @@
+"""Inference on HMM parameters: forward-backward, Viterbi and MAP decoding.
+
+These functions take the emission log-probabilities, so they serve every
+emission family. :func:`forward_backward` runs the fast scaled scan
+(:mod:`latentem.hmm.scan`) and redoes in log space
+(:mod:`latentem.hmm.logspace`) only the sequences whose probabilities the
+scan could not represent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from latentem.hmm.logspace import log_forward_backward
+from latentem.hmm.scan import ScanResult, scaled_forward_backward
+from latentem.hmm.viterbi import viterbi
+
+__all__ = ["check_log_emissions", "forward_backward", "map_decode", "viterbi_decode"]
+
+
+def _log(values: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log(values)
+
+
+def check_log_emissions(log_emissions: np.ndarray, n_states: int) -> np.ndarray:
+    """Raise a ValueError unless ``log_emissions`` is (n_samples, n_states) without NaN or +inf.
+
+    Examples
+    --------
+    >>> check_log_emissions(np.array([[0.0, -np.inf]]), 2).shape
+    (1, 2)
+    """
+    log_emissions = np.asarray(log_emissions, dtype=float)
+    if log_emissions.ndim != 2 or log_emissions.shape[1] != n_states:
+        raise ValueError(
+            f"emission log-probabilities must have shape (n_samples, n_states={n_states}); "
+            f"got {log_emissions.shape}"
+        )
+    bad = np.isnan(log_emissions) | (log_emissions == np.inf)
+    if bad.any():
+        row, state = (int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"the emission log-probability of row {row} under state {state} is "
+            f"{log_emissions[row, state]}; an emission family must return finite values or "
+            "-inf (probability 0). Check the data and the emission parameters of that state"
+        )
+    return log_emissions
+
+
+def forward_backward(
+    log_emissions: np.ndarray,
+    startprob: np.ndarray,
+    transmat: np.ndarray,
+    lengths: np.ndarray,
+    *,
+    posteriors: bool = True,
+    transitions: bool = True,
+) -> ScanResult:
+    """Log-likelihood, state posteriors and expected transitions of several sequences.
+
+    Parameters
+    ----------
+    log_emissions : ndarray of shape (n_samples, n_states)
+        ``log p(x_t | state k)``.
+    startprob : ndarray of shape (n_states,)
+    transmat : ndarray of shape (n_states, n_states)
+        Row-stochastic; zeros allowed.
+    lengths : ndarray of int of shape (n_sequences,)
+    posteriors, transitions : bool
+        Whether to compute ``gamma`` and the summed ``xi``.
+
+    Returns
+    -------
+    ScanResult
+        ``failed`` is all False. A sequence with probability zero has
+        log-likelihood ``-inf`` and zero posteriors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> log_b = np.log([[0.9, 0.2], [0.1, 0.8]])
+    >>> result = forward_backward(log_b, np.array([0.5, 0.5]),
+    ...                           np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([2]))
+    >>> float(np.exp(result.log_likelihood[0]))  # sum over the four state paths
+    0.1425
+    >>> result.posteriors.sum(axis=1)
+    array([1., 1.])
+    """
+    lengths = np.asarray(lengths, dtype=np.intp)
+    fast = scaled_forward_backward(
+        log_emissions,
+        startprob,
+        transmat,
+        lengths,
+        posteriors=posteriors,
+        transitions=transitions,
+    )
+    if not fast.failed.any():
+        return fast
+    redo = np.flatnonzero(fast.failed)
+    rows = np.repeat(fast.failed, lengths)
+    slow = log_forward_backward(
+        log_emissions[rows],
+        _log(startprob),
+        _log(transmat),
+        lengths[redo],
+        posteriors=posteriors,
+        transitions=transitions,
+    )
+    log_likelihood = np.array(fast.log_likelihood)
+    log_likelihood[redo] = slow.log_likelihood
+    gamma = fast.posteriors
+    if gamma is not None and slow.posteriors is not None:
+        gamma[rows] = slow.posteriors
+    xi = fast.transitions
+    if xi is not None and slow.transitions is not None:
+        xi = xi + slow.transitions
+    return ScanResult(log_likelihood, gamma, xi, np.zeros_like(fast.failed))
+
+
+def viterbi_decode(
+    log_emissions: np.ndarray, startprob: np.ndarray, transmat: np.ndarray, lengths: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Most probable state path: ``(log p(x, path) per sequence, states)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> log_b = np.log([[0.9, 0.2], [0.1, 0.8]])
+    >>> log_prob, states = viterbi_decode(log_b, np.array([0.5, 0.5]),
+    ...                                   np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([2]))
+    >>> states, float(np.exp(log_prob[0]))
+    (array([1, 1]), 0.064)
+    """
+    return viterbi(
+        log_emissions, _log(startprob), _log(transmat), np.asarray(lengths, dtype=np.intp)
+    )
+
+
+def map_decode(posteriors: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The most probable state of every step on its own (posterior, or MAP, decoding).
+
+    Returns
+    -------
+    log_prob : ndarray of shape (n_sequences,)
+        ``sum_t log max_k gamma_t(k)`` of every sequence.
+    states : ndarray of shape (n_samples,)
+    """
+    states = np.argmax(posteriors, axis=1)
+    with np.errstate(divide="ignore"):
+        log_best = np.log(posteriors[np.arange(posteriors.shape[0]), states])
+    sequence = np.repeat(np.arange(len(lengths)), lengths)
+    return np.bincount(sequence, log_best, minlength=len(lengths)), states

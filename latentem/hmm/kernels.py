@@ -1,0 +1,74 @@
+"""Small array kernels for tall, narrow arrays (many time steps, few states).
+
+NumPy reduces along a short contiguous axis slowly, and OpenBLAS runs a
+tall-skinny product such as ``(100000, 8) @ (8, 8)`` on several threads,
+which is many times slower than one thread when the cores are shared. These
+helpers keep such operations fast on any machine: row reductions without a
+reduction over the short axis, and tall products in row chunks below
+OpenBLAS's threading threshold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["matmul_rows", "row_dots", "row_max", "row_sums"]
+
+# Rows per chunk of a tall product: 4096 x 8 x 8 stays below OpenBLAS's threading threshold.
+_CHUNK_ROWS = 4096
+
+
+def row_sums(X: np.ndarray) -> np.ndarray:
+    """Sum of every row of a 2-D array, shape (n_rows,).
+
+    Examples
+    --------
+    >>> row_sums(np.arange(6.0).reshape(3, 2))
+    array([1., 5., 9.])
+    """
+    return np.einsum("ij->i", X)
+
+
+def row_dots(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """``sum_j X[i, j] Y[i, j]`` for every row, shape (n_rows,).
+
+    Examples
+    --------
+    >>> row_dots(np.ones((2, 3)), np.arange(6.0).reshape(2, 3))
+    array([ 3., 12.])
+    """
+    return np.einsum("ij,ij->i", X, Y)
+
+
+def row_max(X: np.ndarray) -> np.ndarray:
+    """Largest entry of every row of a 2-D array, shape (n_rows,).
+
+    Examples
+    --------
+    >>> row_max(np.array([[1.0, 3.0], [-np.inf, -np.inf]]))
+    array([  3., -inf])
+    """
+    n_columns = X.shape[1]
+    if n_columns > 32 or n_columns == 0:
+        return np.max(X, axis=1)
+    out = X[:, 0].copy()
+    for column in range(1, n_columns):
+        np.maximum(out, X[:, column], out=out)
+    return out
+
+
+def matmul_rows(X: np.ndarray, M: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``X @ M`` for a tall ``X`` (n, k) and a small ``M`` (k, m), in row chunks.
+
+    Examples
+    --------
+    >>> X = np.arange(10000.0).reshape(5000, 2)
+    >>> bool(np.array_equal(matmul_rows(X, np.eye(2)), X))
+    True
+    """
+    if out is None:
+        out = np.empty((X.shape[0], M.shape[1]), dtype=np.result_type(X, M))
+    for start in range(0, X.shape[0], _CHUNK_ROWS):
+        stop = start + _CHUNK_ROWS
+        np.matmul(X[start:stop], M, out=out[start:stop])
+    return out

@@ -1,0 +1,310 @@
+"""The hidden Markov model as a :class:`~latentem.LatentModel` (Baum-Welch is its EM)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from attrs import evolve, field, frozen
+
+from latentem.core.model import LatentModel
+from latentem.core.stats import AdditiveStatistics
+from latentem.core.validation import as_generator, check_int, check_option, readonly_array
+from latentem.hmm.emissions.base import Emissions, as_emissions, check_fixed
+from latentem.hmm.inference import (
+    check_log_emissions,
+    forward_backward,
+    map_decode,
+    viterbi_decode,
+)
+from latentem.hmm.probabilities import (
+    check_concentration,
+    check_probabilities,
+    dirichlet_log_prior,
+    dirichlet_map,
+)
+from latentem.hmm.sequences import Sequences, as_sequences
+
+__all__ = ["DECODERS", "HMMStats", "HiddenMarkovModel"]
+
+DECODERS = ("viterbi", "map")
+
+
+@frozen(eq=False)
+class HMMStats(AdditiveStatistics):
+    """Expected sufficient statistics of an HMM over some sequences.
+
+    Attributes
+    ----------
+    start : ndarray of shape (n_states,)
+        Posterior probability of every state at the first step, summed over
+        sequences.
+    transitions : ndarray of shape (n_states, n_states)
+        Expected number of transitions ``i -> j``.
+    emissions : object
+        The emissions' statistics (anything with ``+``).
+    log_likelihood : float
+        ``log p(sequences | parameters)``.
+    """
+
+    start: np.ndarray = field(converter=readonly_array)
+    transitions: np.ndarray = field(converter=readonly_array)
+    emissions: Any
+    log_likelihood: float = field(converter=float)
+
+
+@frozen(eq=False)
+class HiddenMarkovModel(LatentModel):
+    """A hidden Markov model with any emission family; EM on it is Baum-Welch.
+
+    Parameters
+    ----------
+    startprob : array-like of shape (n_states,)
+        Probability of each state at the first step of a sequence.
+    transmat : array-like of shape (n_states, n_states)
+        ``transmat[i, j]`` is the probability of moving from ``i`` to ``j``;
+        rows sum to 1. Zeros are structural and stay zero.
+    emissions : Emissions or sequence of Distribution
+        The emission distribution of every state: one of
+        :mod:`latentem.hmm.emissions` or one
+        :class:`~latentem.distributions.Distribution` per state (any family).
+    startprob_prior, transmat_prior : float or array-like, default=1.0
+        Dirichlet concentrations of the priors on ``startprob`` and on every
+        row of ``transmat`` (1 = maximum likelihood).
+    fixed : collection of {"startprob", "transmat"}, default=()
+        Parameters the M-step keeps (emission parameters are fixed through
+        the emissions).
+
+    Notes
+    -----
+    Data are :class:`~latentem.hmm.Sequences` (``X`` plus ``lengths``) or
+    one array taken as a single sequence. The E-step is forward-backward
+    (:func:`~latentem.hmm.inference.forward_backward`); the statistics are
+    the expected start counts, transition counts and the emissions'
+    posterior-weighted statistics, which add over sequences. The M-step is
+    ``startprob ~ max(start + alpha - 1, 0)``, the same row by row for
+    ``transmat``, and the emissions' own update. The objective is
+    ``log p(X) + log_prior()``, which Baum-Welch never decreases.
+
+    Examples
+    --------
+    >>> import numpy as np, latentem
+    >>> from latentem.hmm import HiddenMarkovModel, CategoricalEmissions, Sequences
+    >>> model = HiddenMarkovModel(
+    ...     startprob=[0.6, 0.4], transmat=[[0.7, 0.3], [0.4, 0.6]],
+    ...     emissions=CategoricalEmissions([[0.1, 0.4, 0.5], [0.6, 0.3, 0.1]]))
+    >>> X = np.array([[0], [1], [2], [0], [2]])
+    >>> data = Sequences(X, lengths=[3, 2])
+    >>> round(model.log_likelihood(data), 6)
+    -5.855626
+    >>> model.decode(data)[1]
+    array([1, 0, 0, 1, 0])
+    >>> result = latentem.EM(max_iter=50, tol=1e-10).fit(model, data)
+    >>> bool(result.converged and result.history[-1] > result.history[0])
+    True
+    """
+
+    startprob: np.ndarray = field(converter=readonly_array)
+    transmat: np.ndarray = field(converter=readonly_array)
+    emissions: Emissions = field(converter=as_emissions)
+    startprob_prior: Any = 1.0
+    transmat_prior: Any = 1.0
+    fixed: frozenset[str] = field(
+        default=frozenset(),
+        converter=lambda v: check_fixed(v, ("startprob", "transmat"), "HiddenMarkovModel"),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        K = self.emissions.n_states
+        set_ = object.__setattr__
+        set_(self, "startprob", check_probabilities(self.startprob, "startprob", (K,)))
+        set_(self, "transmat", check_probabilities(self.transmat, "transmat", (K, K)))
+        set_(
+            self,
+            "startprob_prior",
+            check_concentration(self.startprob_prior, "startprob_prior", (K,)),
+        )
+        set_(
+            self,
+            "transmat_prior",
+            check_concentration(self.transmat_prior, "transmat_prior", (K, K)),
+        )
+
+    # -- sizes ------------------------------------------------------------------
+
+    @property
+    def n_states(self) -> int:
+        """Number of hidden states."""
+        return int(self.startprob.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        """Number of columns of the data."""
+        return int(self.emissions.n_features)
+
+    @property
+    def n_parameters(self) -> int:
+        """Free parameters: ``K - 1`` start, ``K (K - 1)`` transition, and the emissions'."""
+        K = self.n_states
+        return (K - 1) + K * (K - 1) + int(self.emissions.n_parameters)
+
+    # -- the protocol -------------------------------------------------------------
+
+    def _prepare(self, data: Any) -> tuple[Sequences, np.ndarray, np.ndarray]:
+        sequences = as_sequences(data)
+        X = self.emissions.check_data(sequences.X)
+        log_emissions = check_log_emissions(self.emissions.log_prob(X), self.n_states)
+        return sequences, X, log_emissions
+
+    def e_step(self, data: Any) -> HMMStats:
+        """Forward-backward: expected start, transition and emission statistics."""
+        sequences, X, log_emissions = self._prepare(data)
+        result = forward_backward(
+            log_emissions,
+            self.startprob,
+            self.transmat,
+            sequences.lengths,
+            transitions="transmat" not in self.fixed,
+        )
+        gamma = result.posteriors
+        assert gamma is not None  # requested above
+        K = self.n_states
+        transitions = result.transitions if result.transitions is not None else np.zeros((K, K))
+        return HMMStats(
+            start=gamma[sequences.starts].sum(axis=0),
+            transitions=transitions,
+            emissions=self.emissions.statistics(X, gamma),
+            log_likelihood=float(result.log_likelihood.sum()),
+        )
+
+    def m_step(self, stats: HMMStats) -> HiddenMarkovModel:
+        """Dirichlet MAP start and transition probabilities, and the emissions' update."""
+        if not isinstance(stats, HMMStats):
+            raise TypeError(f"stats must be HMMStats from e_step; got {type(stats).__name__}")
+        startprob = self.startprob
+        if "startprob" not in self.fixed:
+            startprob = dirichlet_map(stats.start, self.startprob_prior, self.startprob)
+        transmat = self.transmat
+        if "transmat" not in self.fixed:
+            transmat = dirichlet_map(stats.transitions, self.transmat_prior, self.transmat)
+        return evolve(
+            self,
+            startprob=startprob,
+            transmat=transmat,
+            emissions=self.emissions.maximize(stats.emissions),
+        )
+
+    def log_likelihood(self, data: Any) -> float:
+        """``log p(sequences | parameters)``, summed over sequences (forward pass only)."""
+        return float(self.score_sequences(data).sum())
+
+    def log_prior(self) -> float:
+        """Dirichlet log-densities of ``startprob`` and ``transmat`` plus the emissions' prior."""
+        return (
+            dirichlet_log_prior(self.startprob, self.startprob_prior)
+            + dirichlet_log_prior(self.transmat, self.transmat_prior)
+            + float(self.emissions.log_prior())
+        )
+
+    # -- inference ------------------------------------------------------------------
+
+    def score_sequences(self, data: Any) -> np.ndarray:
+        """``log p(x)`` of every sequence, shape (n_sequences,)."""
+        sequences, _, log_emissions = self._prepare(data)
+        result = forward_backward(
+            log_emissions,
+            self.startprob,
+            self.transmat,
+            sequences.lengths,
+            posteriors=False,
+            transitions=False,
+        )
+        return result.log_likelihood
+
+    def score_samples(self, data: Any) -> tuple[float, np.ndarray]:
+        """Total log-likelihood and the state posteriors, shape (n_samples, n_states)."""
+        sequences, _, log_emissions = self._prepare(data)
+        result = forward_backward(
+            log_emissions, self.startprob, self.transmat, sequences.lengths, transitions=False
+        )
+        assert result.posteriors is not None
+        return float(result.log_likelihood.sum()), result.posteriors
+
+    def predict_proba(self, data: Any) -> np.ndarray:
+        """State posteriors ``p(z_t = k | x)``, shape (n_samples, n_states)."""
+        return self.score_samples(data)[1]
+
+    def decode(self, data: Any, algorithm: str = "viterbi") -> tuple[float, np.ndarray]:
+        """Most probable states: ``(log probability, states)``.
+
+        ``"viterbi"`` gives the most probable path and ``log p(x, path)``;
+        ``"map"`` gives the most probable state of every step on its own and
+        ``sum_t log max_k p(z_t = k | x)``.
+        """
+        check_option(algorithm, "algorithm", DECODERS)
+        if algorithm == "map":
+            sequences = as_sequences(data)
+            posteriors = self.predict_proba(sequences)
+            log_prob, states = map_decode(posteriors, sequences.lengths)
+            return float(log_prob.sum()), states
+        sequences, _, log_emissions = self._prepare(data)
+        log_prob, states = viterbi_decode(
+            log_emissions, self.startprob, self.transmat, sequences.lengths
+        )
+        return float(log_prob.sum()), states
+
+    def predict(self, data: Any, algorithm: str = "viterbi") -> np.ndarray:
+        """Most probable state of every step (see :meth:`decode`)."""
+        return self.decode(data, algorithm)[1]
+
+    def sample(
+        self, n_samples: int = 1, random_state: Any = None, currstate: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draw one sequence: observations (n_samples, n_features) and states (n_samples,).
+
+        Parameters
+        ----------
+        n_samples : int
+        random_state : None, int, Generator or RandomState
+        currstate : int, optional
+            State of the first step (drawn from ``startprob`` by default).
+        """
+        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        rng = as_generator(random_state)
+        K = self.n_states
+        if currstate is None:
+            first = int(rng.choice(K, p=self.startprob))
+        else:
+            first = check_int(currstate, "currstate", minimum=0)
+            if first >= K:
+                raise ValueError(f"currstate must be a state below n_states={K}; got {first}")
+        # the next state from every state for every step, then one walk along them
+        draws = rng.random(n_samples)
+        cumulative = np.cumsum(self.transmat, axis=1)
+        cumulative[:, -1] = 1.0
+        successors = np.empty((n_samples, K), dtype=np.intp)
+        for k in range(K):
+            successors[:, k] = np.searchsorted(cumulative[k], draws, side="right")
+        np.minimum(successors, K - 1, out=successors)
+        table = successors.tolist()
+        states = [first]
+        for t in range(1, n_samples):
+            states.append(table[t][states[-1]])
+        path = np.asarray(states, dtype=np.intp)
+        return self.emissions.sample(path, rng), path
+
+    def stationary_distribution(self) -> np.ndarray:
+        """A stationary distribution ``pi = pi @ transmat`` (unique for an ergodic chain).
+
+        Examples
+        --------
+        >>> from latentem.hmm import CategoricalEmissions
+        >>> m = HiddenMarkovModel([1.0, 0.0], [[0.9, 0.1], [0.2, 0.8]],
+        ...                       CategoricalEmissions([[1.0], [1.0]]))
+        >>> m.stationary_distribution().round(6)
+        array([0.666667, 0.333333])
+        """
+        eigenvalues, eigenvectors = np.linalg.eig(self.transmat.T)
+        vector = np.real(eigenvectors[:, np.argmin(np.abs(eigenvalues - 1.0))])
+        vector = vector / vector.sum()
+        return np.clip(vector, 0.0, None) / np.clip(vector, 0.0, None).sum()
