@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from latentem.hmm.kernels import take_rows
 from latentem.hmm.logspace import log_forward_backward
-from latentem.hmm.scan import ScanResult, scaled_forward_backward
+from latentem.hmm.plan import ScanPlan, scan_plan
+from latentem.hmm.scan import ScanResult, scaled_scan
 from latentem.hmm.viterbi import viterbi
 
-__all__ = ["check_log_emissions", "forward_backward", "map_decode", "viterbi_decode"]
+__all__ = [
+    "check_log_emissions",
+    "forward_backward",
+    "map_decode",
+    "ragged_forward_backward",
+    "viterbi_decode",
+]
 
 
 def _log(values: np.ndarray) -> np.ndarray:
@@ -37,8 +45,11 @@ def check_log_emissions(log_emissions: np.ndarray, n_states: int) -> np.ndarray:
             f"emission log-probabilities must have shape (n_samples, n_states={n_states}); "
             f"got {log_emissions.shape}"
         )
-    bad = np.isnan(log_emissions) | (log_emissions == np.inf)
-    if bad.any():
+    # one pass: the total is NaN or +inf exactly when a NaN or a +inf is present
+    with np.errstate(invalid="ignore", over="ignore"):
+        total = float(np.sum(log_emissions))
+    if not total < np.inf:
+        bad = np.isnan(log_emissions) | (log_emissions == np.inf)
         row, state = (int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
             f"the emission log-probability of row {row} under state {state} is "
@@ -46,6 +57,47 @@ def check_log_emissions(log_emissions: np.ndarray, n_states: int) -> np.ndarray:
             "-inf (probability 0). Check the data and the emission parameters of that state"
         )
     return log_emissions
+
+
+def ragged_forward_backward(
+    log_emissions: np.ndarray,
+    startprob: np.ndarray,
+    transmat: np.ndarray,
+    plan: ScanPlan,
+    *,
+    posteriors: bool = True,
+    transitions: bool = True,
+) -> ScanResult:
+    """:func:`forward_backward` on emissions in the plan's ragged row order.
+
+    Runs the scaled scan (:func:`~latentem.hmm.scan.scaled_scan`) and redoes
+    in log space the sequences it could not represent. Posteriors come back
+    in ragged order.
+    """
+    fast = scaled_scan(
+        log_emissions, startprob, transmat, plan, posteriors=posteriors, transitions=transitions
+    )
+    if not fast.failed.any():
+        return fast
+    redo = np.flatnonzero(fast.failed)
+    rows = plan.sequence_rows(fast.failed)
+    slow = log_forward_backward(
+        take_rows(log_emissions, rows),
+        _log(startprob),
+        _log(transmat),
+        plan.lengths[redo],
+        posteriors=posteriors,
+        transitions=transitions,
+    )
+    log_likelihood = np.array(fast.log_likelihood)
+    log_likelihood[redo] = slow.log_likelihood
+    gamma = fast.posteriors
+    if gamma is not None and slow.posteriors is not None:
+        gamma[rows] = slow.posteriors
+    xi = fast.transitions
+    if xi is not None and slow.transitions is not None:
+        xi = xi + slow.transitions
+    return ScanResult(log_likelihood, gamma, xi, np.zeros_like(fast.failed))
 
 
 def forward_backward(
@@ -62,7 +114,7 @@ def forward_backward(
     Parameters
     ----------
     log_emissions : ndarray of shape (n_samples, n_states)
-        ``log p(x_t | state k)``.
+        ``log p(x_t | state k)``, sequences stacked in time order.
     startprob : ndarray of shape (n_states,)
     transmat : ndarray of shape (n_states, n_states)
         Row-stochastic; zeros allowed.
@@ -87,36 +139,20 @@ def forward_backward(
     >>> result.posteriors.sum(axis=1)
     array([1., 1.])
     """
-    lengths = np.asarray(lengths, dtype=np.intp)
-    fast = scaled_forward_backward(
-        log_emissions,
+    plan = scan_plan(np.asarray(lengths, dtype=np.intp))
+    log_emissions = check_log_emissions(log_emissions, np.shape(startprob)[0])
+    result = ragged_forward_backward(
+        take_rows(log_emissions, plan.layout.rows),
         startprob,
         transmat,
-        lengths,
+        plan,
         posteriors=posteriors,
         transitions=transitions,
     )
-    if not fast.failed.any():
-        return fast
-    redo = np.flatnonzero(fast.failed)
-    rows = np.repeat(fast.failed, lengths)
-    slow = log_forward_backward(
-        log_emissions[rows],
-        _log(startprob),
-        _log(transmat),
-        lengths[redo],
-        posteriors=posteriors,
-        transitions=transitions,
-    )
-    log_likelihood = np.array(fast.log_likelihood)
-    log_likelihood[redo] = slow.log_likelihood
-    gamma = fast.posteriors
-    if gamma is not None and slow.posteriors is not None:
-        gamma[rows] = slow.posteriors
-    xi = fast.transitions
-    if xi is not None and slow.transitions is not None:
-        xi = xi + slow.transitions
-    return ScanResult(log_likelihood, gamma, xi, np.zeros_like(fast.failed))
+    gamma = result.posteriors
+    if gamma is not None:
+        gamma = take_rows(gamma, plan.positions)
+    return ScanResult(result.log_likelihood, gamma, result.transitions, result.failed)
 
 
 def viterbi_decode(

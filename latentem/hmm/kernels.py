@@ -12,10 +12,19 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["matmul_rows", "row_dots", "row_max", "row_sums"]
+__all__ = [
+    "CHUNK_ROWS",
+    "matmul_rows",
+    "row_dots",
+    "row_max",
+    "row_sums",
+    "scaled_exp",
+    "take_rows",
+]
 
-# Rows per chunk of a tall product: 4096 x 8 x 8 stays below OpenBLAS's threading threshold.
-_CHUNK_ROWS = 4096
+# Rows per chunk of a tall product: 4096 x 8 x 8 stays below OpenBLAS's threading threshold,
+# and a few (4096, K) temporaries stay in cache when a computation is done chunk by chunk.
+CHUNK_ROWS = 4096
 
 
 def row_sums(X: np.ndarray) -> np.ndarray:
@@ -68,7 +77,44 @@ def matmul_rows(X: np.ndarray, M: np.ndarray, out: np.ndarray | None = None) -> 
     """
     if out is None:
         out = np.empty((X.shape[0], M.shape[1]), dtype=np.result_type(X, M))
-    for start in range(0, X.shape[0], _CHUNK_ROWS):
-        stop = start + _CHUNK_ROWS
+    for start in range(0, X.shape[0], CHUNK_ROWS):
+        stop = start + CHUNK_ROWS
         np.matmul(X[start:stop], M, out=out[start:stop])
     return out
+
+
+def take_rows(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``X[rows]`` for a 2-D ``X``: ``np.take`` is several times faster than fancy indexing.
+
+    Examples
+    --------
+    >>> take_rows(np.arange(6.0).reshape(3, 2), np.array([2, 0]))
+    array([[4., 5.],
+           [0., 1.]])
+    """
+    return np.take(X, rows, axis=0)
+
+
+def scaled_exp(log_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``exp(L - max_k L)`` row by row, and the row maxima (``-inf`` for rows all ``-inf``,
+    whose scaled values are 0).
+
+    Computed in chunks of rows that stay in cache.
+
+    Examples
+    --------
+    >>> scaled, shift = scaled_exp(np.array([[0.0, np.log(4.0)], [-np.inf, -np.inf]]))
+    >>> scaled, shift
+    (array([[0.25, 1.  ],
+           [0.  , 0.  ]]), array([1.38629436,       -inf]))
+    """
+    scaled = np.empty_like(log_values)
+    shift = np.empty(log_values.shape[0])
+    for start in range(0, log_values.shape[0], CHUNK_ROWS):
+        stop = start + CHUNK_ROWS
+        top = row_max(log_values[start:stop])
+        shift[start:stop] = top
+        top[~np.isfinite(top)] = 0.0
+        np.subtract(log_values[start:stop], top[:, None], out=scaled[start:stop])
+        np.exp(scaled[start:stop], out=scaled[start:stop])
+    return scaled, shift

@@ -84,6 +84,15 @@ class Layout:
         start = int(self.offsets[i])
         return slice(start, start + (int(self.counts[i]) if n is None else n))
 
+    def positions(self) -> np.ndarray:
+        """Ragged position of every original row (the inverse of :attr:`rows`).
+
+        Only meaningful when the segments cover rows ``0 .. n_rows - 1``.
+        """
+        inverse = np.empty_like(self.rows)
+        inverse[self.rows] = np.arange(self.rows.shape[0])
+        return inverse
+
     def last_rows(self) -> np.ndarray:
         """Ragged row of the last step of every sorted segment."""
         return self.offsets[self.lengths - 1] + np.arange(self.lengths.shape[0])

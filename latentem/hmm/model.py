@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from attrs import evolve, field, frozen
@@ -13,10 +13,12 @@ from latentem.core.validation import as_generator, check_int, check_option, read
 from latentem.hmm.emissions.base import Emissions, as_emissions, check_fixed
 from latentem.hmm.inference import (
     check_log_emissions,
-    forward_backward,
     map_decode,
+    ragged_forward_backward,
     viterbi_decode,
 )
+from latentem.hmm.kernels import take_rows
+from latentem.hmm.plan import ScanPlan, scan_plan
 from latentem.hmm.probabilities import (
     check_concentration,
     check_probabilities,
@@ -150,28 +152,29 @@ class HiddenMarkovModel(LatentModel):
 
     # -- the protocol -------------------------------------------------------------
 
-    def _prepare(self, data: Any) -> tuple[Sequences, np.ndarray, np.ndarray]:
+    def _prepare(self, data: Any) -> tuple[Sequences, np.ndarray, np.ndarray, ScanPlan]:
+        """Validated data in the scan's ragged row order, and its emission log-probabilities."""
         sequences = as_sequences(data)
-        X = self.emissions.check_data(sequences.X)
+        plan = scan_plan(sequences.lengths)
+        X = take_rows(self.emissions.check_data(sequences.X), plan.layout.rows)
         log_emissions = check_log_emissions(self.emissions.log_prob(X), self.n_states)
-        return sequences, X, log_emissions
+        return sequences, X, log_emissions, plan
 
     def e_step(self, data: Any) -> HMMStats:
         """Forward-backward: expected start, transition and emission statistics."""
-        sequences, X, log_emissions = self._prepare(data)
-        result = forward_backward(
+        _, X, log_emissions, plan = self._prepare(data)
+        result = ragged_forward_backward(
             log_emissions,
             self.startprob,
             self.transmat,
-            sequences.lengths,
+            plan,
             transitions="transmat" not in self.fixed,
         )
-        gamma = result.posteriors
-        assert gamma is not None  # requested above
+        gamma = cast(np.ndarray, result.posteriors)
         K = self.n_states
         transitions = result.transitions if result.transitions is not None else np.zeros((K, K))
         return HMMStats(
-            start=gamma[sequences.starts].sum(axis=0),
+            start=gamma[plan.sequence_first_rows].sum(axis=0),
             transitions=transitions,
             emissions=self.emissions.statistics(X, gamma),
             log_likelihood=float(result.log_likelihood.sum()),
@@ -210,12 +213,12 @@ class HiddenMarkovModel(LatentModel):
 
     def score_sequences(self, data: Any) -> np.ndarray:
         """``log p(x)`` of every sequence, shape (n_sequences,)."""
-        sequences, _, log_emissions = self._prepare(data)
-        result = forward_backward(
+        _, _, log_emissions, plan = self._prepare(data)
+        result = ragged_forward_backward(
             log_emissions,
             self.startprob,
             self.transmat,
-            sequences.lengths,
+            plan,
             posteriors=False,
             transitions=False,
         )
@@ -223,12 +226,12 @@ class HiddenMarkovModel(LatentModel):
 
     def score_samples(self, data: Any) -> tuple[float, np.ndarray]:
         """Total log-likelihood and the state posteriors, shape (n_samples, n_states)."""
-        sequences, _, log_emissions = self._prepare(data)
-        result = forward_backward(
-            log_emissions, self.startprob, self.transmat, sequences.lengths, transitions=False
+        _, _, log_emissions, plan = self._prepare(data)
+        result = ragged_forward_backward(
+            log_emissions, self.startprob, self.transmat, plan, transitions=False
         )
-        assert result.posteriors is not None
-        return float(result.log_likelihood.sum()), result.posteriors
+        gamma = take_rows(cast(np.ndarray, result.posteriors), plan.positions)
+        return float(result.log_likelihood.sum()), gamma
 
     def predict_proba(self, data: Any) -> np.ndarray:
         """State posteriors ``p(z_t = k | x)``, shape (n_samples, n_states)."""
@@ -247,7 +250,10 @@ class HiddenMarkovModel(LatentModel):
             posteriors = self.predict_proba(sequences)
             log_prob, states = map_decode(posteriors, sequences.lengths)
             return float(log_prob.sum()), states
-        sequences, _, log_emissions = self._prepare(data)
+        sequences = as_sequences(data)
+        log_emissions = check_log_emissions(
+            self.emissions.log_prob(self.emissions.check_data(sequences.X)), self.n_states
+        )
         log_prob, states = viterbi_decode(
             log_emissions, self.startprob, self.transmat, sequences.lengths
         )

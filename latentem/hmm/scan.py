@@ -34,16 +34,26 @@ from __future__ import annotations
 import numpy as np
 from attrs import frozen
 
-from latentem.hmm.kernels import matmul_rows, row_dots, row_max, row_sums
-from latentem.hmm.layout import Layout, Segments, ragged_layout, segment_sequences
+from latentem.hmm.kernels import (
+    CHUNK_ROWS,
+    matmul_rows,
+    row_dots,
+    row_sums,
+    scaled_exp,
+    take_rows,
+)
+from latentem.hmm.layout import Layout
+from latentem.hmm.plan import ScanPlan
 
-__all__ = ["ScanResult", "scaled_forward_backward"]
+__all__ = ["ScanResult", "scaled_scan"]
 
 # Renormalise every _EVERY steps; a message sum below _TINY at a renormalisation fails
 # the sequence (it is then redone in log space).
 _EVERY = 8
 _TINY = 1e-250
 _LOG_TINY = float(np.log(_TINY))
+# Products of two messages (normalisers of posteriors) must stay normal floats.
+_TINY_PRODUCT = 1e-290
 # Largest share of a block's forward message that dead rows of its product may carry.
 _DEAD_SHARE = 1e-14
 
@@ -57,7 +67,7 @@ class ScanResult:
     log_likelihood : ndarray of shape (n_sequences,)
         ``log p(x | parameters)`` of every sequence.
     posteriors : ndarray of shape (n_samples, n_states) or None
-        State posteriors ``gamma_t(k)``.
+        State posteriors ``gamma_t(k)``, in the plan's ragged row order.
     transitions : ndarray of shape (n_states, n_states) or None
         Expected transition counts ``sum_t xi_t(i, j)``, summed over the
         sequences that did not fail.
@@ -87,12 +97,14 @@ def _renormalise(values: np.ndarray, failed: np.ndarray) -> np.ndarray:
 
 
 def _renormalise_rows(Q: np.ndarray, log_scale: np.ndarray, dead: np.ndarray) -> None:
-    """Renormalise the rows of block products; a row whose sum fell below ``_TINY`` dies.
+    """Renormalise the rows (last axis) of block products; a row whose sum fell below
+    ``_TINY`` dies.
 
     A dying row's true sum is below ``_TINY`` times its scale, so its log
     scale becomes that upper bound; later steps only shrink it further.
+    ``Q`` is (K, n, K) start-major, ``log_scale`` and ``dead`` are (K, n).
     """
-    sums = row_sums(Q)
+    sums = np.einsum("snk->sn", Q)
     small = ~(sums >= _TINY)
     if small.any():
         newly = small & ~dead
@@ -100,58 +112,102 @@ def _renormalise_rows(Q: np.ndarray, log_scale: np.ndarray, dead: np.ndarray) ->
         dead |= newly
         Q[small] = 0.0
         sums[small] = 1.0
-    Q /= sums[:, None]
+    Q /= sums[:, :, None]
     log_scale += np.log(sums)
 
 
 def _block_products(
-    B: np.ndarray, A: np.ndarray, segments: Segments
+    Bb: np.ndarray, A: np.ndarray, layout: Layout
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Level 1: the row-normalised products ``Q_j`` of every block.
+
+    Parameters
+    ----------
+    Bb : ndarray of shape (n_rows, K)
+        Scaled emission probabilities of the blocks, ragged.
+    A : ndarray of shape (K, K)
+    layout : Layout
+        The blocks' ragged layout.
 
     Returns
     -------
     Q : ndarray of shape (n_blocks, K, K)
-        Live rows sum to 1, dead rows are 0.
+        In the layout's sorted order. Live rows sum to 1, dead rows are 0.
     log_scale : ndarray of shape (n_blocks, K)
         Log scale of every row (an upper bound for dead rows).
     dead : ndarray of bool of shape (n_blocks, K)
     """
     K = A.shape[0]
-    first = segments.n_short
-    layout = ragged_layout(segments.starts[first:], segments.lengths[first:])
     n_blocks = layout.lengths.shape[0]
-    Bb = B[layout.rows]
-    Q = np.tile(np.eye(K), (n_blocks, 1))  # (n_blocks * K, K): row k of block j at j * K + k
+    # start-major: Q[s, j] is the row of start state s of block j, so multiplying by
+    # the emissions of a step broadcasts over whole contiguous (n_blocks, K) slabs
+    Q = np.zeros((K, n_blocks, K))
+    Q[np.arange(K), :, np.arange(K)] = 1.0
     work = np.empty_like(Q)
-    log_scale = np.zeros(n_blocks * K)
-    dead = np.zeros(n_blocks * K, dtype=bool)
+    log_scale = np.zeros((K, n_blocks))
+    dead = np.zeros((K, n_blocks), dtype=bool)
+    offsets, counts = layout.offsets.tolist(), layout.counts.tolist()
     for i in range(1, layout.n_steps):
-        n = int(layout.counts[i])
-        rows = n * K
-        matmul_rows(Q[:rows], A, out=work[:rows])
-        np.multiply(
-            work[:rows].reshape(n, K, K),
-            Bb[layout.step(i)][:, None, :],
-            out=Q[:rows].reshape(n, K, K),
-        )
+        n, start = counts[i], offsets[i]
+        emissions = Bb[start : start + n]
+        if n == n_blocks:
+            matmul_rows(Q.reshape(K * n_blocks, K), A, out=work.reshape(K * n_blocks, K))
+            np.multiply(work, emissions, out=Q)
+        else:
+            np.matmul(Q[:, :n], A, out=work[:, :n])
+            np.multiply(work[:, :n], emissions, out=Q[:, :n])
         if i % _EVERY == 0:
-            _renormalise_rows(Q[:rows], log_scale[:rows], dead[:rows])
+            _renormalise_rows(Q[:, :n], log_scale[:, :n], dead[:, :n])
     _renormalise_rows(Q, log_scale, dead)
-    inverse = np.empty_like(layout.order)
-    inverse[layout.order] = np.arange(n_blocks)
-    return (
-        Q.reshape(n_blocks, K, K)[inverse],
-        log_scale.reshape(n_blocks, K)[inverse],
-        dead.reshape(n_blocks, K)[inverse],
-    )
+    return Q.transpose(1, 0, 2), log_scale.T, dead.T
+
+
+def _forward_across(G: np.ndarray, startprob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Forward messages entering consecutive blocks of one sequence, and their growth.
+
+    ``prior_0 = startprob`` and ``prior_{j+1} = prior_j G_j / s_j`` with ``s_j``
+    its sum; returns the priors (n, K) and the sums (n,).
+    """
+    n = G.shape[0]
+    priors = np.empty((n, G.shape[1]))
+    sums = np.empty(n)
+    message = startprob
+    for j in range(n):
+        priors[j] = message
+        message = message @ G[j]
+        total = message.sum()
+        sums[j] = total
+        if total > 0:
+            message = message / total
+    return priors, sums
+
+
+def _backward_across(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Backward messages leaving consecutive blocks of one sequence.
+
+    ``end_{n-1} = 1`` and ``end_{j-1} = H_j end_j / s_j``; returns the ends
+    (n, K) and the sums (n,) (``s_0`` unused, 1).
+    """
+    n, K = H.shape[0], H.shape[1]
+    ends = np.empty((n, K))
+    sums = np.ones(n)
+    message = np.ones(K)
+    for j in range(n - 1, -1, -1):
+        ends[j] = message
+        if j:
+            message = H[j] @ message
+            total = message.sum()
+            sums[j] = total
+            if total > 0:
+                message = message / total
+    return ends, sums
 
 
 def _across_blocks(
     B: np.ndarray,
     A: np.ndarray,
     startprob: np.ndarray,
-    segments: Segments,
+    plan: ScanPlan,
     segment_shift: np.ndarray,
     priors: np.ndarray,
     ends: np.ndarray,
@@ -161,72 +217,61 @@ def _across_blocks(
 ) -> None:
     """Levels 1 and 2: messages entering and leaving every block of the long sequences.
 
-    Writes the forward message entering each block into ``priors`` (before
-    its first emission), the backward message leaving it into ``ends``, the
-    log-likelihood of every long sequence and its failure flag.
+    Writes the forward message entering each block (before its first
+    emission) into ``priors``, the backward message leaving it into
+    ``ends`` (both indexed by sorted segment), and every long sequence's
+    log-likelihood and failure flag.
     """
-    Q, row_log_scale, dead = _block_products(B, A, segments)
-    first = segments.n_short
-    block_starts = segments.starts[first:]
+    K = A.shape[0]
+    block_layout = plan.block_layout
+    assert block_layout is not None  # only called when there are blocks
+    Bb = B if block_layout is plan.layout else take_rows(B, block_layout.rows)
+    Q_sorted, scale_sorted, dead_sorted = _block_products(Bb, A, block_layout)
+    Q = Q_sorted[plan.block_sorted]
+    row_log_scale, dead = scale_sorted[plan.block_sorted], dead_sorted[plan.block_sorted]
     with np.errstate(divide="ignore", over="ignore"):
-        log_weight = np.log(B[block_starts]) + row_log_scale  # (n_blocks, K)
+        log_weight = np.log(B[plan.block_segment]) + row_log_scale  # step 0 of each block
         live_weight = np.where(dead, -np.inf, log_weight)
         top = np.max(live_weight, axis=1)
         hopeless = ~np.isfinite(top)
         top[hopeless] = 0.0
         live = np.exp(live_weight - top[:, None])
         dead_bound = np.where(dead, np.exp(log_weight - top[:, None]), 0.0)
-    D = live[:, :, None] * Q
-    forward = D @ A  # prior_{j+1} is proportional to prior_j @ D_j @ A
-    block_log_scale = top + segment_shift[first:]
+    D = live[:, :, None] * Q  # alpha at a block's end = prior @ D_j (times its scale)
+    G = matmul_rows(D.reshape(-1, K), A).reshape(D.shape)  # prior_{j+1} ~ prior_j D_j A
+    block_log_scale = top + segment_shift[plan.block_segment]
 
+    segments = plan.segments
     n_long = segments.long_sequences.shape[0]
-    first_block = segments.first_block[:-1] - first
-    n_blocks = np.diff(segments.first_block)
-    order = np.argsort(-n_blocks, kind="stable")
-    most = int(n_blocks.max())
-    n_active = (n_blocks[order][None, :] > np.arange(most)[:, None]).sum(axis=1)
-    block_priors = np.empty((Q.shape[0], A.shape[0]))
+    bounds = (segments.first_block - segments.n_short).tolist()
+    block_priors = np.empty((Q.shape[0], K))
     sums = np.empty(Q.shape[0])
-    message = np.tile(startprob, (n_long, 1))
-    for j in range(most):
-        n = int(n_active[j])
-        index = first_block[order[:n]] + j
-        block_priors[index] = message[:n]
-        message = np.matmul(message[:n, None, :], forward[index])[:, 0, :]
-        total = message.sum(axis=1)
-        sums[index] = total
-        message = message / np.where(total > 0, total, 1.0)[:, None]
+    for index in range(n_long):
+        blocks = slice(bounds[index], bounds[index + 1])
+        block_priors[blocks], sums[blocks] = _forward_across(G[blocks], startprob)
     with np.errstate(divide="ignore"):
         log_sums = np.log(sums)
     dead_total = np.einsum("jk,jk->j", block_priors, dead_bound)
     block_failed = ~(sums >= _TINY) | hopeless | ~(dead_total <= _DEAD_SHARE * sums)
-    block_sequence = np.repeat(np.arange(n_long), n_blocks)
+    block_sequence = np.repeat(np.arange(n_long), np.diff(segments.first_block))
     sequence_ll = np.bincount(block_sequence, log_sums + block_log_scale, minlength=n_long)
     sequence_failed = np.bincount(block_sequence, block_failed, minlength=n_long) > 0
     log_likelihood[segments.long_sequences] = sequence_ll
     failed[segments.long_sequences] |= sequence_failed
-    priors[first:] = block_priors
+    priors[plan.block_segment] = block_priors
     if not backward:
         return
-
-    backward_transfer = A @ D  # beta_{end of j-1} is proportional to A D_j beta_{end of j}
+    # beta at the end of block j - 1 is proportional to A D_j beta at the end of block j
+    H = matmul_rows(np.swapaxes(D, 1, 2).reshape(-1, K), A.T).reshape(D.shape)
+    H = np.swapaxes(H, 1, 2)
     block_ends = np.empty_like(block_priors)
-    message = np.ones((n_long, A.shape[0]))
-    back_failed = np.zeros(n_long, dtype=bool)
-    for j in range(most - 1, -1, -1):
-        active = order[n_blocks[order] > j]
-        index = first_block[active] + j
-        block_ends[index] = message[active]
-        if j == 0:
-            continue
-        step = np.matmul(backward_transfer[index], message[active][:, :, None])[:, :, 0]
-        total = row_sums(step)
-        small = ~(total >= _TINY)
-        back_failed[active[small]] = True
-        message[active] = step / np.where(small, 1.0, total)[:, None]
+    back_sums = np.ones(Q.shape[0])
+    for index in range(n_long):
+        blocks = slice(bounds[index], bounds[index + 1])
+        block_ends[blocks], back_sums[blocks] = _backward_across(H[blocks])
+    ends[plan.block_segment] = block_ends
+    back_failed = np.bincount(block_sequence, ~(back_sums >= _TINY), minlength=n_long) > 0
     failed[segments.long_sequences] |= back_failed
-    ends[first:] = block_ends
 
 
 def _fill_forward(
@@ -239,17 +284,17 @@ def _fill_forward(
     log(final)`` plus the emission shifts).
     """
     alpha = np.empty_like(Br)
-    first = layout.step(0)
-    np.multiply(priors, Br[first], out=alpha[first])
-    log_scale = np.zeros(layout.lengths.shape[0])
+    n_segments = priors.shape[0]
+    np.multiply(priors, Br[:n_segments], out=alpha[:n_segments])
+    log_scale = np.zeros(n_segments)
+    offsets, counts = layout.offsets.tolist(), layout.counts.tolist()
     for i in range(1, layout.n_steps):
-        n = int(layout.counts[i])
-        previous = layout.step(i - 1, n)
-        current = layout.step(i)
-        matmul_rows(alpha[previous], A, out=alpha[current])
-        alpha[current] *= Br[current]
+        n, start, previous = counts[i], offsets[i], offsets[i - 1]
+        current = alpha[start : start + n]
+        matmul_rows(alpha[previous : previous + n], A, out=current)
+        current *= Br[start : start + n]
         if i % _EVERY == 0:
-            log_scale[:n] += np.log(_renormalise(alpha[current], failed[:n]))
+            log_scale[:n] += np.log(_renormalise(current, failed[:n]))
     final = row_sums(alpha[layout.last_rows()])
     failed |= ~(final >= _TINY)
     return alpha, log_scale, final
@@ -259,84 +304,78 @@ def _fill_backward(
     Br: np.ndarray, A: np.ndarray, ends: np.ndarray, layout: Layout, failed: np.ndarray
 ) -> np.ndarray:
     """Level 3, backward: the scaled backward message of every step of every segment."""
-    K = A.shape[0]
     beta = np.empty_like(Br)
     beta[layout.last_rows()] = ends
-    work = np.empty((int(layout.counts[0]), K))
+    work = np.empty((int(layout.counts[0]), A.shape[0]))
     AT = np.ascontiguousarray(A.T)
-    for i in range(layout.n_steps - 2, -1, -1):
-        n = int(layout.counts[i + 1])
-        following = layout.step(i + 1)
-        np.multiply(Br[following], beta[following], out=work[:n])
-        current = layout.step(i, n)
-        matmul_rows(work[:n], AT, out=beta[current])
-        if (layout.n_steps - 1 - i) % _EVERY == 0:
-            _renormalise(beta[current], failed[:n])
-    first = row_sums(beta[layout.step(0)])
+    offsets, counts = layout.offsets.tolist(), layout.counts.tolist()
+    last = layout.n_steps - 1
+    for i in range(last - 1, -1, -1):
+        n, start, following = counts[i + 1], offsets[i], offsets[i + 1]
+        np.multiply(Br[following : following + n], beta[following : following + n], out=work[:n])
+        current = beta[start : start + n]
+        matmul_rows(work[:n], AT, out=current)
+        if (last - i) % _EVERY == 0:
+            _renormalise(current, failed[:n])
+    first = row_sums(beta[: counts[0]])
     failed |= ~(first >= _TINY)
     return beta
 
 
-def scaled_forward_backward(
+def scaled_scan(
     log_emissions: np.ndarray,
     startprob: np.ndarray,
     transmat: np.ndarray,
-    lengths: np.ndarray,
+    plan: ScanPlan,
     *,
     posteriors: bool = True,
     transitions: bool = True,
-    block: int | None = None,
 ) -> ScanResult:
-    """Forward-backward over many sequences by the blocked scaled scan.
+    """Forward-backward over many sequences by the blocked scaled scan, in ragged order.
 
     Parameters
     ----------
     log_emissions : ndarray of shape (n_samples, n_states)
-        ``log p(x_t | state k)``; ``-inf`` is allowed, NaN and ``+inf`` are not.
+        ``log p(x_t | state k)`` in the plan's ragged row order; ``-inf`` is
+        allowed, NaN and ``+inf`` are not (see
+        :func:`~latentem.hmm.inference.check_log_emissions`).
     startprob : ndarray of shape (n_states,)
     transmat : ndarray of shape (n_states, n_states)
         Row-stochastic.
-    lengths : ndarray of int of shape (n_sequences,)
-        Positive lengths summing to ``n_samples``.
+    plan : ScanPlan
     posteriors, transitions : bool
         Whether to compute state posteriors and expected transition counts
         (the log-likelihood needs neither, nor the backward pass).
-    block : int, optional
-        Block length for long sequences
-        (:func:`~latentem.hmm.layout.block_length` by default).
 
     Returns
     -------
     ScanResult
-        Failed sequences must be recomputed in log space.
+        Posteriors in ragged order. Failed sequences must be recomputed in
+        log space.
     """
-    T, K = log_emissions.shape
-    n_sequences = lengths.shape[0]
+    K = log_emissions.shape[1]
+    n_sequences = plan.lengths.shape[0]
     A = transmat
-    shift = row_max(log_emissions)
-    impossible = ~np.isfinite(shift)  # no state can emit this observation
-    shift[impossible] = 0.0
-    B = np.exp(log_emissions - shift[:, None])
+    B, shift = scaled_exp(log_emissions)
+    impossible = np.isneginf(shift)  # no state can emit these observations
     failed = np.zeros(n_sequences, dtype=bool)
     if impossible.any():
-        row_sequence = np.repeat(np.arange(n_sequences), lengths)
-        failed[row_sequence[impossible]] = True
+        shift[impossible] = 0.0
+        failed[plan.segment_sequence[plan.row_segment[impossible]]] = True
     need_backward = posteriors or transitions
-
-    segments = segment_sequences(lengths, block)
-    n_segments = segments.lengths.shape[0]
-    cumulative = np.concatenate([[0.0], np.cumsum(shift)])
-    segment_shift = cumulative[segments.starts + segments.lengths] - cumulative[segments.starts]
+    layout = plan.layout
+    n_segments = layout.lengths.shape[0]
+    segment_shift = np.bincount(plan.row_segment, shift, minlength=n_segments)
     priors = np.empty((n_segments, K))
-    priors[: segments.n_short] = startprob
+    priors[plan.starts_sequence] = startprob
     ends = np.ones((n_segments, K))
     log_likelihood = np.zeros(n_sequences)
-    if segments.n_blocks:
+    if plan.block_layout is not None:
         _across_blocks(
             B,
             A,
             startprob,
-            segments,
+            plan,
             segment_shift,
             priors,
             ends,
@@ -344,30 +383,32 @@ def scaled_forward_backward(
             failed,
             need_backward,
         )
-
-    layout = ragged_layout(segments.starts, segments.lengths)
-    Br = B[layout.rows]
     segment_failed = np.zeros(n_segments, dtype=bool)
-    alpha, log_scale, final = _fill_forward(Br, A, priors[layout.order], layout, segment_failed)
-    short = layout.order < segments.n_short
+    alpha, log_scale, final = _fill_forward(B, A, priors, layout, segment_failed)
+    whole = plan.starts_sequence & plan.ends_sequence  # short sequences: one segment each
     with np.errstate(divide="ignore"):
-        short_ll = log_scale[short] + np.log(final[short]) + segment_shift[layout.order[short]]
-    log_likelihood[segments.sequence[layout.order[short]]] = short_ll
+        whole_ll = log_scale[whole] + np.log(final[whole]) + segment_shift[whole]
+    log_likelihood[plan.segment_sequence[whole]] = whole_ll
     if not need_backward:
-        failed[segments.sequence[layout.order[segment_failed]]] = True
+        failed[plan.segment_sequence[segment_failed]] = True
         return ScanResult(log_likelihood, None, None, failed)
-
-    beta = _fill_backward(Br, A, ends[layout.order], layout, segment_failed)
-    failed[segments.sequence[layout.order[segment_failed]]] = True
-    del Br
-    alpha_t = np.empty((T, K))
-    alpha_t[layout.rows] = alpha
-    beta_t = np.empty((T, K))
-    beta_t[layout.rows] = beta
-    del alpha, beta
+    beta = _fill_backward(B, A, ends, layout, segment_failed)
+    failed[plan.segment_sequence[segment_failed]] = True
     return _posteriors_and_transitions(
-        alpha_t, beta_t, B, A, lengths, log_likelihood, failed, posteriors, transitions
+        alpha, beta, B, A, plan, log_likelihood, failed, posteriors, transitions
     )
+
+
+def _pair_terms(
+    alpha_previous: np.ndarray,
+    B_next: np.ndarray,
+    beta_next: np.ndarray,
+    AT: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For consecutive steps ``(t - 1, t)``: ``V_t = b_t beta_t``, ``U_t = A V_t`` and ``z_t``."""
+    V = B_next * beta_next
+    U = V @ AT
+    return V, U, row_dots(alpha_previous, U)
 
 
 def _posteriors_and_transitions(
@@ -375,47 +416,90 @@ def _posteriors_and_transitions(
     beta: np.ndarray,
     B: np.ndarray,
     A: np.ndarray,
-    lengths: np.ndarray,
+    plan: ScanPlan,
     log_likelihood: np.ndarray,
     failed: np.ndarray,
     posteriors: bool,
     transitions: bool,
 ) -> ScanResult:
-    """``gamma_t = alpha_t beta_t`` normalised, and ``xi`` summed over steps with one GEMM.
+    """Posteriors and summed transitions from the scaled messages, in ragged order.
 
-    ``xi_t(i, j) = alpha_{t-1}(i) A_ij b_t(j) beta_t(j) / z_t``; with
-    ``V_t = b_t * beta_t`` the normaliser is ``z_t = alpha_{t-1} . (A V_t)``
-    and ``sum_t xi_t = A * (alpha_{:-1}^T (V / z))``.
+    For consecutive steps ``(t - 1, t)`` of a sequence, with ``V_t = b_t
+    beta_t`` and ``U_t = A V_t`` (the backward message of step ``t - 1``
+    before scaling), ``z_t = alpha_{t-1} . U_t`` normalises both
+    ``gamma_{t-1} = alpha_{t-1} U_t / z_t`` and ``xi_t(i, j) = alpha_{t-1}(i)
+    A_ij V_t(j) / z_t``, so ``sum_t xi_t = A * (alpha_{t-1}^T (V / z))`` is
+    one product per chunk of rows (chunks keep the temporaries in cache).
+    The pairs are the steps within a segment, then those joining two blocks;
+    the last step of a sequence has ``beta = 1`` and ``gamma`` proportional
+    to ``alpha``. The messages' scales never matter, only that ``z_t`` is a
+    normal float: a ``z_t`` below ``_TINY_PRODUCT`` fails the sequence.
     """
-    row_failed = np.repeat(failed, lengths)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for messages in (alpha, beta):
-            sums = row_sums(messages)
-            sums[row_failed | ~(sums > 0)] = 1.0
-            messages /= sums[:, None]
-    gamma = None
-    if posteriors:
-        gamma = alpha * beta
-        norm = row_sums(gamma)
-        bad = ~(norm >= _TINY) & ~row_failed
+    K = A.shape[0]
+    layout = plan.layout
+    n_rows, first = alpha.shape[0], int(layout.counts[0])
+    AT = np.ascontiguousarray(A.T)
+    gamma = np.empty_like(alpha) if posteriors else None
+    counts = np.zeros((K, K))
+    bad_rows: list[np.ndarray] = []
+
+    def accumulate(previous: np.ndarray | slice, following: slice | np.ndarray) -> None:
+        nonlocal counts
+        alpha_previous = (
+            alpha[previous] if isinstance(previous, slice) else take_rows(alpha, previous)
+        )
+        V, U, z = _pair_terms(alpha_previous, B[following], beta[following], AT)
+        bad = ~(z >= _TINY_PRODUCT)
         if bad.any():
-            failed[np.repeat(np.arange(lengths.shape[0]), lengths)[bad]] = True
-            row_failed = np.repeat(failed, lengths)
-        norm[row_failed] = 1.0
-        gamma /= norm[:, None]
+            rows = np.arange(n_rows)[previous][bad]
+            bad_rows.append(rows)
+            z[bad] = 1.0
+        inverse = 1.0 / z
+        if gamma is not None:
+            np.multiply(alpha_previous, U, out=U)
+            U *= inverse[:, None]
+            gamma[previous] = U
+        if transitions:
+            inverse[bad] = 0.0
+            V *= inverse[:, None]
+            counts += alpha_previous.T @ V
+
+    for start in range(first, n_rows, CHUNK_ROWS):
+        stop = min(start + CHUNK_ROWS, n_rows)
+        if plan.previous_rows is None:
+            accumulate(slice(start - first, stop - first), slice(start, stop))
+        else:
+            accumulate(plan.previous_rows[start - first : stop - first], slice(start, stop))
+    if plan.cross_previous.shape[0]:
+        accumulate(plan.cross_previous, plan.cross_next)
+    if bad_rows:
+        failed[plan.segment_sequence[plan.row_segment[np.concatenate(bad_rows)]]] = True
+    if gamma is not None:
+        last = layout.last_rows()[plan.ends_sequence]
+        totals = row_sums(alpha[last])
+        gamma[last] = alpha[last] / np.where(totals > 0, totals, 1.0)[:, None]
     xi = None
     if transitions:
-        V = B[1:] * beta[1:]
-        U = matmul_rows(V, A.T)
-        z = row_dots(alpha[:-1], U)
-        starts = np.cumsum(lengths)[:-1]  # rows that begin a sequence have no predecessor
-        valid = ~row_failed[1:]
-        valid[starts - 1] = False
-        bad = valid & ~(z >= _TINY)
-        if bad.any():
-            failed[np.repeat(np.arange(lengths.shape[0]), lengths)[1:][bad]] = True
-            valid &= ~np.repeat(failed, lengths)[1:]
-        weight = np.where(valid, 1.0 / np.where(valid, z, 1.0), 0.0)
-        V *= weight[:, None]
-        xi = A * (alpha[:-1].T @ V)
+        if failed.any():
+            counts -= _failed_counts(alpha, beta, B, AT, plan, failed)
+        xi = A * counts
     return ScanResult(log_likelihood, gamma, xi, failed)
+
+
+def _failed_counts(
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    B: np.ndarray,
+    AT: np.ndarray,
+    plan: ScanPlan,
+    failed: np.ndarray,
+) -> np.ndarray:
+    """The part of ``alpha^T (V / z)`` that came from the sequences marked ``failed``."""
+    rows = plan.sequence_rows(failed)
+    lengths = plan.lengths[failed]
+    within = np.ones(rows.shape[0], dtype=bool)
+    within[np.cumsum(lengths) - 1] = False  # no successor
+    previous, following = rows[within], rows[np.roll(within, 1)]
+    V, _, z = _pair_terms(take_rows(alpha, previous), B[following], beta[following], AT)
+    usable = z >= _TINY_PRODUCT
+    return take_rows(alpha, previous[usable]).T @ (V[usable] / z[usable, None])

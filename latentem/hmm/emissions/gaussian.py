@@ -17,6 +17,7 @@ from attrs import evolve, field, frozen
 
 from latentem.core.validation import check_array, readonly_array
 from latentem.hmm.emissions.base import Emissions, check_fixed
+from latentem.hmm.kernels import CHUNK_ROWS
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.gaussian import (
@@ -30,6 +31,8 @@ __all__ = [
     "GaussianPrior",
     "check_gaussian_data",
     "covariance_terms",
+    "diagonal_log_prob",
+    "diagonal_statistics",
     "divide_covariances",
     "hmmlearn_gaussian_prior",
     "map_covariances",
@@ -38,6 +41,8 @@ __all__ = [
 ]
 
 _GAUSSIAN_PARAMETERS = ("means", "covariances")
+_DIAGONAL = ("diag", "spherical")
+_LOG_2PI = math.log(2.0 * math.pi)
 
 
 def _dof_shape(structure: CovarianceType, n_components: int, n_features: int) -> tuple[int, ...]:
@@ -279,6 +284,92 @@ def map_covariances(
     )
 
 
+def _diagonal_precisions(
+    structure: CovarianceType, precisions_cholesky: np.ndarray, d: int
+) -> np.ndarray:
+    """Per-feature precisions (k, d) of a diag or spherical structure."""
+    precisions = precisions_cholesky**2
+    return precisions if structure.name == "diag" else np.repeat(precisions[:, None], d, axis=1)
+
+
+def diagonal_log_prob(
+    X: np.ndarray,
+    means: np.ndarray,
+    precisions_cholesky: np.ndarray,
+    structure: CovarianceType,
+) -> np.ndarray:
+    """``log N(x_t | mu_k, Sigma_k)`` for diag or spherical covariances, shape (n, k).
+
+    Notes
+    -----
+    With ``z = x - c`` and ``m_k = mu_k - c`` for the data's mean ``c``, the
+    quadratic form ``sum_d p_kd (z_d - m_kd)^2`` expands into one product of
+    the features ``[z^2, z]`` (n, 2d) with a (2d, k) matrix, computed in
+    chunks of rows that stay in cache. Centring makes it exactly invariant
+    to shifting the data; its rounding error relative to a component's
+    variance grows with the squared distance, in standard deviations,
+    between that component and the data's mean.
+    """
+    n_samples, n_features = X.shape
+    reference = X.mean(axis=0)
+    M = means - reference
+    P = _diagonal_precisions(structure, precisions_cholesky, n_features)
+    weights = np.concatenate([P, -2.0 * M * P], axis=1).T
+    log_det = structure.log_det_cholesky(precisions_cholesky, n_features)
+    offset = np.einsum("kd,kd->k", M * M, P)
+    constant = log_det - 0.5 * (n_features * _LOG_2PI + offset)
+    out = np.empty((n_samples, means.shape[0]))
+    features = np.empty((min(n_samples, CHUNK_ROWS), 2 * n_features))
+    for start in range(0, n_samples, CHUNK_ROWS):
+        stop = min(start + CHUNK_ROWS, n_samples)
+        rows = stop - start
+        centred = features[:rows, n_features:]
+        np.subtract(X[start:stop], reference, out=centred)
+        np.multiply(centred, centred, out=features[:rows, :n_features])
+        chunk = out[start:stop]
+        np.matmul(features[:rows], weights, out=chunk)
+        # the quadratic form is >= 0; clip rounding below that, then scale and shift
+        np.maximum(chunk, -offset, out=chunk)
+        chunk *= -0.5
+        chunk += constant
+    return out
+
+
+def diagonal_statistics(
+    X: np.ndarray, posteriors: np.ndarray, structure: CovarianceType
+) -> GaussianMixtureStats:
+    """Weighted counts, means and per-feature scatter (k, d) for diag or spherical covariances.
+
+    Products of the posteriors with ``[1, z, z^2]`` for ``z = x - c``, ``c``
+    the data's mean, chunk by chunk; the scatter about each component's
+    mean is then ``sum_t gamma_tk z_t^2 - n_k zbar_k^2`` (see
+    :func:`diagonal_log_prob` on accuracy).
+    """
+    n_samples, n_features = X.shape
+    reference = X.mean(axis=0)
+    moments = np.zeros((posteriors.shape[1], 2 * n_features + 1))
+    features = np.empty((min(n_samples, CHUNK_ROWS), 2 * n_features + 1))
+    features[:, 0] = 1.0
+    for start in range(0, n_samples, CHUNK_ROWS):
+        stop = min(start + CHUNK_ROWS, n_samples)
+        rows = stop - start
+        centred = features[:rows, 1 : n_features + 1]
+        np.subtract(X[start:stop], reference, out=centred)
+        np.multiply(centred, centred, out=features[:rows, n_features + 1 :])
+        moments += posteriors[start:stop].T @ features[:rows]
+    counts = moments[:, 0]
+    safe = np.where(counts > 0, counts, 1.0)[:, None]
+    centred_means = np.where(counts[:, None] > 0, moments[:, 1 : n_features + 1] / safe, 0.0)
+    scatter = moments[:, n_features + 1 :] - counts[:, None] * centred_means**2
+    return GaussianMixtureStats(
+        counts=counts,
+        means=centred_means + reference,
+        scatter=np.maximum(scatter, 0.0),
+        log_likelihood=0.0,
+        covariance_type=structure,
+    )
+
+
 def check_gaussian_data(X: Any, n_features: int) -> np.ndarray:
     """``X`` as a finite float array with ``n_features`` columns."""
     X = check_array(X)
@@ -389,11 +480,15 @@ class GaussianEmissions(Emissions):
         return check_gaussian_data(X, self.n_features)
 
     def log_prob(self, X: np.ndarray) -> np.ndarray:
+        if self.covariance_type.name in _DIAGONAL:
+            return diagonal_log_prob(X, self.means, self.precisions_cholesky, self.covariance_type)
         return estimate_log_gaussian_prob(
             X, self.means, self.precisions_cholesky, self.covariance_type
         )
 
     def statistics(self, X: np.ndarray, posteriors: np.ndarray) -> GaussianMixtureStats:
+        if self.covariance_type.name in _DIAGONAL:
+            return diagonal_statistics(X, posteriors, self.covariance_type)
         return accumulate_statistics(X, posteriors, 0.0, self.covariance_type)
 
     def maximize(self, stats: GaussianMixtureStats) -> GaussianEmissions:
