@@ -35,15 +35,26 @@ from latentem.distributions import (
     Poisson,
     VonMises,
 )
+from latentem.hmm.emissions import (
+    CategoricalEmissions,
+    GaussianEmissions,
+    GaussianPrior,
+    PoissonEmissions,
+)
+from latentem.hmm.model import HiddenMarkovModel
+from latentem.hmm.sequences import Sequences
 from latentem.mixture.composed import Mixture
 from latentem.mixture.covariance import COVARIANCE_TYPES
 from latentem.mixture.gaussian import GaussianMixtureModel
 
 __all__ = [
+    "HMM_EMISSIONS",
     "SUPPORTS",
     "distributions",
     "gaussian_mixture_data",
     "gaussian_mixture_models",
+    "hmm_data",
+    "hmm_models",
     "missing_masks",
     "mixture_data",
     "mixture_problems",
@@ -433,3 +444,102 @@ def mixture_problems(
     n = draw(n_samples if n_samples is not None else st.integers(30, 150))
     X, _ = truth.sample(n, random_state=draw(seeds()))
     return start, X
+HMM_EMISSIONS = ("gaussian", "categorical", "poisson")
+
+
+@st.composite
+def _transition_matrix(draw: Any, n_states: int, structural_zeros: bool) -> np.ndarray:
+    rows = [draw(simplex_weights(n_states, min_weight=0.0)) for _ in range(n_states)]
+    matrix = np.array(rows)
+    if structural_zeros and n_states > 1 and draw(st.booleans()):
+        # forbid some transitions (never a whole row) to exercise structural zeros
+        mask = np.random.default_rng(draw(seeds())).random((n_states, n_states)) < 0.3
+        mask[np.arange(n_states), np.arange(n_states)] = False
+        matrix = np.where(mask, 0.0, matrix)
+        matrix /= matrix.sum(axis=1, keepdims=True)
+    return matrix
+
+
+def _weak_prior(structure: str, k: int, d: int, scale: float) -> GaussianPrior:
+    psi = {
+        "full": scale * np.broadcast_to(np.eye(d), (k, d, d)),
+        "diag": np.full((k, d), scale),
+        "spherical": np.full(k, scale * d),
+        "tied": scale * np.eye(d),
+    }[structure]
+    dof = {"full": np.zeros(k), "diag": np.zeros((k, d)), "spherical": np.zeros(k), "tied": 0.0}
+    return GaussianPrior(np.zeros((k, d)), np.zeros(k), psi, dof[structure], structure)
+
+
+@st.composite
+def hmm_models(
+    draw: Any,
+    n_states: st.SearchStrategy[int] | None = None,
+    n_features: st.SearchStrategy[int] | None = None,
+    emissions: tuple[str, ...] = HMM_EMISSIONS,
+    covariance_types: tuple[str, ...] = tuple(COVARIANCE_TYPES),
+    structural_zeros: bool = True,
+    covariance_prior: float = 1e-2,
+) -> HiddenMarkovModel:
+    """Random :class:`~latentem.hmm.HiddenMarkovModel` instances.
+
+    Parameters
+    ----------
+    n_states, n_features : strategies of int, optional
+        1-4 states and 1-3 features (symbols: 2-5) by default.
+    emissions : tuple of {"gaussian", "categorical", "poisson"}
+    covariance_types : tuple of str
+        For Gaussian emissions.
+    structural_zeros : bool
+        Whether transition matrices may contain zeros (a state's own
+        transition and its row sum stay positive).
+    covariance_prior : float, default=1e-2
+        Scale of a weak :class:`~latentem.hmm.GaussianPrior` (``Psi`` =
+        this times the identity, ``nu = 0``, no prior on the means) that
+        keeps a Gaussian state fitted to one or two points from collapsing;
+        0 gives maximum likelihood.
+    """
+    k = draw(n_states if n_states is not None else st.integers(1, 4))
+    family = draw(st.sampled_from(emissions))
+    rng = np.random.default_rng(draw(seeds()))
+    if family == "gaussian":
+        d = draw(n_features if n_features is not None else st.integers(1, 3))
+        structure = draw(st.sampled_from(covariance_types))
+        model_emissions: Any = GaussianEmissions(
+            rng.normal(scale=3.0, size=(k, d)),
+            _covariances(draw, structure, k, d),
+            structure,
+            prior=_weak_prior(structure, k, d, covariance_prior) if covariance_prior else None,
+        )
+    elif family == "categorical":
+        n_symbols = draw(n_features if n_features is not None else st.integers(2, 5))
+        model_emissions = CategoricalEmissions(
+            np.array([draw(simplex_weights(n_symbols, min_weight=0.02)) for _ in range(k)])
+        )
+    else:
+        d = draw(n_features if n_features is not None else st.integers(1, 3))
+        model_emissions = PoissonEmissions(rng.uniform(0.5, 10.0, size=(k, d)))
+    return HiddenMarkovModel(
+        startprob=draw(simplex_weights(k, min_weight=0.0)),
+        transmat=draw(_transition_matrix(k, structural_zeros)),
+        emissions=model_emissions,
+    )
+
+
+@st.composite
+def hmm_data(
+    draw: Any,
+    models: st.SearchStrategy[HiddenMarkovModel] | None = None,
+    n_sequences: st.SearchStrategy[int] | None = None,
+    lengths: st.SearchStrategy[int] | None = None,
+) -> tuple[HiddenMarkovModel, Sequences]:
+    """A model and :class:`~latentem.hmm.Sequences` sampled from it: ``(model, data)``.
+
+    By default 1-5 sequences of 1-40 steps (length-1 sequences included).
+    """
+    model = draw(models if models is not None else hmm_models())
+    count = draw(n_sequences if n_sequences is not None else st.integers(1, 5))
+    sizes = [draw(lengths if lengths is not None else st.integers(1, 40)) for _ in range(count)]
+    seed = draw(seeds())
+    pieces = [model.sample(size, random_state=seed + i)[0] for i, size in enumerate(sizes)]
+    return model, Sequences(np.concatenate(pieces), sizes)

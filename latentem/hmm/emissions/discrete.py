@@ -46,7 +46,7 @@ def _whole_numbers(X: Any, name: str, what: str) -> np.ndarray:
         if not np.all(floats == np.round(floats)):
             row, column = (int(i) for i in np.argwhere(floats != np.round(floats))[0])
             raise ValueError(
-                f"{name} must hold {what} (whole numbers); got {floats[row, column]!r} at "
+                f"{name} must hold {what} (whole numbers); got {float(floats[row, column])!r} at "
                 f"row {row}, column {column}"
             )
         values = floats.astype(np.int64)
