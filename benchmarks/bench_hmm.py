@@ -58,9 +58,7 @@ def make_problem(lengths: list[int], n_states: int, n_features: int, seed: int) 
     return {"X": np.concatenate(pieces), "lengths": lengths, "start": start}
 
 
-def fit(
-    estimator: Any, problem: dict[str, Any]
-) -> tuple[float, Any]:
+def fit(estimator: Any, problem: dict[str, Any]) -> tuple[float, Any]:
     for name, value in problem["start"].items():
         setattr(estimator, name, value.copy())
     begin = time.perf_counter()
@@ -98,7 +96,9 @@ def check_agreement(fitted: dict[str, Any], problem: dict[str, Any]) -> float:
         b = reference.score(problem["X"], problem["lengths"])
         worst = max(worst, abs(a - b) / abs(b))
         if worst > 1e-6:
-            raise AssertionError(f"{name} disagrees with hmmlearn log: relative difference {worst:.3g}")
+            raise AssertionError(
+                f"{name} disagrees with hmmlearn log: relative difference {worst:.3g}"
+            )
     return worst
 
 

@@ -9,6 +9,8 @@ scan could not represent.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from latentem.hmm.kernels import take_rows
@@ -29,6 +31,13 @@ __all__ = [
 def _log(values: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
         return np.log(values)
+
+
+def _libm_log(values: np.ndarray) -> np.ndarray:
+    """Logarithms by the C library (as hmmlearn's C++ takes them), so equal-scoring
+    state paths are told apart by the same rounding."""
+    flat = [math.log(v) if v > 0 else -math.inf for v in np.asarray(values, float).ravel().tolist()]
+    return np.array(flat).reshape(np.shape(values))
 
 
 def check_log_emissions(log_emissions: np.ndarray, n_states: int) -> np.ndarray:
@@ -170,7 +179,10 @@ def viterbi_decode(
     (array([1, 1]), 0.064)
     """
     return viterbi(
-        log_emissions, _log(startprob), _log(transmat), np.asarray(lengths, dtype=np.intp)
+        log_emissions,
+        _libm_log(startprob),
+        _libm_log(transmat),
+        np.asarray(lengths, dtype=np.intp),
     )
 
 

@@ -3,7 +3,8 @@
 Short sequences run the textbook recursion ``delta_t(k) = max_j (delta_{t-1}(j)
 + log A_jk) + log b_t(k)``, vectorised across sequences (one Python step per
 time step of the longest one), with back-pointers and a backtrack from the
-best final state. Ties go to the lowest state index, as in hmmlearn.
+best final state. As in hmmlearn, the best final state is the lowest index
+among equals and every back-pointer the highest.
 
 A long sequence is cut into blocks, as in the forward-backward scan:
 
@@ -28,6 +29,12 @@ __all__ = ["viterbi"]
 
 def _pointer_dtype(n_states: int) -> type:
     return np.int8 if n_states <= 127 else np.int16 if n_states <= 32767 else np.intp
+
+
+def _last_argmax(values: np.ndarray, axis: int) -> np.ndarray:
+    """Index of the maximum along ``axis``, the highest index among equal maxima."""
+    last = values.shape[axis] - 1
+    return last - np.argmax(np.flip(values, axis=axis), axis=axis)
 
 
 def _best_paths(
@@ -63,7 +70,7 @@ def _best_paths(
     for i in range(1, layout.n_steps):
         n = int(layout.counts[i])
         candidates = scores[layout.step(i - 1, n)][:, :, None] + log_transmat[None]
-        arg = np.argmax(candidates, axis=1)
+        arg = _last_argmax(candidates, axis=1)
         current = layout.step(i)
         pointers[current] = arg
         scores[current] = np.take_along_axis(candidates, arg[:, None, :], axis=1)[:, 0, :]
@@ -194,10 +201,10 @@ def _across_blocks(
                 entry = log_startprob
             else:
                 candidates = delta[:, None] + log_transmat
-                previous[position] = np.argmax(candidates, axis=0)
+                previous[position] = _last_argmax(candidates, axis=0)
                 entry = candidates[previous[position], np.arange(K)]
             through = entry[:, None] + D[j]
-            start_of[position] = np.argmax(through, axis=0)
+            start_of[position] = _last_argmax(through, axis=0)
             delta = through[start_of[position], np.arange(K)]
         state = int(np.argmax(delta))
         best[sequence] = delta[state]
