@@ -20,6 +20,10 @@ def _n_rows(X: Any) -> int:
     return len(X)
 
 
+def _unchecked(value: Any) -> Any:
+    return value
+
+
 def check_lengths(lengths: Any, n_samples: int) -> np.ndarray:
     """Validate sequence lengths against the number of rows of ``X``.
 
@@ -103,7 +107,8 @@ class Sequences:
     """
 
     X: Any
-    lengths: np.ndarray = field(default=None)
+    # any array-like (or None) goes in; the post-init check turns it into the read-only array
+    lengths: np.ndarray = field(default=None, converter=_unchecked)
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.X, Sequences):
