@@ -152,13 +152,15 @@ class HiddenMarkovModel(LatentModel):
 
     # -- the protocol -------------------------------------------------------------
 
-    def _prepare(self, data: Any) -> tuple[Sequences, np.ndarray, np.ndarray, ScanPlan]:
-        """Validated data in the scan's ragged row order, and its emission log-probabilities."""
+    def _prepare(self, data: Any) -> tuple[Sequences, Any, np.ndarray, ScanPlan]:
+        """Validated data in the scan's ragged row order (as the emissions prepare it),
+        its emission log-probabilities and the scan plan."""
         sequences = as_sequences(data)
         plan = scan_plan(sequences.lengths)
         X = take_rows(self.emissions.check_data(sequences.X), plan.layout.rows)
-        log_emissions = check_log_emissions(self.emissions.log_prob(X), self.n_states)
-        return sequences, X, log_emissions, plan
+        prepared = self.emissions.prepare(X)
+        log_emissions = check_log_emissions(self.emissions.log_prob(prepared), self.n_states)
+        return sequences, prepared, log_emissions, plan
 
     def e_step(self, data: Any) -> HMMStats:
         """Forward-backward: expected start, transition and emission statistics."""

@@ -47,9 +47,11 @@ from latentem.hmm.plan import ScanPlan
 
 __all__ = ["ScanResult", "scaled_scan"]
 
-# Renormalise every _EVERY steps; a message sum below _TINY at a renormalisation fails
-# the sequence (it is then redone in log space).
+# Renormalise messages every _EVERY steps and block products every _EVERY_BLOCK steps (their
+# rows are renormalised one by one, which costs more, and a row that dies is harmless); a
+# message sum below _TINY at a renormalisation fails the sequence (it is redone in log space).
 _EVERY = 8
+_EVERY_BLOCK = 32
 _TINY = 1e-250
 _LOG_TINY = float(np.log(_TINY))
 # Products of two messages (normalisers of posteriors) must stay normal floats.
@@ -156,7 +158,7 @@ def _block_products(
         else:
             np.matmul(Q[:, :n], A, out=work[:, :n])
             np.multiply(work[:, :n], emissions, out=Q[:, :n])
-        if i % _EVERY == 0:
+        if i % _EVERY_BLOCK == 0:
             _renormalise_rows(Q[:, :n], log_scale[:, :n], dead[:, :n])
     _renormalise_rows(Q, log_scale, dead)
     return Q.transpose(1, 0, 2), log_scale.T, dead.T
@@ -169,17 +171,15 @@ def _forward_across(G: np.ndarray, startprob: np.ndarray) -> tuple[np.ndarray, n
     its sum; returns the priors (n, K) and the sums (n,).
     """
     n = G.shape[0]
-    priors = np.empty((n, G.shape[1]))
+    priors = np.empty((n + 1, G.shape[1]))
+    priors[0] = startprob
     sums = np.empty(n)
-    message = startprob
     for j in range(n):
-        priors[j] = message
-        message = message @ G[j]
+        message = priors[j] @ G[j]
         total = message.sum()
         sums[j] = total
-        if total > 0:
-            message = message / total
-    return priors, sums
+        np.divide(message, total if total > 0 else 1.0, out=priors[j + 1])
+    return priors[:n], sums
 
 
 def _backward_across(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -190,16 +190,13 @@ def _backward_across(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     n, K = H.shape[0], H.shape[1]
     ends = np.empty((n, K))
+    ends[n - 1] = 1.0
     sums = np.ones(n)
-    message = np.ones(K)
-    for j in range(n - 1, -1, -1):
-        ends[j] = message
-        if j:
-            message = H[j] @ message
-            total = message.sum()
-            sums[j] = total
-            if total > 0:
-                message = message / total
+    for j in range(n - 1, 0, -1):
+        message = H[j] @ ends[j]
+        total = message.sum()
+        sums[j] = total
+        np.divide(message, total if total > 0 else 1.0, out=ends[j - 1])
     return ends, sums
 
 
@@ -291,7 +288,10 @@ def _fill_forward(
     for i in range(1, layout.n_steps):
         n, start, previous = counts[i], offsets[i], offsets[i - 1]
         current = alpha[start : start + n]
-        matmul_rows(alpha[previous : previous + n], A, out=current)
+        if n <= CHUNK_ROWS:
+            np.matmul(alpha[previous : previous + n], A, out=current)
+        else:
+            matmul_rows(alpha[previous : previous + n], A, out=current)
         current *= Br[start : start + n]
         if i % _EVERY == 0:
             log_scale[:n] += np.log(_renormalise(current, failed[:n]))
@@ -314,7 +314,10 @@ def _fill_backward(
         n, start, following = counts[i + 1], offsets[i], offsets[i + 1]
         np.multiply(Br[following : following + n], beta[following : following + n], out=work[:n])
         current = beta[start : start + n]
-        matmul_rows(work[:n], AT, out=current)
+        if n <= CHUNK_ROWS:
+            np.matmul(work[:n], AT, out=current)
+        else:
+            matmul_rows(work[:n], AT, out=current)
         if (last - i) % _EVERY == 0:
             _renormalise(current, failed[:n])
     first = row_sums(beta[: counts[0]])
@@ -456,11 +459,17 @@ def _posteriors_and_transitions(
             z[bad] = 1.0
         inverse = 1.0 / z
         if gamma is not None:
-            np.multiply(alpha_previous, U, out=U)
-            U *= inverse[:, None]
-            gamma[previous] = U
+            if isinstance(previous, slice):  # write in place
+                target = gamma[previous]
+                np.multiply(alpha_previous, U, out=target)
+                target *= inverse[:, None]
+            else:
+                np.multiply(alpha_previous, U, out=U)
+                U *= inverse[:, None]
+                gamma[previous] = U
         if transitions:
-            inverse[bad] = 0.0
+            if bad.any():
+                inverse[bad] = 0.0
             V *= inverse[:, None]
             counts += alpha_previous.T @ V
 

@@ -81,13 +81,22 @@ class Emissions(abc.ABC):
     def check_data(self, X: Any) -> np.ndarray:
         """``X`` validated as an array this family can evaluate (ValueError naming the fix)."""
 
-    @abc.abstractmethod
-    def log_prob(self, X: np.ndarray) -> np.ndarray:
-        """``log p(x_t | state k)``, shape (n_samples, n_states), for validated ``X``."""
+    def prepare(self, X: np.ndarray) -> Any:
+        """Whatever :meth:`log_prob` and :meth:`statistics` read, from validated ``X``.
+
+        Called once per E-step, so work that does not depend on the
+        parameters (features of the data) is shared by both; ``X`` itself by
+        default. Both methods also accept ``X`` directly.
+        """
+        return X
 
     @abc.abstractmethod
-    def statistics(self, X: np.ndarray, posteriors: np.ndarray) -> Any:
-        """Additive statistics of validated ``X`` weighted by ``posteriors``.
+    def log_prob(self, X: Any) -> np.ndarray:
+        """``log p(x_t | state k)`` of validated (or prepared) ``X``, shape (n_samples, n_states)."""
+
+    @abc.abstractmethod
+    def statistics(self, X: Any, posteriors: np.ndarray) -> Any:
+        """Additive statistics of validated (or prepared) ``X`` weighted by ``posteriors``.
 
         ``posteriors`` has shape (n_samples, n_states).
         """

@@ -17,7 +17,7 @@ from attrs import evolve, field, frozen
 
 from latentem.core.validation import check_array, readonly_array
 from latentem.hmm.emissions.base import Emissions, check_fixed
-from latentem.hmm.kernels import CHUNK_ROWS
+from latentem.hmm.kernels import CHUNK_ROWS, matmul_rows
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.gaussian import (
@@ -27,6 +27,7 @@ from latentem.mixture.gaussian import (
 )
 
 __all__ = [
+    "DiagonalFeatures",
     "GaussianEmissions",
     "GaussianPrior",
     "check_gaussian_data",
@@ -292,8 +293,39 @@ def _diagonal_precisions(
     return precisions if structure.name == "diag" else np.repeat(precisions[:, None], d, axis=1)
 
 
+@frozen(eq=False)
+class DiagonalFeatures:
+    """Data prepared for diag and spherical Gaussians: ``[1, z, z^2]`` with ``z = x - c``.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    reference : ndarray of shape (n_features,)
+        The centre ``c``: the mean of the first rows (inside the data).
+    features : ndarray of shape (n_samples, 2 n_features + 1)
+    """
+
+    X: np.ndarray
+    reference: np.ndarray
+    features: np.ndarray
+
+    @classmethod
+    def of(cls, X: np.ndarray) -> DiagonalFeatures:
+        """The features of ``X``, built chunk by chunk."""
+        n_samples, n_features = X.shape
+        reference = X[:CHUNK_ROWS].mean(axis=0)  # a full mean costs a slow pass
+        features = np.empty((n_samples, 2 * n_features + 1))
+        features[:, 0] = 1.0
+        for start in range(0, n_samples, CHUNK_ROWS):
+            stop = min(start + CHUNK_ROWS, n_samples)
+            centred = features[start:stop, 1 : n_features + 1]
+            np.subtract(X[start:stop], reference, out=centred)
+            np.multiply(centred, centred, out=features[start:stop, n_features + 1 :])
+        return cls(X, reference, features)
+
+
 def diagonal_log_prob(
-    X: np.ndarray,
+    data: np.ndarray | DiagonalFeatures,
     means: np.ndarray,
     precisions_cholesky: np.ndarray,
     structure: CovarianceType,
@@ -302,72 +334,51 @@ def diagonal_log_prob(
 
     Notes
     -----
-    With ``z = x - c`` and ``m_k = mu_k - c`` for the data's mean ``c``, the
-    quadratic form ``sum_d p_kd (z_d - m_kd)^2`` expands into one product of
-    the features ``[z^2, z]`` (n, 2d) with a (2d, k) matrix, computed in
-    chunks of rows that stay in cache. Centring makes it exactly invariant
-    to shifting the data; its rounding error relative to a component's
-    variance grows with the squared distance, in standard deviations,
-    between that component and the data's mean.
+    With ``z = x - c`` and ``m_k = mu_k - c`` for a centre ``c`` inside the
+    data, ``log N = -(sum_d p_kd (z_d - m_kd)^2 + d log 2 pi) / 2 + log det
+    U_k`` is one product of the features ``[1, z, z^2]`` (n, 2d + 1) with a
+    (2d + 1, k) matrix (:class:`DiagonalFeatures`). Centring makes it
+    exactly invariant to shifting the data; its rounding error relative to
+    a component's variance grows with the squared distance, in standard
+    deviations, between that component and ``c``.
     """
-    n_samples, n_features = X.shape
-    reference = X.mean(axis=0)
-    M = means - reference
+    prepared = data if isinstance(data, DiagonalFeatures) else DiagonalFeatures.of(data)
+    n_features = prepared.X.shape[1]
+    M = means - prepared.reference
     P = _diagonal_precisions(structure, precisions_cholesky, n_features)
-    weights = np.concatenate([P, -2.0 * M * P], axis=1).T
     log_det = structure.log_det_cholesky(precisions_cholesky, n_features)
-    offset = np.einsum("kd,kd->k", M * M, P)
-    constant = log_det - 0.5 * (n_features * _LOG_2PI + offset)
-    out = np.empty((n_samples, means.shape[0]))
-    features = np.empty((min(n_samples, CHUNK_ROWS), 2 * n_features))
-    for start in range(0, n_samples, CHUNK_ROWS):
-        stop = min(start + CHUNK_ROWS, n_samples)
-        rows = stop - start
-        centred = features[:rows, n_features:]
-        np.subtract(X[start:stop], reference, out=centred)
-        np.multiply(centred, centred, out=features[:rows, :n_features])
-        chunk = out[start:stop]
-        np.matmul(features[:rows], weights, out=chunk)
-        # the quadratic form is >= 0; clip rounding below that, then scale and shift
-        np.maximum(chunk, -offset, out=chunk)
-        chunk *= -0.5
-        chunk += constant
-    return out
+    constant = log_det - 0.5 * (n_features * _LOG_2PI + np.einsum("kd,kd->k", M * M, P))
+    weights = np.concatenate([constant[:, None], M * P, -0.5 * P], axis=1).T
+    return matmul_rows(prepared.features, weights)
 
 
 def diagonal_statistics(
-    X: np.ndarray, posteriors: np.ndarray, structure: CovarianceType
+    data: np.ndarray | DiagonalFeatures, posteriors: np.ndarray, structure: CovarianceType
 ) -> GaussianMixtureStats:
     """Weighted counts, means and per-feature scatter (k, d) for diag or spherical covariances.
 
-    Products of the posteriors with ``[1, z, z^2]`` for ``z = x - c``, ``c``
-    the data's mean, chunk by chunk; the scatter about each component's
-    mean is then ``sum_t gamma_tk z_t^2 - n_k zbar_k^2`` (see
-    :func:`diagonal_log_prob` on accuracy).
+    One product of the posteriors with ``[1, z, z^2]``; the scatter about
+    each component's mean is then ``sum_t gamma_tk z_t^2 - n_k zbar_k^2``
+    (see :func:`diagonal_log_prob` on accuracy).
     """
-    n_samples, n_features = X.shape
-    reference = X.mean(axis=0)
-    moments = np.zeros((posteriors.shape[1], 2 * n_features + 1))
-    features = np.empty((min(n_samples, CHUNK_ROWS), 2 * n_features + 1))
-    features[:, 0] = 1.0
-    for start in range(0, n_samples, CHUNK_ROWS):
-        stop = min(start + CHUNK_ROWS, n_samples)
-        rows = stop - start
-        centred = features[:rows, 1 : n_features + 1]
-        np.subtract(X[start:stop], reference, out=centred)
-        np.multiply(centred, centred, out=features[:rows, n_features + 1 :])
-        moments += posteriors[start:stop].T @ features[:rows]
+    prepared = data if isinstance(data, DiagonalFeatures) else DiagonalFeatures.of(data)
+    n_features = prepared.X.shape[1]
+    moments = posteriors.T @ prepared.features
     counts = moments[:, 0]
     safe = np.where(counts > 0, counts, 1.0)[:, None]
     centred_means = np.where(counts[:, None] > 0, moments[:, 1 : n_features + 1] / safe, 0.0)
     scatter = moments[:, n_features + 1 :] - counts[:, None] * centred_means**2
     return GaussianMixtureStats(
         counts=counts,
-        means=centred_means + reference,
+        means=centred_means + prepared.reference,
         scatter=np.maximum(scatter, 0.0),
         log_likelihood=0.0,
         covariance_type=structure,
     )
+
+
+def _raw(data: Any) -> np.ndarray:
+    return data.X if isinstance(data, DiagonalFeatures) else data
 
 
 def check_gaussian_data(X: Any, n_features: int) -> np.ndarray:
@@ -479,17 +490,22 @@ class GaussianEmissions(Emissions):
     def check_data(self, X: Any) -> np.ndarray:
         return check_gaussian_data(X, self.n_features)
 
-    def log_prob(self, X: np.ndarray) -> np.ndarray:
+    def prepare(self, X: np.ndarray) -> Any:
+        if self.covariance_type.name in _DIAGONAL:
+            return DiagonalFeatures.of(X)
+        return X
+
+    def log_prob(self, X: Any) -> np.ndarray:
         if self.covariance_type.name in _DIAGONAL:
             return diagonal_log_prob(X, self.means, self.precisions_cholesky, self.covariance_type)
         return estimate_log_gaussian_prob(
-            X, self.means, self.precisions_cholesky, self.covariance_type
+            _raw(X), self.means, self.precisions_cholesky, self.covariance_type
         )
 
-    def statistics(self, X: np.ndarray, posteriors: np.ndarray) -> GaussianMixtureStats:
+    def statistics(self, X: Any, posteriors: np.ndarray) -> GaussianMixtureStats:
         if self.covariance_type.name in _DIAGONAL:
             return diagonal_statistics(X, posteriors, self.covariance_type)
-        return accumulate_statistics(X, posteriors, 0.0, self.covariance_type)
+        return accumulate_statistics(_raw(X), posteriors, 0.0, self.covariance_type)
 
     def maximize(self, stats: GaussianMixtureStats) -> GaussianEmissions:
         counts = np.asarray(stats.counts)
