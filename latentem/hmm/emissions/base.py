@@ -92,7 +92,7 @@ class Emissions(abc.ABC):
 
     @abc.abstractmethod
     def log_prob(self, X: Any) -> np.ndarray:
-        """``log p(x_t | state k)`` of validated (or prepared) ``X``, shape (n_samples, n_states)."""
+        """``log p(x_t | state k)`` of validated or prepared ``X``, shape (n_samples, n_states)."""
 
     @abc.abstractmethod
     def statistics(self, X: Any, posteriors: np.ndarray) -> Any:
