@@ -28,16 +28,17 @@ _MIN_BLOCK = 256
 def block_length(max_length: int) -> int:
     """Length of the blocks long sequences are cut into.
 
-    About ``sqrt(2 T)`` for the longest sequence ``T``, balancing the steps
-    within a block (three passes) against the steps across blocks (two), and
-    never below 256 steps, where vectorising across sequences wins.
+    About ``sqrt(T)`` for the longest sequence ``T``, balancing the Python
+    steps within a block (three passes) against those across blocks (two
+    cheaper ones), and never below 256 steps, where vectorising across
+    sequences wins.
 
     Examples
     --------
     >>> block_length(100_000), block_length(1_000)
-    (448, 256)
+    (317, 256)
     """
-    return max(_MIN_BLOCK, math.ceil(math.sqrt(2.0 * max_length)))
+    return max(_MIN_BLOCK, math.ceil(math.sqrt(max_length)))
 
 
 def _int_array(value: np.ndarray) -> np.ndarray:

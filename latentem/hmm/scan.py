@@ -458,20 +458,17 @@ def _posteriors_and_transitions(
             bad_rows.append(rows)
             z[bad] = 1.0
         inverse = 1.0 / z
+        if bad.any():
+            inverse[bad] = 0.0  # the sequence is redone in log space
+        # W = alpha_{t-1} / z_t serves both gamma_{t-1} = W * U_t and xi_t = W^T V_t
+        W = alpha_previous * inverse[:, None]
         if gamma is not None:
             if isinstance(previous, slice):  # write in place
-                target = gamma[previous]
-                np.multiply(alpha_previous, U, out=target)
-                target *= inverse[:, None]
+                np.multiply(W, U, out=gamma[previous])
             else:
-                np.multiply(alpha_previous, U, out=U)
-                U *= inverse[:, None]
-                gamma[previous] = U
+                gamma[previous] = W * U
         if transitions:
-            if bad.any():
-                inverse[bad] = 0.0
-            V *= inverse[:, None]
-            counts += alpha_previous.T @ V
+            counts += W.T @ V
 
     for start in range(first, n_rows, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, n_rows)
