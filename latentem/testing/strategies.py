@@ -444,6 +444,8 @@ def mixture_problems(
     n = draw(n_samples if n_samples is not None else st.integers(30, 150))
     X, _ = truth.sample(n, random_state=draw(seeds()))
     return start, X
+
+
 HMM_EMISSIONS = ("gaussian", "categorical", "poisson")
 
 
