@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import latentem
-from latentem import EM, Chunks, ConvergenceWarning, GaussianMixtureModel
+from latentem import EM, Chunks, ConvergenceWarning, GaussianMixtureModel, distributions
 from latentem.core.stats import AdditiveStatistics
 from latentem.distributions import Distribution
 from latentem.hmm import (
@@ -358,3 +358,44 @@ def test_decode_rejects_unknown_algorithms_and_predict_uses_viterbi():
     assert latentem.HiddenMarkovModel is HiddenMarkovModel
     assert isinstance(model.emissions, PoissonEmissions)
     assert isinstance(two_state([Normal(0, 1), Normal(1, 1)]).emissions, IndependentEmissions)
+
+
+@pytest.mark.parametrize(
+    ("generic", "batched", "data"),
+    [
+        (
+            [
+                distributions.MultivariateNormal([0.0, 0.0], np.eye(2)),
+                distributions.MultivariateNormal([1.0, 1.0], 2 * np.eye(2)),
+            ],
+            GaussianEmissions([[0.0, 0.0], [1.0, 1.0]], [np.eye(2), 2 * np.eye(2)], "full"),
+            np.random.default_rng(0).normal(size=(80, 2)),
+        ),
+        (
+            [distributions.Poisson(1.0), distributions.Poisson(5.0)],
+            PoissonEmissions([[1.0], [5.0]]),
+            np.random.default_rng(1).poisson(3.0, size=(80, 1)),
+        ),
+        (
+            [
+                distributions.Categorical([0.2, 0.3, 0.5]),
+                distributions.Categorical([0.6, 0.3, 0.1]),
+            ],
+            CategoricalEmissions([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]]),
+            np.random.default_rng(2).integers(0, 3, size=(80, 1)),
+        ),
+    ],
+)
+def test_library_families_through_the_generic_path_match_the_batched_emissions(
+    generic, batched, data
+):
+    sequences = Sequences(data, [30, 1, 49])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a = EM(max_iter=6, tol=0).fit(two_state(generic), sequences)
+        b = EM(max_iter=6, tol=0).fit(two_state(batched), sequences)
+    np.testing.assert_allclose(a.history, b.history, rtol=1e-12)
+    np.testing.assert_allclose(a.model.transmat, b.model.transmat, rtol=1e-10)
+    np.testing.assert_allclose(
+        a.model.predict_proba(sequences), b.model.predict_proba(sequences), atol=1e-10
+    )
