@@ -149,11 +149,13 @@ def _block_products(
     log_scale = np.zeros((K, n_blocks))
     dead = np.zeros((K, n_blocks), dtype=bool)
     offsets, counts = layout.offsets.tolist(), layout.counts.tolist()
+    flat_Q, flat_work = Q.reshape(K * n_blocks, K), work.reshape(K * n_blocks, K)
+    product = np.matmul if K * n_blocks <= CHUNK_ROWS else matmul_rows
     for i in range(1, layout.n_steps):
         n, start = counts[i], offsets[i]
         emissions = Bb[start : start + n]
         if n == n_blocks:
-            matmul_rows(Q.reshape(K * n_blocks, K), A, out=work.reshape(K * n_blocks, K))
+            product(flat_Q, A, out=flat_work)
             np.multiply(work, emissions, out=Q)
         else:
             np.matmul(Q[:, :n], A, out=work[:, :n])
