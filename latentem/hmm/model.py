@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Hashable
 from typing import Any, cast
 
 import numpy as np
@@ -30,6 +32,10 @@ from latentem.hmm.sequences import Sequences, as_sequences
 __all__ = ["DECODERS", "HMMStats", "HiddenMarkovModel"]
 
 DECODERS = ("viterbi", "map")
+
+# Data prepared for the emissions (validated, in ragged order, features built), kept for as
+# long as the Sequences object lives, so EM does that work once rather than every iteration.
+_PREPARED: weakref.WeakKeyDictionary[Sequences, tuple[Hashable, Any]] = weakref.WeakKeyDictionary()
 
 
 @frozen(eq=False)
@@ -157,8 +163,15 @@ class HiddenMarkovModel(LatentModel):
         its emission log-probabilities and the scan plan."""
         sequences = as_sequences(data)
         plan = scan_plan(sequences.lengths)
-        X = take_rows(self.emissions.check_data(sequences.X), plan.layout.rows)
-        prepared = self.emissions.prepare(X)
+        key = self.emissions.data_key()
+        cached = _PREPARED.get(sequences) if key is not None else None
+        if cached is not None and cached[0] == key:
+            prepared = cached[1]
+        else:
+            X = take_rows(self.emissions.check_data(sequences.X), plan.layout.rows)
+            prepared = self.emissions.prepare(X)
+            if key is not None:
+                _PREPARED[sequences] = (key, prepared)
         log_emissions = check_log_emissions(self.emissions.log_prob(prepared), self.n_states)
         return sequences, prepared, log_emissions, plan
 

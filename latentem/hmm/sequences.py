@@ -89,8 +89,11 @@ class Sequences:
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        The observations of all sequences, one after the other. Kept as
-        given; the model that receives it validates the values.
+        The observations of all sequences, one after the other, kept as a
+        read-only view (not copied); the model that receives it validates
+        the values. HMMs keep the data they derive from ``X`` (validated,
+        reordered, features) for as long as this object lives, so do not
+        modify the array afterwards: wrap new data in new ``Sequences``.
     lengths : array-like of int of shape (n_sequences,), optional
         Positive lengths summing to ``n_samples``; one sequence by default.
 
@@ -114,6 +117,10 @@ class Sequences:
         if isinstance(self.X, Sequences):
             raise TypeError("X is already Sequences; pass it as it is, without wrapping")
         X = self.X if hasattr(self.X, "shape") else np.asarray(self.X)
+        if isinstance(X, np.ndarray):
+            # models keep data derived from X while this object lives: X must not change
+            X = X.view()
+            X.setflags(write=False)
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "lengths", check_lengths(self.lengths, _n_rows(X)))
 

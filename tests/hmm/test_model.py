@@ -399,3 +399,21 @@ def test_library_families_through_the_generic_path_match_the_batched_emissions(
     np.testing.assert_allclose(
         a.model.predict_proba(sequences), b.model.predict_proba(sequences), atol=1e-10
     )
+
+
+def test_prepared_data_are_reused_only_by_emissions_that_prepare_alike():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(60, 2))
+    data = Sequences(X, [20, 40])
+    diag = two_state(GaussianEmissions([[0.0, 0.0], [1.0, 1.0]], np.ones((2, 2)), "diag"))
+    full = two_state(GaussianEmissions([[0.0, 0.0], [1.0, 1.0]], [np.eye(2)] * 2, "full"))
+    for model in (diag, full, diag):  # a cache of one family must not serve the other
+        assert model.log_likelihood(data) == pytest.approx(
+            model.log_likelihood(Sequences(X.copy(), [20, 40])), rel=1e-13
+        )
+    symbols = Sequences(np.array([[0], [2], [1]]), [3])
+    two_state(CategoricalEmissions([[0.3, 0.3, 0.4], [0.5, 0.25, 0.25]])).log_likelihood(symbols)
+    with pytest.raises(ValueError, match="got symbol 2"):
+        two_state(CategoricalEmissions([[0.5, 0.5], [0.5, 0.5]])).log_likelihood(symbols)
+    with pytest.raises(ValueError, match="read-only"):
+        data.X[0, 0] = 1.0

@@ -10,7 +10,7 @@ package are fast batched implementations of the same protocol.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
@@ -84,11 +84,22 @@ class Emissions(abc.ABC):
     def prepare(self, X: np.ndarray) -> Any:
         """Whatever :meth:`log_prob` and :meth:`statistics` read, from validated ``X``.
 
-        Called once per E-step, so work that does not depend on the
-        parameters (features of the data) is shared by both; ``X`` itself by
-        default. Both methods also accept ``X`` directly.
+        Work that does not depend on the parameters (features of the data)
+        is done here once and shared by both; ``X`` itself by default. Both
+        methods also accept ``X`` directly.
         """
         return X
+
+    def data_key(self) -> Hashable | None:
+        """What :meth:`check_data` and :meth:`prepare` depend on, or None.
+
+        Two emissions with equal keys validate and prepare data alike, so an
+        HMM keeps the prepared data of a :class:`~latentem.hmm.Sequences`
+        across EM iterations instead of redoing it. None (the default, and
+        the right answer when the checks depend on the parameters) prepares
+        the data on every E-step.
+        """
+        return None
 
     @abc.abstractmethod
     def log_prob(self, X: Any) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -170,6 +171,9 @@ class CategoricalEmissions(Emissions):
     def check_data(self, X: Any) -> np.ndarray:
         return check_symbols(X, self.n_symbols)
 
+    def data_key(self) -> Hashable:
+        return ("categorical", self.n_symbols)
+
     def log_prob(self, X: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
             log_table = np.log(self.probabilities.T)
@@ -289,6 +293,9 @@ class PoissonEmissions(Emissions):
 
     def check_data(self, X: Any) -> np.ndarray:
         return check_counts(X, self.n_features)
+
+    def data_key(self) -> Hashable:
+        return ("poisson", self.n_features)
 
     def log_prob(self, X: np.ndarray) -> np.ndarray:
         constant = gammaln(X + 1.0).sum(axis=1)[:, None] + self.rates.sum(axis=1)

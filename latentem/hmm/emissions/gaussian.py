@@ -10,6 +10,7 @@ module adds the HMM emission protocol and the MAP update under
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -494,6 +495,9 @@ class GaussianEmissions(Emissions):
         if self.covariance_type.name in _DIAGONAL:
             return DiagonalFeatures.of(X)
         return X
+
+    def data_key(self) -> Hashable:
+        return ("gaussian", self.covariance_type.name in _DIAGONAL, self.n_features)
 
     def log_prob(self, X: Any) -> np.ndarray:
         if self.covariance_type.name in _DIAGONAL:

@@ -7,6 +7,7 @@ means one covariance per state, shared by that state's components.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -194,6 +195,9 @@ class GaussianMixtureEmissions(Emissions):
 
     def check_data(self, X: Any) -> np.ndarray:
         return check_gaussian_data(X, self.n_features)
+
+    def data_key(self) -> Hashable:
+        return ("gaussian", False, self.n_features)
 
     def log_prob(self, X: np.ndarray) -> np.ndarray:
         joint = self._joint_log_prob(X)
