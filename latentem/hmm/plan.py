@@ -51,10 +51,11 @@ class ScanPlan:
         Whether a sorted segment begins (ends) its sequence.
     sequence_first_rows : ndarray of shape (n_sequences,)
         Ragged row of every sequence's first step.
-    previous_rows : ndarray or None
-        For every ragged row from ``layout.counts[0]`` on, the ragged row of
-        the previous step of its segment; None when every segment has the
-        same length (then it is the row ``layout.counts[0]`` earlier).
+    pair_runs : tuple of (int, int, int)
+        ``(start, stop, shift)``: ragged rows ``start .. stop - 1`` follow
+        rows ``start - shift .. stop - shift - 1`` in their segments. Every
+        step after the first of every segment is in exactly one run; steps
+        whose predecessors lie at the same distance share one.
     block_layout : Layout or None
         Layout of the blocks alone, in ragged rows of ``layout`` (None when
         there are no blocks; ``layout`` itself when every segment is a block).
@@ -76,7 +77,7 @@ class ScanPlan:
     starts_sequence: np.ndarray
     ends_sequence: np.ndarray
     sequence_first_rows: np.ndarray
-    previous_rows: np.ndarray | None
+    pair_runs: tuple[tuple[int, int, int], ...]
     block_layout: Layout | None
     block_sorted: np.ndarray
     block_segment: np.ndarray
@@ -112,10 +113,14 @@ def _build(lengths: np.ndarray, block: int) -> ScanPlan:
     starts_sequence = (~is_block | block_first)[layout.order]
     ends_sequence = (~is_block | block_last)[layout.order]
     sequence_first_rows = positions[np.concatenate([[0], np.cumsum(lengths)[:-1]])]
-    previous_rows = None
-    if np.any(counts[1:] != counts[0]):
-        current = np.arange(int(counts[0]), positions.shape[0])
-        previous_rows = current - counts[step_of_row[current] - 1]
+    # step i (all its rows) follows the first rows of step i - 1, counts[i - 1] rows earlier
+    offsets, sizes = layout.offsets.tolist(), counts.tolist()
+    runs: list[tuple[int, int, int]] = []
+    for i in range(1, len(sizes)):
+        if runs and runs[-1][2] == sizes[i - 1] and runs[-1][1] == offsets[i]:
+            runs[-1] = (runs[-1][0], offsets[i + 1], sizes[i - 1])
+        else:
+            runs.append((offsets[i], offsets[i + 1], sizes[i - 1]))
 
     block_layout: Layout | None = None
     block_sorted = np.zeros(0, dtype=np.intp)
@@ -148,7 +153,7 @@ def _build(lengths: np.ndarray, block: int) -> ScanPlan:
         starts_sequence=starts_sequence,
         ends_sequence=ends_sequence,
         sequence_first_rows=sequence_first_rows,
-        previous_rows=previous_rows,
+        pair_runs=tuple(runs),
         block_layout=block_layout,
         block_sorted=block_sorted,
         block_segment=block_segment,

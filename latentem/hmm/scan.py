@@ -442,7 +442,7 @@ def _posteriors_and_transitions(
     """
     K = A.shape[0]
     layout = plan.layout
-    n_rows, first = alpha.shape[0], int(layout.counts[0])
+    n_rows = alpha.shape[0]
     AT = np.ascontiguousarray(A.T)
     gamma = np.empty_like(alpha) if posteriors else None
     counts = np.zeros((K, K))
@@ -472,12 +472,10 @@ def _posteriors_and_transitions(
         if transitions:
             counts += W.T @ V
 
-    for start in range(first, n_rows, CHUNK_ROWS):
-        stop = min(start + CHUNK_ROWS, n_rows)
-        if plan.previous_rows is None:
-            accumulate(slice(start - first, stop - first), slice(start, stop))
-        else:
-            accumulate(plan.previous_rows[start - first : stop - first], slice(start, stop))
+    for run_start, run_stop, shift in plan.pair_runs:
+        for start in range(run_start, run_stop, CHUNK_ROWS):
+            stop = min(start + CHUNK_ROWS, run_stop)
+            accumulate(slice(start - shift, stop - shift), slice(start, stop))
     if plan.cross_previous.shape[0]:
         accumulate(plan.cross_previous, plan.cross_next)
     if bad_rows:
