@@ -124,3 +124,16 @@ def test_poisson_rejects_non_counts():
         latentem.PoissonHMM(2).fit([[1], [-1], [3]])
     with pytest.raises(ValueError, match="whole numbers"):
         latentem.PoissonHMM(2).fit([[1.5], [2.0]])
+
+
+@pytest.mark.parametrize("tol", [1e-1, 1e-3])
+def test_tol_is_on_the_total_log_likelihood_as_in_hmmlearn(tol):
+    rng = np.random.default_rng(6)
+    X = rng.integers(0, 3, size=(sum(LENGTHS), 1))
+    parameters = {**start(6), "emissionprob_": rng.dirichlet(np.ones(3), size=K)}
+    reference = hmm.CategoricalHMM(K, init_params="", n_iter=500, tol=tol)
+    ours = latentem.CategoricalHMM(K, init_params="", n_iter=500, tol=tol)
+    fit_pair(reference, ours, X, parameters)
+    assert ours.monitor_.converged
+    assert ours.monitor_.iter == reference.monitor_.iter < 500
+    np.testing.assert_allclose(ours.emissionprob_, reference.emissionprob_, rtol=RTOL, atol=ATOL)
