@@ -194,6 +194,14 @@ def map_decode(posteriors: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray,
     log_prob : ndarray of shape (n_sequences,)
         ``sum_t log max_k gamma_t(k)`` of every sequence.
     states : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gamma = np.array([[0.9, 0.1], [0.4, 0.6], [0.5, 0.5]])
+    >>> log_prob, states = map_decode(gamma, np.array([2, 1]))
+    >>> states, log_prob.round(4)
+    (array([0, 1, 0]), array([-0.6162, -0.6931]))
     """
     states = np.argmax(posteriors, axis=1)
     with np.errstate(divide="ignore"):

@@ -53,6 +53,20 @@ class HMMStats(AdditiveStatistics):
         The emissions' statistics (anything with ``+``).
     log_likelihood : float
         ``log p(sequences | parameters)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.hmm import HiddenMarkovModel, PoissonEmissions, Sequences
+    >>> model = HiddenMarkovModel([0.5, 0.5], [[0.9, 0.1], [0.2, 0.8]],
+    ...                           PoissonEmissions([[1.0], [6.0]]))
+    >>> data = Sequences(np.array([[0], [1], [7], [5], [0]]), [3, 2])
+    >>> stats = model.e_step(data)
+    >>> float(stats.start.sum()), round(float(stats.transitions.sum()), 12)
+    (2.0, 3.0)
+    >>> halves = model.e_step(data[[0]]) + model.e_step(data[[1]])
+    >>> bool(np.isclose(halves.log_likelihood, stats.log_likelihood))
+    True
     """
 
     start: np.ndarray = field(converter=readonly_array)

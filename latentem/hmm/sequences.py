@@ -189,6 +189,12 @@ def as_sequences(data: Any) -> Sequences:
     """``data`` as :class:`Sequences`: returned as is, or an array taken as one sequence.
 
     A tuple ``(X, lengths)`` is accepted too.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_sequences(np.zeros((4, 1))).lengths, as_sequences((np.zeros((4, 1)), [1, 3])).lengths
+    (array([4]), array([1, 3]))
     """
     if isinstance(data, Sequences):
         return data

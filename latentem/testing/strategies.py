@@ -500,6 +500,16 @@ def hmm_models(
         this times the identity, ``nu = 0``, no prior on the means) that
         keeps a Gaussian state fitted to one or two points from collapsing;
         0 gives maximum likelihood.
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> from latentem.testing import strategies as lst
+    >>> @settings(max_examples=5, derandomize=True)
+    ... @given(lst.hmm_models(emissions=("poisson",)))
+    ... def test_rows_are_stochastic(model):
+    ...     assert abs(model.transmat.sum(axis=1) - 1).max() < 1e-12
+    >>> test_rows_are_stochastic()
     """
     k = draw(n_states if n_states is not None else st.integers(1, 4))
     family = draw(st.sampled_from(emissions))
@@ -538,6 +548,18 @@ def hmm_data(
     """A model and :class:`~latentem.hmm.Sequences` sampled from it: ``(model, data)``.
 
     By default 1-5 sequences of 1-40 steps (length-1 sequences included).
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings, strategies as st
+    >>> from latentem.hmm import split_sequences
+    >>> from latentem.testing import check_latent_model, strategies as lst
+    >>> @settings(max_examples=5, derandomize=True, deadline=None)
+    ... @given(lst.hmm_data(n_sequences=st.integers(2, 3)))
+    ... def test_contract(model_and_data):
+    ...     model, data = model_and_data
+    ...     check_latent_model(model, data, split=split_sequences, n_iter=3)
+    >>> test_contract()
     """
     model = draw(models if models is not None else hmm_models())
     count = draw(n_sequences if n_sequences is not None else st.integers(1, 5))

@@ -84,6 +84,18 @@ class ConvergenceMonitor:
     converged : bool
         Whether the change fell below ``tol``; never merely because
         ``n_iter`` ran out (unlike hmmlearn).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem import CategoricalHMM
+    >>> X = np.array([[0], [1], [0], [0], [1], [1], [0]])
+    >>> hmm = CategoricalHMM(n_components=2, n_iter=200, tol=1e-3, random_state=0).fit(X)
+    >>> monitor = hmm.monitor_
+    >>> monitor.converged, len(monitor.history) == monitor.iter
+    (True, True)
+    >>> bool(np.all(np.diff(monitor.history) >= -1e-12))
+    True
     """
 
     tol: float
@@ -99,6 +111,14 @@ class BaseHMM(Estimator):
 
     Subclasses declare their emission letters and implement how emissions
     are validated, initialised and read from and written to attributes.
+
+    Examples
+    --------
+    >>> from latentem import GaussianHMM
+    >>> from latentem.estimators.hmm import BaseHMM
+    >>> hmm = GaussianHMM(n_components=2, params="stm")
+    >>> isinstance(hmm, BaseHMM), sorted(hmm._check_settings()["fixed"])
+    (True, ['covariances'])
     """
 
     _estimator_type = "density_estimator"

@@ -60,6 +60,19 @@ class Emissions(abc.ABC):
     with ``+``. :meth:`maximize` returns the parameters maximising
     ``sum_t sum_k gamma_t(k) log p_k(x_t) + log_prior()`` given those
     statistics; a state with zero total weight keeps its parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.hmm import Emissions, PoissonEmissions
+    >>> emissions = PoissonEmissions([[1.0], [6.0]])
+    >>> isinstance(emissions, Emissions), emissions.n_states
+    (True, 2)
+    >>> X = emissions.check_data([[0], [7]])
+    >>> posteriors = np.exp(emissions.log_prob(X))
+    >>> posteriors /= posteriors.sum(axis=1, keepdims=True)
+    >>> emissions.maximize(emissions.statistics(X, posteriors)).rates.ravel().round(3).tolist()
+    [0.004, 6.953]
     """
 
     @property
@@ -135,6 +148,16 @@ class PerStateStats:
         The statistics of every state's distribution.
     weights : ndarray of shape (n_states,)
         Total posterior weight of every state.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.distributions import Poisson
+    >>> emissions = IndependentEmissions([Poisson(1.0), Poisson(6.0)])
+    >>> X, gamma = np.array([[0.0], [7.0], [5.0]]), np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+    >>> both = emissions.statistics(X[:2], gamma[:2]) + emissions.statistics(X[2:], gamma[2:])
+    >>> both.weights
+    array([1.5, 1.5])
     """
 
     items: tuple[Any, ...]
@@ -189,7 +212,14 @@ class IndependentEmissions(Emissions):
 
     Examples
     --------
-    See :class:`~latentem.hmm.HiddenMarkovModel`.
+    >>> import numpy as np
+    >>> from latentem.distributions import Poisson
+    >>> emissions = IndependentEmissions([Poisson(1.0), Poisson(6.0)])
+    >>> emissions.log_prob(np.array([[0.0], [7.0]])).round(3)
+    array([[-1.   , -6.   ],
+           [-9.525, -1.983]])
+    >>> emissions.n_parameters
+    2
     """
 
     components: tuple[Distribution, ...] = field(converter=_check_components)
@@ -248,7 +278,14 @@ class IndependentEmissions(Emissions):
 
 
 def as_emissions(value: Any) -> Emissions:
-    """An :class:`Emissions` as is; a sequence of distributions as :class:`IndependentEmissions`."""
+    """An :class:`Emissions` as is; a sequence of distributions as :class:`IndependentEmissions`.
+
+    Examples
+    --------
+    >>> from latentem.distributions import Poisson
+    >>> type(as_emissions([Poisson(1.0), Poisson(2.0)])).__name__
+    'IndependentEmissions'
+    """
     if isinstance(value, Emissions):
         return value
     if isinstance(value, Distribution):

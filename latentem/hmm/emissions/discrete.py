@@ -101,7 +101,17 @@ def check_counts(X: Any, n_features: int, name: str = "X") -> np.ndarray:
 
 @frozen(eq=False)
 class CategoricalStats(AdditiveStatistics):
-    """Expected count of every symbol in every state, shape (n_states, n_symbols)."""
+    """Expected count of every symbol in every state, shape (n_states, n_symbols).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> emissions = CategoricalEmissions([[0.5, 0.5], [0.9, 0.1]])
+    >>> X = emissions.check_data([[0], [1], [1]])
+    >>> emissions.statistics(X, np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])).counts
+    array([[1. , 0.5],
+           [0. , 1.5]])
+    """
 
     counts: np.ndarray
 
@@ -209,7 +219,17 @@ class CategoricalEmissions(Emissions):
 
 @frozen(eq=False)
 class PoissonStats(AdditiveStatistics):
-    """Posterior weight (n_states,) and weighted count sums (n_states, n_features) per state."""
+    """Posterior weight (n_states,) and weighted count sums (n_states, n_features) per state.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> emissions = PoissonEmissions([[1.0], [6.0]])
+    >>> stats = emissions.statistics(np.array([[0.0], [7.0]]), np.array([[1.0, 0.0], [0.2, 0.8]]))
+    >>> stats.weights, stats.sums
+    (array([1.2, 0.8]), array([[1.4],
+           [5.6]]))
+    """
 
     weights: np.ndarray
     sums: np.ndarray
