@@ -24,9 +24,32 @@ from latentem.hmm.model import DECODERS, HiddenMarkovModel
 from latentem.hmm.probabilities import check_probabilities
 from latentem.hmm.sequences import Sequences
 
-__all__ = ["BaseHMM", "ConvergenceMonitor", "fitted_attribute", "parse_letters"]
+__all__ = [
+    "BaseHMM",
+    "ConvergenceMonitor",
+    "fitted_attribute",
+    "fitted_width",
+    "parse_letters",
+    "sequence_lengths",
+]
 
 IMPLEMENTATIONS = ("log", "scaling")
+
+#: The rule for the second argument of ``fit`` and ``score``, put into every front
+#: class's docstring in place of ``%(compatibility)s`` (indented for it).
+COMPATIBILITY = """``fit`` and ``score`` take ``(X, y=None, lengths=None)`` so that both
+    hmmlearn's ``fit(X, lengths)`` and scikit-learn's ``fit(X, y)`` work.
+    ``lengths=`` by keyword always means lengths. A second positional
+    argument that does not have one entry per row of ``X`` is hmmlearn's
+    ``lengths`` and is validated strictly (zeros, negatives or a wrong sum
+    are a ValueError). One with exactly one entry per row is scikit-learn's
+    target ``y`` and is ignored, as scikit-learn's unsupervised estimators
+    do; when it is all ones (the only such vector that is also valid
+    lengths: ``n`` sequences of length 1) a ``UserWarning`` says so: pass
+    ``lengths=`` by keyword for sequences of length 1. The other methods
+    take ``(X, lengths=None)`` as in hmmlearn, and ``score_samples``
+    returns hmmlearn's ``(log_prob, posteriors)`` rather than scikit-learn's
+    per-sample scores."""
 _TRANSITION_LETTERS = {"s": "startprob", "t": "transmat"}
 
 
@@ -64,6 +87,103 @@ def fitted_attribute(estimator: Any, name: str) -> np.ndarray:
             "calling this method"
         )
     return np.asarray(getattr(estimator, name), dtype=float)
+
+
+def _n_entries(value: Any) -> int | None:
+    """Number of entries along the first axis, or None for a scalar."""
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return int(shape[0]) if len(shape) else None
+    try:
+        return len(value)
+    except TypeError:
+        return None
+
+
+def _all_ones(value: Any) -> bool:
+    try:
+        array = np.asarray(value)
+        return array.dtype.kind in "iuf" and bool(np.all(array == 1))
+    except (TypeError, ValueError):
+        return False
+
+
+def sequence_lengths(y: Any, lengths: Any, n_samples: int, owner: str) -> Any:
+    """The ``lengths`` of a call ``method(X, y, lengths=...)``: hmmlearn's or scikit-learn's ``y``.
+
+    hmmlearn passes ``lengths`` as the second positional argument;
+    scikit-learn passes a target ``y`` there. ``lengths=`` by keyword always
+    means lengths. A second argument with one entry per row of ``X`` is
+    scikit-learn's ``y`` and is ignored (the all-ones vector, which would
+    also be valid lengths, with a UserWarning); any other second argument is
+    hmmlearn's positional ``lengths``, validated strictly later.
+
+    Parameters
+    ----------
+    y : object
+        The second argument of the call.
+    lengths : object
+        The ``lengths=`` keyword argument.
+    n_samples : int
+        Number of rows of ``X``.
+    owner : str
+        Class name for messages.
+
+    Returns
+    -------
+    lengths : object
+        What to validate as the lengths (None: one sequence).
+
+    Examples
+    --------
+    >>> sequence_lengths([3, 2], None, 5, "GaussianHMM")  # hmmlearn's fit(X, lengths)
+    [3, 2]
+    >>> sequence_lengths([0, 1, 1, 0, 1], None, 5, "GaussianHMM") is None  # a target y
+    True
+    >>> sequence_lengths([0, 1, 1, 0, 1], [2, 3], 5, "GaussianHMM")
+    [2, 3]
+    """
+    if y is None:
+        return lengths
+    if _n_entries(y) != n_samples:
+        if lengths is not None:
+            raise TypeError(
+                f"{owner} got lengths twice: positionally ({_abbreviated(y)}) and as lengths="
+                f"{_abbreviated(lengths)}; pass them once, as lengths=..."
+            )
+        return y
+    if lengths is None and n_samples > 1 and _all_ones(y):
+        warnings.warn(
+            f"the second argument of {owner} has one entry per row of X, so it is read as "
+            "scikit-learn's target y and ignored (X is one sequence); to fit sequences of "
+            "length 1, pass lengths= by keyword",
+            UserWarning,
+            stacklevel=3,
+        )
+    return lengths
+
+
+def _abbreviated(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def fitted_width(estimator: Any, name: str) -> int:
+    """The last dimension of a fitted parameter attribute (AttributeError if it is unset).
+
+    Examples
+    --------
+    >>> from latentem import PoissonHMM
+    >>> hmm = PoissonHMM(2)
+    >>> hmm.lambdas_ = [[1.0, 2.0], [3.0, 4.0]]
+    >>> fitted_width(hmm, "lambdas_")
+    2
+    """
+    if not hasattr(estimator, name):
+        raise AttributeError(
+            f"{type(estimator).__name__} has no n_features until it is fitted or {name} is set"
+        )
+    return int(np.shape(getattr(estimator, name))[-1])
 
 
 @define
@@ -124,6 +244,22 @@ class BaseHMM(Estimator):
     _estimator_type = "density_estimator"
     _emission_letters: ClassVar[dict[str, str]] = {}
     _emission_attributes: ClassVar[tuple[str, ...]] = ()
+    #: Whether X holds non-negative integers (symbols, counts).
+    _integer_input: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__doc__ and "%(compatibility)s" in cls.__doc__:
+            cls.__doc__ = cls.__doc__.replace("%(compatibility)s", COMPATIBILITY)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        if self._integer_input:
+            # "categorical" is the tag under which scikit-learn's checks pass non-negative
+            # integer data; symbols and counts are such data
+            tags.input_tags.categorical = True
+            tags.input_tags.positive_only = True
+        return tags
 
     # -- set up by subclasses' __init__ --------------------------------------------------
     n_components: int
@@ -237,13 +373,17 @@ class BaseHMM(Estimator):
 
     # -- fitting -------------------------------------------------------------------------
 
-    def fit(self, X: Any, lengths: Any = None) -> BaseHMM:
+    def fit(self, X: Any, y: Any = None, lengths: Any = None) -> BaseHMM:
         """Estimate the parameters by Baum-Welch (best of ``n_init`` starts).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             All sequences, stacked.
+        y : ignored, or hmmlearn's positional lengths
+            scikit-learn's target, ignored; a second positional argument
+            that does not have one entry per row of ``X`` is hmmlearn's
+            ``lengths`` (see Compatibility in the class docstring).
         lengths : array-like of int of shape (n_sequences,), optional
             Length of every sequence; they must sum to ``n_samples``.
 
@@ -253,6 +393,7 @@ class BaseHMM(Estimator):
         """
         settings = self._check_settings()
         X = self._check_X(X)
+        lengths = sequence_lengths(y, lengths, X.shape[0], type(self).__name__)
         sequences = Sequences(X, lengths)
         rng = as_generator(self.random_state)
         # hmmlearn's tol is on the total log-likelihood; the engine's is per sample
@@ -309,9 +450,10 @@ class BaseHMM(Estimator):
 
     # -- using the fit -------------------------------------------------------------------
 
-    def _sequences(self, X: Any, lengths: Any) -> Sequences:
+    def _sequences(self, X: Any, lengths: Any, y: Any = None) -> Sequences:
         self._check_fitted()
         X = self._check_X(X)
+        lengths = sequence_lengths(y, lengths, X.shape[0], type(self).__name__)
         expected = getattr(self, "n_features_in_", X.shape[1])
         if X.shape[1] != expected:
             raise ValueError(
@@ -320,9 +462,14 @@ class BaseHMM(Estimator):
             )
         return Sequences(X, lengths)
 
-    def score(self, X: Any, lengths: Any = None) -> float:
-        """Log-likelihood of ``X`` (summed over sequences)."""
-        return self._current_model().log_likelihood(self._sequences(X, lengths))
+    def score(self, X: Any, y: Any = None, lengths: Any = None) -> float:
+        """Log-likelihood of ``X`` (summed over sequences).
+
+        ``y`` is scikit-learn's ignored target, or hmmlearn's positional
+        ``lengths`` when it does not have one entry per row of ``X``, as in
+        :meth:`fit`.
+        """
+        return self._current_model().log_likelihood(self._sequences(X, lengths, y))
 
     def score_samples(self, X: Any, lengths: Any = None) -> tuple[float, np.ndarray]:
         """Log-likelihood of ``X`` and state posteriors, shape (n_samples, n_components)."""

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from latentem.core.validation import check_int
-from latentem.estimators.hmm.base import BaseHMM, fitted_attribute
+from latentem.estimators.hmm.base import BaseHMM, fitted_attribute, fitted_width
 from latentem.hmm.emissions.discrete import (
     CategoricalEmissions,
     PoissonEmissions,
@@ -31,11 +31,11 @@ class CategoricalHMM(BaseHMM):
     startprob_prior, transmat_prior : float or array-like, default=1.0
         Dirichlet concentrations of the priors on ``startprob_`` and the rows
         of ``transmat_``.
-    emissionprob_prior : float or array-like of shape (n_components, n_features), default=1.0
+    emissionprob_prior : float or array-like of the shape of ``emissionprob_``, default=1.0
         Dirichlet concentrations of the rows of ``emissionprob_``.
     n_features : int, optional
         Number of symbols; ``X.max() + 1`` by default. (It is not changed by
-        ``fit``; the fitted number is ``emissionprob_.shape[1]``.)
+        ``fit``; the fitted number is ``emissionprob_.shape[-1]``.)
     algorithm, random_state, n_iter, tol, verbose, implementation, n_init
         As in :class:`~latentem.GaussianHMM`.
     params, init_params : str, default="ste"
@@ -45,13 +45,21 @@ class CategoricalHMM(BaseHMM):
     ----------
     startprob_, transmat_ : ndarray
     emissionprob_ : ndarray of shape (n_components, n_symbols)
+        For ``X`` of several columns, (n_components, n_columns, n_symbols).
     monitor_ : ConvergenceMonitor
 
     Notes
     -----
-    ``X`` is one column of integer symbols ``0 .. n_features - 1``. A zero
-    in ``emissionprob_`` stays zero (hmmlearn revives it when
+    ``X`` is one column of integer symbols ``0 .. n_features - 1``, as in
+    hmmlearn. Several columns are accepted too (hmmlearn refuses them): each
+    is a symbol emitted independently of the others given the state, with
+    its own probabilities in ``emissionprob_[:, column]``. A zero in
+    ``emissionprob_`` stays zero (hmmlearn revives it when
     ``emissionprob_prior > 1``).
+
+    .. rubric:: Compatibility
+
+    %(compatibility)s
 
     Examples
     --------
@@ -64,6 +72,7 @@ class CategoricalHMM(BaseHMM):
     """
 
     _emission_letters: ClassVar[dict[str, str]] = {"e": "probabilities"}
+    _integer_input = True
 
     def __init__(
         self,
@@ -111,7 +120,7 @@ class CategoricalHMM(BaseHMM):
             limit = int(np.asarray(self.emissionprob_).shape[-1])
         elif self.n_features is not None:
             limit = check_int(self.n_features, "n_features", minimum=1)
-        return check_symbols(X, limit)
+        return check_symbols(X, limit, n_columns=None)
 
     def _emissions(self, probabilities: Any, fixed: frozenset[str]) -> CategoricalEmissions:
         return CategoricalEmissions(
@@ -123,10 +132,12 @@ class CategoricalHMM(BaseHMM):
     ) -> CategoricalEmissions:
         k = check_int(self.n_components, "n_components", minimum=1)
         n_symbols = self._n_symbols(X, init)
-        check_symbols(X, n_symbols)
+        check_symbols(X, n_symbols, n_columns=None)
         if self._needs_init("probabilities", "emissionprob_", init):
-            probabilities = rng.random((k, n_symbols))
-            probabilities /= probabilities.sum(axis=1, keepdims=True)
+            # hmmlearn's (n_components, n_symbols) for one column
+            shape = (k, n_symbols) if X.shape[1] == 1 else (k, X.shape[1], n_symbols)
+            probabilities = rng.random(shape)
+            probabilities /= probabilities.sum(axis=-1, keepdims=True)
         else:
             probabilities = fitted_attribute(self, "emissionprob_")
         return self._emissions(probabilities, fixed)
@@ -163,6 +174,12 @@ class PoissonHMM(BaseHMM):
     n_features : int
     monitor_ : ConvergenceMonitor
 
+    Notes
+    -----
+    .. rubric:: Compatibility
+
+    %(compatibility)s
+
     Examples
     --------
     >>> import numpy as np
@@ -175,6 +192,7 @@ class PoissonHMM(BaseHMM):
     """
 
     _emission_letters: ClassVar[dict[str, str]] = {"l": "rates"}
+    _integer_input = True
 
     def __init__(
         self,
@@ -208,9 +226,13 @@ class PoissonHMM(BaseHMM):
         self.implementation = implementation
         self.n_init = n_init
 
+    @property
+    def n_features(self) -> int:
+        """Number of features, read from ``lambdas_`` (hmmlearn's attribute)."""
+        return fitted_width(self, "lambdas_")
+
     def _check_X(self, X: Any) -> np.ndarray:
-        width = np.asarray(X).shape[-1] if np.ndim(X) == 2 else 1
-        return check_counts(X, width)
+        return check_counts(X, None)
 
     def _emissions(self, rates: Any, fixed: frozenset[str]) -> PoissonEmissions:
         return PoissonEmissions(
@@ -240,4 +262,3 @@ class PoissonHMM(BaseHMM):
 
     def _set_emission_attributes(self, emissions: Any) -> None:
         self.lambdas_ = np.array(emissions.rates)
-        self.n_features = int(emissions.n_features)

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from latentem.core.validation import check_array, check_float, check_int, check_option
-from latentem.estimators.hmm.base import BaseHMM, fitted_attribute
+from latentem.estimators.hmm.base import BaseHMM, fitted_attribute, fitted_width
 from latentem.hmm.emissions.gaussian import GaussianEmissions, hmmlearn_gaussian_prior
 from latentem.hmm.emissions.gaussian_mixture import (
     GaussianMixtureEmissions,
@@ -27,8 +27,9 @@ def _data_covariance(X: np.ndarray, min_covar: float) -> np.ndarray:
     """hmmlearn's starting covariance: the data's covariance plus ``min_covar`` on the diagonal."""
     if X.shape[0] < 2:
         raise ValueError(
-            "X must have at least 2 rows to initialise covariances from the data; pass more "
-            "data, or set covars_ yourself and leave 'c' out of init_params"
+            f"X has {X.shape[0]} sample, but initialising the covariances from the data needs "
+            "at least 2; pass more data, or set covars_ yourself and leave 'c' out of "
+            "init_params"
         )
     return np.atleast_2d(np.cov(X.T)) + min_covar * np.eye(X.shape[1])
 
@@ -120,6 +121,10 @@ class GaussianHMM(BaseHMM):
     there); a state that receives no posterior weight keeps its parameters;
     ``decode(algorithm="map")`` returns a log probability.
 
+    .. rubric:: Compatibility
+
+    %(compatibility)s
+
     Examples
     --------
     >>> import numpy as np
@@ -189,6 +194,11 @@ class GaussianHMM(BaseHMM):
     def covars_(self, value: Any) -> None:
         self._covars_ = np.array(value, dtype=float, copy=True)
 
+    @property
+    def n_features(self) -> int:
+        """Number of features, read from ``means_`` (hmmlearn's attribute)."""
+        return fitted_width(self, "means_")
+
     def _check_X(self, X: Any) -> np.ndarray:
         return check_array(X)
 
@@ -257,7 +267,6 @@ class GaussianHMM(BaseHMM):
     def _set_emission_attributes(self, emissions: Any) -> None:
         self.means_ = np.array(emissions.means)
         self._covars_ = np.array(emissions.covariances)
-        self.n_features = int(emissions.n_features)
 
 
 class GMMHMM(BaseHMM):
@@ -303,6 +312,12 @@ class GMMHMM(BaseHMM):
         d, d) full, (k, m, d) diag, (k, m) spherical, (k, d, d) tied.
     n_features : int
     monitor_ : ConvergenceMonitor
+
+    Notes
+    -----
+    .. rubric:: Compatibility
+
+    %(compatibility)s
 
     Examples
     --------
@@ -364,6 +379,11 @@ class GMMHMM(BaseHMM):
         self.init_params = init_params
         self.implementation = implementation
         self.n_init = n_init
+
+    @property
+    def n_features(self) -> int:
+        """Number of features, read from ``means_`` (hmmlearn's attribute)."""
+        return fitted_width(self, "means_")
 
     def _check_X(self, X: Any) -> np.ndarray:
         return check_array(X)
@@ -449,4 +469,3 @@ class GMMHMM(BaseHMM):
         self.weights_ = np.array(emissions.weights)
         self.means_ = np.array(emissions.means)
         self.covars_ = np.array(emissions.covariances)
-        self.n_features = int(emissions.n_features)

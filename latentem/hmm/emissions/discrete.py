@@ -30,6 +30,8 @@ __all__ = [
 
 
 def _whole_numbers(X: Any, name: str, what: str) -> np.ndarray:
+    if hasattr(X, "toarray") and hasattr(X, "nnz"):
+        check_array(X, name)  # raises the sparse-matrix error
     raw = np.asarray(X)
     if raw.dtype.kind == "b":
         raw = raw.astype(np.intp)
@@ -37,7 +39,8 @@ def _whole_numbers(X: Any, name: str, what: str) -> np.ndarray:
         if raw.ndim != 2:
             raise ValueError(
                 f"{name} must be a 2-D array of shape (n_samples, n_features); got shape "
-                f"{raw.shape}. Reshape it with {name}.reshape(-1, 1) if it holds one column"
+                f"{raw.shape}. Reshape your data with {name}.reshape(-1, 1) if it holds one "
+                "column"
             )
         if raw.shape[0] == 0:
             raise ValueError(f"{name} must have at least 1 sample; got 0")
@@ -55,13 +58,26 @@ def _whole_numbers(X: Any, name: str, what: str) -> np.ndarray:
         row, column = (int(i) for i in np.argwhere(values < 0)[0])
         raise ValueError(
             f"{name} must hold non-negative {what}; got {values[row, column]} at row {row}, "
-            f"column {column}"
+            f"column {column} (Negative values in data)"
         )
     return values
 
 
-def check_symbols(X: Any, n_symbols: int, name: str = "X") -> np.ndarray:
-    """Categorical data: one column of integer symbols in ``0 .. n_symbols - 1``.
+def check_symbols(X: Any, n_symbols: int, name: str = "X", n_columns: int | None = 1) -> np.ndarray:
+    """Categorical data: columns of integer symbols in ``0 .. n_symbols - 1``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_columns)
+    n_symbols : int
+    name : str
+        Argument name for messages.
+    n_columns : int or None, default=1
+        Required number of columns (None: any).
+
+    Returns
+    -------
+    ndarray of intp of shape (n_samples, n_columns)
 
     Examples
     --------
@@ -73,26 +89,39 @@ def check_symbols(X: Any, n_symbols: int, name: str = "X") -> np.ndarray:
     ValueError: X must hold symbols 0 .. 2 (n_symbols=3); got symbol 3 at row 1. ...
     """
     values = _whole_numbers(X, name, "integer symbols")
-    if values.shape[1] != 1:
+    if n_columns == 1 and values.shape[1] != 1:
         raise ValueError(
             f"{name} must have one column of symbols, shape (n_samples, 1); got shape "
             f"{values.shape}. Encode each observation as one integer symbol"
         )
-    too_large = values[:, 0] >= n_symbols
+    if n_columns is not None and values.shape[1] != n_columns:
+        raise ValueError(
+            f"{name} must have {n_columns} columns of symbols, shape (n_samples, {n_columns}); "
+            f"got shape {values.shape}"
+        )
+    too_large = values >= n_symbols
     if too_large.any():
-        row = int(np.flatnonzero(too_large)[0])
+        row, column = (int(i) for i in np.argwhere(too_large)[0])
+        where = f"row {row}" if values.shape[1] == 1 else f"row {row}, column {column}"
         raise ValueError(
             f"{name} must hold symbols 0 .. {n_symbols - 1} (n_symbols={n_symbols}); got "
-            f"symbol {int(values[row, 0])} at row {row}. Give the model more symbols "
+            f"symbol {int(values[row, column])} at {where}. Give the model more symbols "
             "(n_features) or encode the symbols as 0 .. n_symbols - 1"
         )
     return values.astype(np.intp)
 
 
-def check_counts(X: Any, n_features: int, name: str = "X") -> np.ndarray:
-    """Count data: non-negative whole numbers with ``n_features`` columns, as floats."""
+def check_counts(X: Any, n_features: int | None, name: str = "X") -> np.ndarray:
+    """Count data: non-negative whole numbers with ``n_features`` columns (None: any), as floats.
+
+    Examples
+    --------
+    >>> check_counts([[0, 3], [2, 1]], 2)
+    array([[0., 3.],
+           [2., 1.]])
+    """
     values = _whole_numbers(X, name, "counts")
-    if values.shape[1] != n_features:
+    if n_features is not None and values.shape[1] != n_features:
         raise ValueError(
             f"{name} has {values.shape[1]} features, but the emissions model {n_features} features"
         )
@@ -101,7 +130,7 @@ def check_counts(X: Any, n_features: int, name: str = "X") -> np.ndarray:
 
 @frozen(eq=False)
 class CategoricalStats(AdditiveStatistics):
-    """Expected count of every symbol in every state, shape (n_states, n_symbols).
+    """Expected count of every symbol in every state, in the shape of the probabilities.
 
     Examples
     --------
@@ -118,21 +147,26 @@ class CategoricalStats(AdditiveStatistics):
 
 @frozen(eq=False)
 class CategoricalEmissions(Emissions):
-    """A categorical distribution over ``n_symbols`` symbols per state.
+    """A categorical distribution over ``n_symbols`` symbols per state (and per column).
 
     Parameters
     ----------
-    probabilities : array-like of shape (n_states, n_symbols)
-        Rows sum to 1. A zero probability is structural and stays zero.
-    prior : float or array-like of shape (n_states, n_symbols), default=1.0
-        Dirichlet concentrations of every row (1 = maximum likelihood).
+    probabilities : array-like of shape (n_states, n_symbols) or (n_states, n_columns, n_symbols)
+        Probability of every symbol in every state; the last axis sums to 1.
+        The 2-D form models one column of symbols; the 3-D form models
+        ``n_columns`` columns, emitted independently of each other given
+        the state. A zero probability is structural and stays zero.
+    prior : float or array-like of the shape of ``probabilities``, default=1.0
+        Dirichlet concentrations of every probability vector (1 = maximum
+        likelihood).
     fixed : collection of {"probabilities"}, default=()
 
     Notes
     -----
-    Data are one column of integer symbols ``0 .. n_symbols - 1``. The
-    update is ``p_kj ~ max(n_kj + alpha_kj - 1, 0)`` with ``n_kj`` the
-    expected count of symbol ``j`` in state ``k``.
+    Data are columns of integer symbols ``0 .. n_symbols - 1``; ``log p(x_t
+    | k) = sum_c log p_kc(x_tc)``. The update is ``p_kcj ~ max(n_kcj +
+    alpha_kcj - 1, 0)`` with ``n_kcj`` the expected count of symbol ``j`` in
+    column ``c`` in state ``k``.
 
     Examples
     --------
@@ -140,6 +174,9 @@ class CategoricalEmissions(Emissions):
     >>> np.exp(e.log_prob(e.check_data([[1], [0]])))
     array([[0.5, 0.1],
            [0.5, 0.9]])
+    >>> two = CategoricalEmissions([[[0.5, 0.5], [1.0, 0.0]], [[0.9, 0.1], [0.2, 0.8]]])
+    >>> two.n_features, np.exp(two.log_prob(two.check_data([[1, 0]])))
+    (2, array([[0.5 , 0.02]]))
     """
 
     probabilities: np.ndarray = field(converter=readonly_array)
@@ -150,10 +187,10 @@ class CategoricalEmissions(Emissions):
     )
 
     def __attrs_post_init__(self) -> None:
-        if self.probabilities.ndim != 2:
+        if self.probabilities.ndim not in (2, 3):
             raise ValueError(
-                "probabilities must have shape (n_states, n_symbols); got "
-                f"{self.probabilities.shape}"
+                "probabilities must have shape (n_states, n_symbols) or (n_states, n_columns, "
+                f"n_symbols); got {self.probabilities.shape}"
             )
         shape = self.probabilities.shape
         object.__setattr__(
@@ -162,42 +199,55 @@ class CategoricalEmissions(Emissions):
         object.__setattr__(self, "prior", check_concentration(self.prior, "prior", shape))
 
     @property
+    def _table(self) -> np.ndarray:
+        """Probabilities as (n_states, n_columns, n_symbols)."""
+        p = self.probabilities
+        return p[:, None, :] if p.ndim == 2 else p
+
+    @property
     def n_states(self) -> int:
         return int(self.probabilities.shape[0])
 
     @property
     def n_symbols(self) -> int:
         """Number of distinct symbols."""
-        return int(self.probabilities.shape[1])
+        return int(self.probabilities.shape[-1])
 
     @property
     def n_features(self) -> int:
-        return 1
+        return int(self._table.shape[1])
 
     @property
     def n_parameters(self) -> int:
-        return self.n_states * (self.n_symbols - 1)
+        return self.n_states * self.n_features * (self.n_symbols - 1)
 
     def check_data(self, X: Any) -> np.ndarray:
-        return check_symbols(X, self.n_symbols)
+        return check_symbols(X, self.n_symbols, n_columns=self.n_features)
 
     def data_key(self) -> Hashable:
-        return ("categorical", self.n_symbols)
+        return ("categorical", self.n_features, self.n_symbols)
 
     def log_prob(self, X: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
-            log_table = np.log(self.probabilities.T)
-        return log_table[X[:, 0]]
+            log_table = np.log(self._table.transpose(1, 2, 0))  # (columns, symbols, states)
+        out = log_table[0][X[:, 0]]
+        for column in range(1, X.shape[1]):
+            out = out + log_table[column][X[:, column]]
+        return out
 
     def statistics(self, X: np.ndarray, posteriors: np.ndarray) -> CategoricalStats:
-        symbols = X[:, 0]
         counts = np.stack(
             [
-                np.bincount(symbols, weights=posteriors[:, k], minlength=self.n_symbols)
+                np.stack(
+                    [
+                        np.bincount(X[:, c], weights=posteriors[:, k], minlength=self.n_symbols)
+                        for c in range(X.shape[1])
+                    ]
+                )
                 for k in range(self.n_states)
             ]
         )
-        return CategoricalStats(counts)
+        return CategoricalStats(counts.reshape(self.probabilities.shape))
 
     def maximize(self, stats: CategoricalStats) -> CategoricalEmissions:
         if "probabilities" in self.fixed:
@@ -207,10 +257,12 @@ class CategoricalEmissions(Emissions):
         )
 
     def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        X = np.empty((states.shape[0], 1), dtype=np.intp)
+        table = self._table
+        X = np.empty((states.shape[0], table.shape[1]), dtype=np.intp)
         for k in np.unique(states):
             rows = np.flatnonzero(states == k)
-            X[rows, 0] = rng.choice(self.n_symbols, size=rows.size, p=self.probabilities[k])
+            for c in range(table.shape[1]):
+                X[rows, c] = rng.choice(self.n_symbols, size=rows.size, p=table[k, c])
         return X
 
     def log_prior(self) -> float:

@@ -137,3 +137,23 @@ def test_tol_is_on_the_total_log_likelihood_as_in_hmmlearn(tol):
     assert ours.monitor_.converged
     assert ours.monitor_.iter == reference.monitor_.iter < 500
     np.testing.assert_allclose(ours.emissionprob_, reference.emissionprob_, rtol=RTOL, atol=ATOL)
+
+
+def test_categorical_accepts_several_columns_of_symbols():
+    """An extension of hmmlearn: each column emitted independently given the state."""
+    truth = latentem.CategoricalHMM(2, init_params="")
+    truth.startprob_ = np.array([0.5, 0.5])
+    truth.transmat_ = np.array([[0.95, 0.05], [0.05, 0.95]])
+    truth.emissionprob_ = np.array(
+        [[[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]], [[0.1, 0.1, 0.8], [0.8, 0.1, 0.1]]]
+    )
+    X, states = truth.sample(400, random_state=0)
+    assert X.shape == (400, 2)
+    model = latentem.CategoricalHMM(2, n_iter=100, tol=1e-6, random_state=0, n_init=3).fit(X)
+    assert model.emissionprob_.shape == (2, 2, 3) and model.n_features_in_ == 2
+    labels = model.predict(X)
+    assert max(np.mean(labels == states), np.mean(labels != states)) > 0.95
+    order = np.argsort(model.emissionprob_[:, 0, 0])[::-1]
+    np.testing.assert_allclose(model.emissionprob_[order], truth.emissionprob_, atol=0.08)
+    with pytest.raises(ValueError, match="X has 1 features, but CategoricalHMM is expecting 2"):
+        model.predict(X[:, :1])

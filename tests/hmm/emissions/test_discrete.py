@@ -1,7 +1,11 @@
 """Categorical and Poisson emissions: densities against scipy, updates, hostile data."""
 
+import warnings
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import optimize, stats
 
 from latentem.hmm.emissions import CategoricalEmissions, CategoricalStats, PoissonEmissions
@@ -104,3 +108,70 @@ def test_poisson_rejects_bad_rates_and_priors():
         PoissonEmissions([[1.0]], prior_rate=-1.0)
     with pytest.raises(ValueError, match="fixed for PoissonEmissions"):
         PoissonEmissions([[1.0]], fixed=["lambdas"])
+
+
+# -- several columns of symbols --------------------------------------------------------------
+
+
+def _columns_model(seed, k=3, d=2, s=4):
+    from latentem.hmm import HiddenMarkovModel
+
+    rng = np.random.default_rng(seed)
+    probabilities = rng.dirichlet(np.ones(s), size=(k, d))
+    return HiddenMarkovModel(
+        rng.dirichlet(np.ones(k)),
+        rng.dirichlet(np.ones(k), size=k),
+        CategoricalEmissions(probabilities),
+    )
+
+
+def test_several_columns_equal_independent_categoricals_on_the_generic_path():
+    from latentem import EM, ConvergenceWarning
+    from latentem.distributions import Categorical, Independent
+    from latentem.hmm import HiddenMarkovModel, Sequences
+
+    model = _columns_model(0)
+    generic = HiddenMarkovModel(
+        model.startprob,
+        model.transmat,
+        [Independent([Categorical(p) for p in state]) for state in model.emissions.probabilities],
+    )
+    X, _ = model.sample(60, random_state=1)
+    data = Sequences(X, [25, 1, 34])
+    assert model.log_likelihood(data) == pytest.approx(generic.log_likelihood(data), rel=1e-12)
+    np.testing.assert_allclose(model.predict_proba(data), generic.predict_proba(data), atol=1e-12)
+    np.testing.assert_array_equal(model.predict(data), generic.predict(data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = EM(max_iter=4, tol=0).fit(model, data).model
+        theirs = EM(max_iter=4, tol=0).fit(generic, data).model
+    for k, state in enumerate(theirs.emissions.components):
+        for c, part in enumerate(state.parts):
+            np.testing.assert_allclose(ours.emissions.probabilities[k, c], part.probs, rtol=1e-10)
+    np.testing.assert_allclose(ours.transmat, theirs.transmat, rtol=1e-10)
+    assert ours.n_parameters == theirs.n_parameters == 2 + 6 + 3 * 2 * 3
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 3), st.integers(2, 4))
+def test_several_columns_keep_the_latent_model_contract(seed, n_states, n_columns):
+    from latentem.hmm import Sequences, split_sequences
+    from latentem.testing import check_latent_model
+
+    truth = _columns_model(seed, n_states, n_columns, 3)
+    start = _columns_model(seed + 1, n_states, n_columns, 3)
+    X, _ = truth.sample(50, random_state=seed)
+    check_latent_model(start, Sequences(X, [20, 30]), split=split_sequences, n_iter=5)
+
+
+def test_several_columns_reject_data_of_another_width():
+    emissions = CategoricalEmissions(np.full((2, 3, 4), 0.25))
+    assert emissions.n_features == 3 and emissions.n_parameters == 2 * 3 * 3
+    with pytest.raises(ValueError, match=r"3 columns of symbols, shape \(n_samples, 3\)"):
+        emissions.check_data([[0, 1]])
+    with pytest.raises(ValueError, match=r"got symbol 4 at row 0, column 2"):
+        emissions.check_data([[0, 1, 4]])
+    with pytest.raises(ValueError, match=r"or \(n_states, n_columns, n_symbols\)"):
+        CategoricalEmissions(np.full((2, 3, 4, 1), 1.0))
+    with pytest.raises(ValueError, match=r"row 1, 0 sums to 0\.9"):
+        CategoricalEmissions([[[0.5, 0.5]], [[0.4, 0.5]]])
