@@ -8,6 +8,7 @@ iterations. :func:`read_data` reads the CSV and ``.npy`` files of the command
 line.
 """
 
+from latentem.io import hmm as _hmm  # noqa: F401  (registers latentem's HMM types)
 from latentem.io import models as _models  # noqa: F401  (registers latentem's own types)
 from latentem.io.checkpoint import Checkpoint, load_checkpoint
 from latentem.io.codec import DTYPES, StateReader

@@ -259,6 +259,7 @@ def register_estimator(
     name: str | None = None,
     fitted: Iterable[str] | None = None,
     restore: Callable[[Any, dict[str, Any]], dict[str, Any]] | None = None,
+    read: Callable[[Any], dict[str, Any]] | None = None,
     version: int = 1,
     replace: bool = False,
 ) -> Codec:
@@ -281,6 +282,10 @@ def register_estimator(
         attribute to set (for instance derived ones, recomputed rather than
         trusted from the file). It may raise ``ValueError`` for
         inconsistent values.
+    read : callable, optional
+        ``read(estimator) -> fitted``: the fitted values to save, by name
+        (for attributes stored in another form than their public one). By
+        default the listed attributes the estimator has.
     name, version, replace
         As in :func:`register`.
 
@@ -298,11 +303,14 @@ def register_estimator(
     listed = None if fitted is None else tuple(fitted)
 
     def to_state(estimator: Any) -> dict[str, Any]:
-        names = _public_fitted(estimator) if listed is None else listed
-        return {
-            "params": estimator.get_params(deep=False),
-            "fitted": {key: getattr(estimator, key) for key in names if hasattr(estimator, key)},
-        }
+        if read is not None:
+            fitted_values = read(estimator)
+        else:
+            names = _public_fitted(estimator) if listed is None else listed
+            fitted_values = {
+                key: getattr(estimator, key) for key in names if hasattr(estimator, key)
+            }
+        return {"params": estimator.get_params(deep=False), "fitted": fitted_values}
 
     def from_state(reader: StateReader) -> Any:
         params = reader.get_dict("params")
