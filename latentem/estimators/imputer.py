@@ -254,6 +254,23 @@ class EMImputer(Estimator):
         """Mean observed-data log-likelihood of the rows of ``X``."""
         return float(np.mean(self.score_samples(X)))
 
+    def bic(self, X: Any) -> float:
+        """Bayesian information criterion of the observed entries (lower is better).
+
+        ``-2 log L + p log n`` with ``L`` the observed-data likelihood, so
+        :func:`~latentem.select_n_components` can choose ``n_components`` on
+        data with holes: ``select_n_components(X, estimator=EMImputer)``.
+        """
+        return self.model_.bic(self._check_predict_X(X, allow_nan=True))
+
+    def aic(self, X: Any) -> float:
+        """Akaike information criterion of the observed entries (lower is better)."""
+        return self.model_.aic(self._check_predict_X(X, allow_nan=True))
+
+    def icl(self, X: Any) -> float:
+        """mclust's integrated completed likelihood of the observed entries (lower is better)."""
+        return self.model_.icl(self._check_predict_X(X, allow_nan=True))
+
 
 def imputer_attributes(
     model: GaussianMixtureModel, converged: bool, n_iter: int, lower_bound: float

@@ -233,3 +233,72 @@ def test_select_on_data_with_missing_entries():
     np.testing.assert_allclose(result.scores["bic"], by_hand, rtol=1e-12)
     with pytest.raises(ValueError, match="X contains NaN"):
         select_n_components(X, [1, 2], estimator=lambda n_components: None)
+
+
+def _hmm_data(seed=0):
+    """Three well separated Gaussian regimes, four sequences of 150 steps."""
+    means = np.array([[-6.0, 0.0], [0.0, 6.0], [6.0, 0.0]])
+    transmat = np.array([[0.95, 0.03, 0.02], [0.03, 0.94, 0.03], [0.02, 0.03, 0.95]])
+    rng = np.random.default_rng(seed)
+    pieces, lengths = [], [150, 150, 150, 150]
+    for length in lengths:
+        state = rng.integers(3)
+        path = []
+        for _ in range(length):
+            path.append(state)
+            state = rng.choice(3, p=transmat[state])
+        pieces.append(means[path] + rng.normal(size=(length, 2)))
+    return np.concatenate(pieces), lengths
+
+
+@pytest.mark.parametrize("criterion", ["bic", "aic"])
+def test_select_recovers_the_number_of_hmm_states(criterion):
+    X, lengths = _hmm_data()
+    result = select_n_components(
+        X,
+        range(1, 6),
+        criterion,
+        estimator=latentem.GaussianHMM,
+        fit_params={"lengths": lengths},
+        n_iter=100,
+        tol=1e-4,
+        n_init=2,
+        random_state=0,
+    )
+    assert result.best_n_components == 3
+    best = result.best_estimator
+    assert isinstance(best, latentem.GaussianHMM) and best.n_components == 3
+    # the table holds the HMM's total log-likelihood of the sequences and its BIC
+    i = result.best_index
+    assert result.scores["log_likelihood"][i] == best.score(X, lengths=lengths)
+    k, d = 3, 2
+    n_parameters = (k - 1) + k * (k - 1) + k * d + k * d  # start, transitions, means, diag
+    assert result.scores["n_parameters"][i] == n_parameters
+    expected_bic = -2 * best.score(X, lengths=lengths) + n_parameters * math.log(X.shape[0])
+    assert result.scores["bic"][i] == pytest.approx(expected_bic, rel=1e-12)
+    assert np.isnan(result.scores["icl"]).all()  # an HMM has no ICL
+    with pytest.raises(ValueError, match="GaussianHMM has no icl method"):
+        select_n_components(X, [2], "icl", estimator=latentem.GaussianHMM)
+
+
+def test_select_chooses_the_imputers_number_of_components_on_data_with_holes():
+    X = X4.copy()
+    X[np.random.default_rng(4).random(X.shape) < 0.2] = np.nan
+    X[np.all(np.isnan(X), axis=1), 0] = 0.0  # keep every row observed somewhere
+    result = select_n_components(
+        X, range(2, 7), estimator=latentem.EMImputer, random_state=0, tol=1e-6
+    )
+    assert result.best_n_components == 4
+    # the imputer's BIC is that of the observed entries, from scipy's marginal densities
+    imputer = latentem.EMImputer(1).fit(X)
+    mean, cov = imputer.mean_, imputer.covariance_
+    observed = ~np.isnan(X)
+    log_lik = sum(
+        stats.multivariate_normal(mean[o], cov[np.ix_(o, o)]).logpdf(x[o])
+        for x, o in zip(X, observed, strict=True)
+    )
+    n_parameters = 2 + 3
+    assert imputer.bic(X) == pytest.approx(
+        -2 * log_lik + n_parameters * math.log(X.shape[0]), rel=1e-10
+    )
+    assert imputer.aic(X) == pytest.approx(-2 * log_lik + 2 * n_parameters, rel=1e-10)
