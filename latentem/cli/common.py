@@ -20,6 +20,7 @@ __all__ = [
     "add_model_arguments",
     "headless_pyplot",
     "model_for",
+    "non_negative_float",
     "positive_int",
     "read_for",
     "warnings_to_stderr",
@@ -38,7 +39,8 @@ def positive_int(text: str) -> int:
     return value
 
 
-def _non_negative_float(text: str) -> float:
+def non_negative_float(text: str) -> float:
+    """argparse type: a finite number >= 0."""
     try:
         value = float(text)
     except ValueError:
@@ -68,7 +70,14 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         "--covariance",
         choices=["full", "diag", "spherical", "tied"],
         default=None,
-        help="covariance structure (gmm; default full)",
+        help="covariance structure (default: full for gmm, diag for hmm)",
+    )
+    parser.add_argument(
+        "--lengths",
+        metavar="LENGTHS",
+        default=None,
+        help="lengths of the sequences stacked in DATA (hmm): integers separated by commas, "
+        "e.g. 100,250, or a file with one integer per line (default: one sequence)",
     )
     parser.add_argument(
         "--hard",
@@ -79,16 +88,14 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--reg-covar",
-        type=_non_negative_float,
+        type=non_negative_float,
         default=None,
         help="added to covariance diagonals (gmm; default 1e-6)",
     )
     parser.add_argument(
         "--max-iter", type=positive_int, default=100, help="EM iterations per start"
     )
-    parser.add_argument(
-        "--tol", type=_non_negative_float, default=1e-3, help="tolerance per sample"
-    )
+    parser.add_argument("--tol", type=non_negative_float, default=1e-3, help="tolerance per sample")
     parser.add_argument("--n-init", type=positive_int, default=1, help="number of starts")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the starts")
 
@@ -127,11 +134,13 @@ def headless_pyplot() -> Any:
     return plt
 
 
-def write_plot(model: CliModel, estimator: Any, X: np.ndarray, path: str) -> None:
+def write_plot(
+    model: CliModel, estimator: Any, X: np.ndarray, path: str, fit_params: dict[str, Any]
+) -> None:
     """Draw the fit into ``path``."""
     plt = headless_pyplot()
     try:
-        model.plot(estimator, X, Path(path))
+        model.plot(estimator, X, Path(path), fit_params)
     finally:
         plt.close("all")
 

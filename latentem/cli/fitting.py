@@ -18,48 +18,44 @@ from latentem.cli.common import (
     warnings_to_stderr,
     write_plot,
 )
+from latentem.cli.models import parse_lengths
+from latentem.estimators.hmm.base import BaseHMM
 from latentem.io.files import load, save
 from latentem.io.tables import read_data
 
 __all__ = ["add_parsers", "run_fit", "run_predict"]
 
 
-def _summary(estimator: Any, X: np.ndarray) -> list[str]:
-    lines = []
-    if hasattr(estimator, "converged_"):
-        state = "converged" if estimator.converged_ else "did not converge"
-        lines.append(f"  {state} after {estimator.n_iter_} iterations")
-    if hasattr(estimator, "score"):
-        lines.append(f"  log-likelihood per sample {estimator.score(X):.6g}")
-    for name in ("bic", "aic", "icl"):
-        if hasattr(estimator, name):
-            lines.append(f"  {name.upper()} {getattr(estimator, name)(X):.6g}")
-    return lines
-
-
 def run_fit(args: argparse.Namespace) -> int:
     """Fit ``--model`` with ``-k`` components to DATA and save it to ``--out``."""
     model = model_for(args)
     X = read_for(model, args)
-    estimator = model.build(args, args.k)
+    fit_params = model.fit_params(args, X)
+    estimator = model.build(args, args.k, X)
     with warnings_to_stderr("fit"):
-        estimator.fit(X)
-    save(estimator, args.out)
-    print(
-        f"fitted {args.model} with {args.k} components to {args.data} ({X.shape[0]} rows, "
-        f"{X.shape[1]} features)"
-    )
-    print("\n".join(_summary(estimator, X)))
-    print(f"saved the model to {args.out}")
-    if args.plot:
-        write_plot(model, estimator, X, args.plot)
-        print(f"drew the fit in {args.plot}")
+        estimator.fit(X, **fit_params)
+        save(estimator, args.out)
+        print(
+            f"fitted {args.model} with {args.k} components to {args.data} ({X.shape[0]} rows, "
+            f"{X.shape[1]} features)"
+        )
+        print("\n".join(model.describe(estimator, X, fit_params)))
+        print(f"saved the model to {args.out}")
+        if args.plot:
+            write_plot(model, estimator, X, args.plot, fit_params)
+            print(f"drew the fit in {args.plot}")
     return 0
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    """Print the most probable component (or every probability) of each row of DATA."""
+    """Print the most probable component or state (or every probability) of each row of DATA."""
     estimator = load(args.model_file)
+    sequences = isinstance(estimator, BaseHMM)
+    if args.lengths is not None and not sequences:
+        raise ValueError(
+            f"--lengths applies to hidden Markov models; {args.model_file} holds a "
+            f"{type(estimator).__name__}"
+        )
     method = "predict_proba" if args.proba else "predict"
     if not callable(getattr(estimator, method, None)):
         raise ValueError(
@@ -79,7 +75,11 @@ def run_predict(args: argparse.Namespace) -> int:
             f"{args.data}: has {X.shape[1]} columns but the model in {args.model_file} was "
             f"fitted on {expected}"
         )
-    values = getattr(estimator, method)(X)
+    fit_params = {}
+    if args.lengths is not None:
+        fit_params["lengths"] = parse_lengths(args.lengths, X.shape[0])
+    # Viterbi states of the sequences for an HMM (its predict), components for a mixture
+    values = getattr(estimator, method)(X, **fit_params)
     out = sys.stdout if args.out is None else open(args.out, "w", newline="")  # noqa: SIM115
     try:
         writer = csv.writer(out, lineterminator="\n")
@@ -87,7 +87,7 @@ def run_predict(args: argparse.Namespace) -> int:
             writer.writerow([f"p{k}" for k in range(values.shape[1])])
             writer.writerows([[repr(float(v)) for v in row] for row in values])
         else:
-            writer.writerow(["label"])
+            writer.writerow(["state" if sequences else "label"])
             writer.writerows([[int(label)] for label in values])
     finally:
         if out is not sys.stdout:
@@ -119,10 +119,22 @@ def add_parsers(commands: Any) -> None:
     predict = commands.add_parser(
         "predict",
         help="label the rows of a file with a saved model",
-        description="Print the most probable component of every row of DATA as CSV.",
+        description="Print the most probable component of every row of DATA as CSV (for a "
+        "hidden Markov model, the most probable state sequence: the Viterbi path).",
     )
     predict.add_argument("model_file", metavar="MODEL.json", help="a model saved by latentem fit")
     add_data_argument(predict)
-    predict.add_argument("--proba", action="store_true", help="print every component's probability")
+    predict.add_argument(
+        "--proba",
+        action="store_true",
+        help="print every component's (or state's) posterior probability",
+    )
+    predict.add_argument(
+        "--lengths",
+        metavar="LENGTHS",
+        default=None,
+        help="lengths of the sequences stacked in DATA (hidden Markov models): integers "
+        "separated by commas or a file with one integer per line (default: one sequence)",
+    )
     predict.add_argument("--out", metavar="CSV", help="write to this file instead of stdout")
     predict.set_defaults(run=run_predict)

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from latentem.cli import demo, fitting, selecting
+from latentem.cli import demo, fitting, imputing, selecting
 
 __all__ = ["build_parser", "main"]
 
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     fitting.add_parsers(commands)
     selecting.add_parser(commands)
+    imputing.add_parser(commands)
     demo.add_parser(commands)
     return parser
 

@@ -2,8 +2,9 @@
 
 Each entry says how to build an unfitted front class from the parsed options,
 which of the shared options apply, whether rows with missing values are
-accepted, and how to draw the fit. A new plugin adds one :class:`CliModel`
-with :func:`register_cli_model`.
+accepted, what ``fit`` needs besides the data (the ``--lengths`` of an HMM),
+how to summarise the fit and how to draw it. A new plugin adds one
+:class:`CliModel` with :func:`register_cli_model`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from attrs import frozen
 
 from latentem.estimators.gaussian_mixture import GaussianMixture
+from latentem.estimators.hmm.gaussian import GaussianHMM
+from latentem.hmm.sequences import check_lengths
 
-__all__ = ["CLI_MODELS", "OPTIONS", "CliModel", "register_cli_model"]
+__all__ = [
+    "CLI_MODELS",
+    "OPTIONS",
+    "CliModel",
+    "mixture_summary",
+    "parse_lengths",
+    "plot_hmm_states",
+    "register_cli_model",
+]
 
 #: Options shared by ``fit`` and ``select`` that only some models accept:
 #: attribute name on the parsed arguments -> flag shown to the user.
@@ -25,14 +37,33 @@ OPTIONS = {
     "covariance": "--covariance",
     "hard": "--hard",
     "reg_covar": "--reg-covar",
+    "lengths": "--lengths",
 }
 
 
-def _plot_mixture(estimator: Any, X: Any, path: Path) -> None:
+def _plot_mixture(estimator: Any, X: Any, path: Path, fit_params: dict[str, Any]) -> None:
     from latentem.plot import plot_mixture
 
     ax = plot_mixture(estimator, X, title=f"{estimator.n_components} components")
     ax.figure.savefig(path, dpi=100, bbox_inches="tight")
+
+
+def _no_fit_params(args: argparse.Namespace, X: np.ndarray) -> dict[str, Any]:
+    return {}
+
+
+def mixture_summary(estimator: Any, X: np.ndarray, fit_params: dict[str, Any]) -> list[str]:
+    """Convergence, log-likelihood per sample and every criterion the estimator has."""
+    lines = []
+    if hasattr(estimator, "converged_"):
+        state = "converged" if estimator.converged_ else "did not converge"
+        lines.append(f"  {state} after {estimator.n_iter_} iterations")
+    if hasattr(estimator, "score"):
+        lines.append(f"  log-likelihood per sample {estimator.score(X):.6g}")
+    for name in ("bic", "aic", "icl"):
+        if hasattr(estimator, name):
+            lines.append(f"  {name.upper()} {getattr(estimator, name)(X):.6g}")
+    return lines
 
 
 @frozen
@@ -46,16 +77,22 @@ class CliModel:
     summary : str
         One line for ``--help``.
     build : callable
-        ``build(args, n_components)`` returns an unfitted front class;
-        ``args`` holds ``max_iter``, ``tol``, ``n_init``, ``seed`` and the
-        options in ``options``.
+        ``build(args, n_components, X)`` returns an unfitted front class;
+        ``args`` holds ``max_iter``, ``tol`` (per sample), ``n_init``,
+        ``seed`` and the options in ``options``.
     options : tuple of str
         Which of :data:`OPTIONS` the model accepts; passing another is an
         error naming the flag.
     supports_missing : bool
         Whether rows with missing values (empty CSV cells) may be passed.
     plot : callable
-        ``plot(estimator, X, path)`` writes the picture of ``--plot``.
+        ``plot(estimator, X, path, fit_params)`` writes the picture of ``--plot``.
+    fit_params : callable
+        ``fit_params(args, X)`` returns the keyword arguments of ``fit`` and
+        of the criteria besides ``X`` (e.g. ``lengths``); none by default.
+    describe : callable
+        ``describe(estimator, X, fit_params)`` returns the lines printed
+        after a fit.
 
     Examples
     --------
@@ -66,10 +103,12 @@ class CliModel:
 
     name: str
     summary: str
-    build: Callable[[argparse.Namespace, int], Any]
+    build: Callable[[argparse.Namespace, int, np.ndarray], Any]
     options: tuple[str, ...] = ()
     supports_missing: bool = False
-    plot: Callable[[Any, Any, Path], None] = _plot_mixture
+    plot: Callable[[Any, Any, Path, dict[str, Any]], None] = _plot_mixture
+    fit_params: Callable[[argparse.Namespace, np.ndarray], dict[str, Any]] = _no_fit_params
+    describe: Callable[[Any, np.ndarray, dict[str, Any]], list[str]] = mixture_summary
 
     def check_options(self, args: argparse.Namespace) -> None:
         """Raise a ValueError naming a given option this model does not accept."""
@@ -94,7 +133,9 @@ def register_cli_model(model: CliModel) -> CliModel:
     return model
 
 
-def _gaussian_mixture(args: argparse.Namespace, n_components: int) -> GaussianMixture:
+def _gaussian_mixture(
+    args: argparse.Namespace, n_components: int, X: np.ndarray
+) -> GaussianMixture:
     return GaussianMixture(
         n_components,
         covariance_type=args.covariance or "full",
@@ -114,5 +155,122 @@ register_cli_model(
         build=_gaussian_mixture,
         options=("covariance", "hard", "reg_covar"),
         supports_missing=True,
+    )
+)
+
+
+# ----------------------------------------------------------------------------- HMM
+
+
+def parse_lengths(text: str, n_samples: int) -> np.ndarray:
+    """``--lengths``: a comma-separated list, or a file with one integer per line.
+
+    Parameters
+    ----------
+    text : str
+        An existing file's path, or integers separated by commas.
+    n_samples : int
+        Rows of the data, which the lengths must add up to.
+
+    Returns
+    -------
+    ndarray of int
+
+    Examples
+    --------
+    >>> parse_lengths("3, 2", 5)
+    array([3, 2])
+    >>> parse_lengths("3,x", 5)
+    Traceback (most recent call last):
+    ...
+    ValueError: --lengths must be integers separated by commas (e.g. 100,250) or a file with ...
+    """
+    path = Path(text)
+    from_file = path.is_file()
+    if from_file:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise ValueError(f"--lengths {text}: cannot read the file ({error})") from None
+        items = [(number, line.strip()) for number, line in enumerate(lines, 1) if line.strip()]
+        where = f"--lengths {text}"
+    else:
+        items = [(0, item.strip()) for item in text.split(",")]
+        where = "--lengths"
+    values = []
+    for number, item in items:
+        try:
+            values.append(int(item))
+        except ValueError:
+            if from_file:
+                raise ValueError(
+                    f"{where}: line {number}: {item!r} is not an integer; the file must hold "
+                    "one sequence length per line"
+                ) from None
+            raise ValueError(
+                "--lengths must be integers separated by commas (e.g. 100,250) or a file with "
+                f"one integer per line; got {text!r}"
+            ) from None
+    if not values:
+        raise ValueError(f"{where}: holds no sequence lengths")
+    try:
+        return check_lengths(values, n_samples)
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
+
+
+def _hmm_fit_params(args: argparse.Namespace, X: np.ndarray) -> dict[str, Any]:
+    text = getattr(args, "lengths", None)
+    return {} if text is None else {"lengths": parse_lengths(text, X.shape[0])}
+
+
+def _gaussian_hmm(args: argparse.Namespace, n_components: int, X: np.ndarray) -> GaussianHMM:
+    return GaussianHMM(
+        n_components,
+        covariance_type=args.covariance or "diag",
+        n_iter=args.max_iter,
+        # the command line's --tol is per sample; hmmlearn's is on the total
+        tol=args.tol * X.shape[0],
+        n_init=args.n_init,
+        random_state=args.seed,
+    )
+
+
+def _hmm_summary(estimator: Any, X: np.ndarray, fit_params: dict[str, Any]) -> list[str]:
+    lengths = fit_params.get("lengths")
+    monitor = estimator.monitor_
+    state = "converged" if monitor.converged else "did not converge"
+    total = estimator.score(X, **fit_params)
+    return [
+        f"  {1 if lengths is None else len(lengths)} sequence(s)",
+        f"  {state} after {monitor.iter} iterations",
+        f"  log-likelihood per sample {total / X.shape[0]:.6g}",
+        f"  BIC {estimator.bic(X, **fit_params):.6g}",
+        f"  AIC {estimator.aic(X, **fit_params):.6g}",
+    ]
+
+
+def plot_hmm_states(estimator: Any, X: Any, path: Path, fit_params: dict[str, Any]) -> None:
+    """The Viterbi states drawn behind the signal, sequences separated by dashed lines."""
+    from latentem.plot import plot_states
+
+    lengths = fit_params.get("lengths")
+    states = estimator.predict(X, **fit_params)
+    (ax,) = plot_states(X, states, title=f"{estimator.n_components} hidden states (Viterbi path)")
+    if lengths is not None:
+        for start in np.cumsum(lengths)[:-1]:
+            ax.axvline(start - 0.5, color="black", linestyle="--", linewidth=1.0)
+    ax.figure.savefig(path, dpi=100, bbox_inches="tight")
+
+
+register_cli_model(
+    CliModel(
+        name="hmm",
+        summary="hidden Markov model with Gaussian emissions (latentem.GaussianHMM)",
+        build=_gaussian_hmm,
+        options=("covariance", "lengths"),
+        plot=plot_hmm_states,
+        fit_params=_hmm_fit_params,
+        describe=_hmm_summary,
     )
 )

@@ -67,14 +67,17 @@ def run_select(args: argparse.Namespace) -> int:
             "asked for by --k"
         )
     progress = ProgressBar("select", enabled=args.progress)
+    fit_params = model.fit_params(args, X)
 
     def build(n_components: int) -> Any:
-        return model.build(args, n_components)
+        return model.build(args, n_components, X)
 
     # read_for has checked missing values against the model; let them through
     setattr(build, "_allow_nan", model.supports_missing)  # noqa: B010
     with warnings_to_stderr("select"):
-        result = select_n_components(X, args.k, args.criterion, estimator=build, progress=progress)
+        result = select_n_components(
+            X, args.k, args.criterion, estimator=build, progress=progress, fit_params=fit_params
+        )
     print(result.table())
     if args.out:
         save(result.best_estimator, args.out)

@@ -4,8 +4,8 @@
 and :class:`~latentem.EMResult`) as versioned JSON, with large arrays in a
 ``.npz`` file beside it; :func:`load` reads it back bit for bit and builds only
 registered types. :class:`Checkpoint` saves a running fit every few
-iterations. :func:`read_data` reads the CSV and ``.npy`` files of the command
-line.
+iterations. :func:`read_data` and :func:`read_table` read the CSV and ``.npy`` files of the
+command line.
 """
 
 from latentem.io import hmm as _hmm  # noqa: F401  (registers latentem's HMM types)
@@ -22,7 +22,7 @@ from latentem.io.registry import (
     register_estimator,
     registered_names,
 )
-from latentem.io.tables import read_data
+from latentem.io.tables import read_data, read_table
 
 __all__ = [
     "DTYPES",
@@ -35,6 +35,7 @@ __all__ = [
     "load",
     "load_checkpoint",
     "read_data",
+    "read_table",
     "register",
     "register_attrs",
     "register_estimator",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MISSING_MARKERS", "read_data"]
+__all__ = ["MISSING_MARKERS", "read_data", "read_table"]
 
 #: Cell texts read as a missing value (NaN), compared without case.
 MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null"})
@@ -57,6 +57,30 @@ def read_data(path: str | os.PathLike[str], *, delimiter: str | None = None) -> 
     array([[ 1.5, 60. ],
            [ 1.8,  nan]])
     """
+    return read_table(path, delimiter=delimiter)[0]
+
+
+def read_table(
+    path: str | os.PathLike[str], *, delimiter: str | None = None
+) -> tuple[np.ndarray, list[str] | None]:
+    """Read a data file as :func:`read_data` does, and its header.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    header : list of str or None
+        The column names of a text file's header row (stripped), or None
+        for a ``.npy`` file or a text file without a header.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "data.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("height, weight\\n1.5,60\\n")
+    >>> read_table(path)
+    (array([[ 1.5, 60. ]]), ['height', 'weight'])
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -65,7 +89,7 @@ def read_data(path: str | os.PathLike[str], *, delimiter: str | None = None) -> 
     except OSError as error:
         raise OSError(f"{path}: cannot read the file ({error.strerror or error})") from None
     if raw.startswith(_NPY_MAGIC):
-        return _from_npy(path, raw)
+        return _from_npy(path, raw), None
     return _from_text(path, raw, delimiter)
 
 
@@ -112,7 +136,9 @@ def _cell(text: str) -> float | None:
         return None
 
 
-def _from_text(path: Path, raw: bytes, delimiter: str | None) -> np.ndarray:
+def _from_text(
+    path: Path, raw: bytes, delimiter: str | None
+) -> tuple[np.ndarray, list[str] | None]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -135,8 +161,10 @@ def _from_text(path: Path, raw: bytes, delimiter: str | None) -> np.ndarray:
     if not rows:
         raise ValueError(f"{path}: holds no data rows")
     first = [_cell(cell) for cell in rows[0][1]]
+    header = None
     if any(value is None for value in first):
-        rows = rows[1:]  # a header
+        header = [cell.strip() for cell in rows[0][1]]
+        rows = rows[1:]
         if not rows:
             raise ValueError(f"{path}: holds a header but no data rows")
     n_columns = len(rows[0][1])
@@ -156,4 +184,4 @@ def _from_text(path: Path, raw: bytes, delimiter: str | None) -> np.ndarray:
             if math.isinf(value):
                 raise ValueError(f"{path}: line {line}, column {j + 1} is infinite")
             X[i, j] = value
-    return X
+    return X, header

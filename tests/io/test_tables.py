@@ -83,3 +83,17 @@ def test_errors_name_the_file(tmp_path):
         read_data(write(tmp_path, "nul.csv", "1,2\x00\n"))
     with pytest.raises(ValueError, match=r"line 2, column 2: 'x' is not a number"):
         read_data(write(tmp_path, "w.csv", "1,2\n3,x\n"))
+
+
+def test_read_table_gives_the_header_too(tmp_path):
+    from latentem.io import read_table
+
+    path = tmp_path / "with.csv"
+    path.write_text(" height ;weight\n1.5;60\n1.8;\n")
+    X, header = read_table(path)
+    assert header == ["height", "weight"]
+    np.testing.assert_array_equal(X, read_data(path))
+    (tmp_path / "without.csv").write_text("1,2\n3,4\n")
+    assert read_table(tmp_path / "without.csv")[1] is None
+    np.save(tmp_path / "array.npy", np.ones((2, 2)))
+    assert read_table(tmp_path / "array.npy")[1] is None

@@ -1,0 +1,170 @@
+"""``latentem impute``: fill the holes of a data file by EM (:class:`~latentem.EMImputer`)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentem.cli.common import (
+    add_data_argument,
+    non_negative_float,
+    positive_int,
+    warnings_to_stderr,
+)
+from latentem.estimators.imputer import EMImputer
+from latentem.io.files import load, save
+from latentem.io.tables import read_table
+
+__all__ = ["add_parser", "run_impute", "write_table"]
+
+# fitting options: attribute -> flag (refused together with --model)
+_FIT_OPTIONS = {
+    "k": "-k",
+    "covariance": "--covariance",
+    "reg_covar": "--reg-covar",
+    "max_iter": "--max-iter",
+    "tol": "--tol",
+    "n_init": "--n-init",
+    "seed": "--seed",
+}
+
+
+def write_table(path: str | Path, X: np.ndarray, header: list[str] | None) -> None:
+    """Write ``X`` to a ``.npy`` file, or as CSV with every digit of each double.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), "filled.csv")
+    >>> write_table(path, np.array([[0.1, 2.0]]), ["a", "b"])
+    >>> print(open(path).read(), end="")
+    a,b
+    0.1,2.0
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".npy":
+        with open(path, "wb") as stream:
+            np.save(stream, X, allow_pickle=False)
+        return
+    with open(path, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        if header is not None:
+            writer.writerow(header)
+        writer.writerows([[repr(float(v)) for v in row] for row in X])
+
+
+def _imputer(args: argparse.Namespace) -> tuple[EMImputer, bool]:
+    """The saved imputer of ``--model``, or a new one from the fitting options."""
+    if args.model is not None:
+        given = [flag for name, flag in _FIT_OPTIONS.items() if getattr(args, name) is not None]
+        if given:
+            raise ValueError(
+                f"{', '.join(given)} set(s) how to fit an imputer, but --model {args.model} "
+                "gives a fitted one; leave out one or the other"
+            )
+        imputer: Any = load(args.model)
+        if not isinstance(imputer, EMImputer):
+            raise ValueError(f"{args.model}: holds a {type(imputer).__name__}, not an EMImputer")
+        if not imputer.__sklearn_is_fitted__():
+            raise ValueError(f"{args.model}: holds an unfitted EMImputer")
+        return imputer, False
+    imputer = EMImputer(
+        1 if args.k is None else args.k,
+        covariance_type=args.covariance or "full",
+        reg_covar=0.0 if args.reg_covar is None else args.reg_covar,
+        max_iter=1000 if args.max_iter is None else args.max_iter,
+        tol=1e-10 if args.tol is None else args.tol,
+        n_init=1 if args.n_init is None else args.n_init,
+        random_state=0 if args.seed is None else args.seed,
+    )
+    return imputer, True
+
+
+def run_impute(args: argparse.Namespace) -> int:
+    """Fit (or load) an EMImputer, fill the missing entries of DATA, write ``--out``."""
+    imputer, fit = _imputer(args)
+    X, header = read_table(args.data, delimiter=args.delimiter)
+    if header is not None and len(header) != X.shape[1]:
+        raise ValueError(
+            f"{args.data}: the header has {len(header)} fields but the data rows have "
+            f"{X.shape[1]}; fix the header so the filled file can keep it"
+        )
+    missing = np.isnan(X)
+    with warnings_to_stderr("impute"):
+        if fit:
+            imputer.fit(X)
+        elif X.shape[1] != imputer.n_features_in_:
+            raise ValueError(
+                f"{args.data}: has {X.shape[1]} columns but the imputer in {args.model} was "
+                f"fitted on {imputer.n_features_in_}"
+            )
+        filled = imputer.transform(X)
+    write_table(args.out, filled, header)
+    rows = int(missing.any(axis=1).sum())
+    source = "fitted" if fit else f"loaded from {args.model}"
+    print(
+        f"imputed {int(missing.sum())} missing entries in {rows} of {X.shape[0]} rows of "
+        f"{args.data} with an EMImputer ({imputer.n_components} component(s), {source})"
+    )
+    if fit:
+        state = "converged" if imputer.converged_ else "did not converge"
+        print(f"  {state} after {imputer.n_iter_} iterations")
+        print(f"  observed-data log-likelihood per sample {imputer.lower_bound_:.6g}")
+    print(f"wrote the filled data to {args.out}")
+    if args.save_model:
+        save(imputer, args.save_model)
+        print(f"saved the imputer to {args.save_model}")
+    return 0
+
+
+def add_parser(commands: Any) -> None:
+    """Register ``latentem impute``."""
+    parser = commands.add_parser(
+        "impute",
+        help="fill the missing values of a file by EM (multivariate normal or mixture)",
+        description="Fit an EMImputer to the observed entries of DATA (or load one with "
+        "--model) and write DATA with every missing entry replaced by its conditional "
+        "expectation given the observed entries of its row.",
+    )
+    add_data_argument(parser)
+    parser.add_argument(
+        "--out", required=True, metavar="FILLED.csv", help="the filled data (.csv or .npy)"
+    )
+    parser.add_argument(
+        "-k",
+        "--n-components",
+        dest="k",
+        type=positive_int,
+        default=None,
+        help="1 (default): one multivariate normal; more: a Gaussian mixture",
+    )
+    parser.add_argument(
+        "--covariance",
+        choices=["full", "diag", "spherical", "tied"],
+        default=None,
+        help="covariance structure (default full: observed features inform missing ones)",
+    )
+    parser.add_argument(
+        "--reg-covar",
+        type=non_negative_float,
+        default=None,
+        help="added to covariance diagonals (default 0: the exact maximum-likelihood fit)",
+    )
+    parser.add_argument("--max-iter", type=positive_int, default=None, help="default 1000")
+    parser.add_argument(
+        "--tol",
+        type=non_negative_float,
+        default=None,
+        help="tolerance on the log-likelihood per sample (default 1e-10)",
+    )
+    parser.add_argument("--n-init", type=positive_int, default=None, help="starts of a mixture")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    parser.add_argument(
+        "--model", metavar="MODEL.json", help="impute with an EMImputer saved by --save-model"
+    )
+    parser.add_argument("--save-model", metavar="MODEL.json", help="also save the imputer")
+    parser.set_defaults(run=run_impute)
