@@ -109,11 +109,12 @@ class GaussianHMM(BaseHMM):
     n_features : int
     monitor_ : ConvergenceMonitor
         ``history`` (log-likelihood of every iteration), ``iter``, ``converged``.
-    model_ : HiddenMarkovModel
-        The model of the current attributes.
 
     Notes
     -----
+    ``model_`` is the :class:`~latentem.HiddenMarkovModel` of the current
+    attributes, for :class:`~latentem.EM` and :mod:`latentem.testing`.
+
     Differences from hmmlearn: ``monitor_.converged`` is never true merely
     because ``n_iter`` ran out (a ``ConvergenceWarning`` says so); updating
     covariances without means (``"c"`` in ``params`` without ``"m"``) uses
