@@ -278,7 +278,7 @@ def test_select_recovers_the_number_of_hmm_states(criterion):
     assert result.scores["bic"][i] == pytest.approx(expected_bic, rel=1e-12)
     assert np.isnan(result.scores["icl"]).all()  # an HMM has no ICL
     with pytest.raises(ValueError, match="GaussianHMM has no icl method"):
-        select_n_components(X, [2], "icl", estimator=latentem.GaussianHMM)
+        select_n_components(X, [2], "icl", estimator=latentem.GaussianHMM, n_iter=100)
 
 
 def test_select_chooses_the_imputers_number_of_components_on_data_with_holes():
