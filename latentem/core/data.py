@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -125,7 +127,9 @@ class DataSource:
     """Data the engine visits chunk by chunk on every E-step.
 
     Subclasses implement :meth:`iter_chunks`; each chunk is passed to the
-    model's ``e_step`` and the statistics are summed with ``+``.
+    model's ``e_step`` and the statistics are summed with ``+``. A source
+    whose chunks live elsewhere (a cluster) overrides :meth:`sum_over_chunks`
+    to compute there.
 
     Examples
     --------
@@ -144,6 +148,23 @@ class DataSource:
 
     def iter_chunks(self) -> Iterator[Any]:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def sum_over_chunks(self, function: Callable[[Any], Any]) -> tuple[Any, int]:
+        """``function(chunk)`` summed with ``+`` over the chunks, and the number of samples.
+
+        Examples
+        --------
+        >>> Chunks([[1.0, 2.0], [3.0]]).sum_over_chunks(sum)
+        (6.0, 3)
+        """
+        n_samples = 0
+
+        def visit(chunk: Any) -> Any:
+            nonlocal n_samples
+            n_samples += count_samples(chunk)
+            return function(chunk)
+
+        return functools.reduce(operator.add, map(visit, self.iter_chunks())), n_samples
 
 
 class InMemory(DataSource):
@@ -198,16 +219,46 @@ class Chunks(DataSource):
             raise ValueError("chunks yielded no data; pass at least one non-empty chunk")
 
 
-def as_source(data: Any) -> DataSource:
+def as_source(data: Any, chunk_size: int | None = None) -> DataSource:
     """Wrap ``data`` as a :class:`DataSource` (data sources are returned as they are).
+
+    A dask array becomes a :class:`~latentem.core.sources.DaskArray`; a
+    ``np.memmap`` or another out-of-core array (h5py, zarr), or any array
+    when ``chunk_size`` is given, becomes
+    :class:`~latentem.core.sources.ArrayChunks`; anything else is one
+    in-memory chunk. A one-shot iterator is refused: EM reads the data on
+    every iteration.
 
     Examples
     --------
-    >>> type(as_source([[1.0], [2.0]])).__name__
-    'InMemory'
+    >>> import numpy as np
+    >>> type(as_source(np.zeros((4, 2)))).__name__, type(as_source(np.zeros((4, 2)), 2)).__name__
+    ('InMemory', 'ArrayChunks')
     """
+    # imported here because the chunked sources build on this module
+    from latentem.core.sources import (
+        ArrayChunks,
+        DaskArray,
+        check_chunk_size,
+        is_dask_array,
+        is_out_of_core,
+    )
+
+    chunk_size = check_chunk_size(chunk_size)
     if isinstance(data, DataSource):
         return data
+    if isinstance(data, Iterator):
+        raise TypeError(
+            f"data is a one-shot iterator ({type(data).__name__}), but EM reads the data on "
+            "every iteration. Pass an array, a list of chunks, or latentem.Chunks(function) "
+            "with a function returning a new iterator each time; for a single pass over a "
+            "stream use latentem.OnlineEM"
+        )
+    if is_dask_array(data):
+        return DaskArray(data, chunk_size)
+    rows = data.X if isinstance(data, Observations) else data
+    if is_out_of_core(rows) or (chunk_size is not None and hasattr(rows, "shape")):
+        return ArrayChunks(data, chunk_size)
     return InMemory(data)
 
 
