@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import math
-import operator
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from attrs import field, frozen
+from attrs import Factory, field, frozen
 
-from latentem.core.data import DataSource, as_source, count_samples
+from latentem.core.acceleration import PlainEM, Point, Stepping
+from latentem.core.acceleration import accelerate as parse_accelerate
+from latentem.core.data import DataSource, as_source
 from latentem.core.exceptions import ConvergenceWarning, ObjectiveDecreaseWarning
 from latentem.core.model import LatentModel
+from latentem.core.sources import check_chunk_size
 from latentem.core.validation import check_float, check_int, readonly_array
 
 __all__ = ["EM", "EMResult", "expected_statistics"]
@@ -35,14 +36,20 @@ class EMResult:
         The objective ``stats.log_likelihood + model.log_prior()`` of every
         iteration, evaluated at the parameters *before* that iteration's
         M-step (so ``history[-1]`` is a lower bound on the objective of
-        ``model``). Read-only.
+        ``model``). Read-only. With acceleration it holds the objective of
+        every kept point (EM steps and accepted extrapolations), in order;
+        it never decreases.
     n_iter : int
-        Number of M-steps taken.
+        Number of iterations: M-steps taken from kept points, the length of
+        ``history``.
     converged : bool
         True only if the change of the objective per sample fell below
         ``tol``; never true merely because ``max_iter`` ran out.
     n_samples : int
         Number of samples the engine counted in the data.
+    n_estep : int
+        E-steps spent, rejected extrapolations included (``n_iter`` for
+        plain EM).
 
     Examples
     --------
@@ -59,6 +66,7 @@ class EMResult:
     n_iter: int
     converged: bool
     n_samples: int = 0
+    n_estep: int = field(default=Factory(lambda self: self.n_iter, takes_self=True))
 
     @property
     def objective(self) -> float:
@@ -100,15 +108,38 @@ def expected_statistics(model: LatentModel, source: DataSource) -> tuple[Any, in
     >>> n_samples, bool(np.isclose(stats.log_likelihood, model.log_likelihood(X)))
     (100, True)
     """
-    n_samples = 0
+    return source.sum_over_chunks(model.e_step)
 
-    def visit(chunk: Any) -> Any:
-        nonlocal n_samples
-        n_samples += count_samples(chunk)
-        return model.e_step(chunk)
 
-    stats = functools.reduce(operator.add, map(visit, source.iter_chunks()))
-    return stats, n_samples
+class _Evaluator:
+    """E-steps at given parameters, counted against the fit's budget."""
+
+    def __init__(self, source: DataSource, budget: int) -> None:
+        self.source = source
+        self.budget = budget
+        self.n_estep = 0
+        self.n_samples = 0
+
+    @property
+    def remaining(self) -> int:
+        return self.budget - self.n_estep
+
+    def __call__(self, model: LatentModel) -> Point:
+        self.n_estep += 1
+        stats, n_samples = expected_statistics(model, self.source)
+        self.n_samples = n_samples
+        objective = float(stats.log_likelihood) + float(model.log_prior())
+        image = model.m_step(stats) if math.isfinite(objective) else None
+        return Point(model, stats, objective, image, n_samples)
+
+    def attempt(self, make_model: Callable[[], LatentModel]) -> Point | None:
+        """The point of parameters that may be invalid; None if they are."""
+        with np.errstate(all="ignore"):
+            try:
+                point = self(make_model())
+            except (ValueError, ArithmeticError):
+                return None
+        return point if point.image is not None else None
 
 
 @frozen
@@ -132,6 +163,16 @@ class EM:
     decrease_rtol : float, default=1e-9
         A drop of the objective larger than this, relative to its size,
         raises :class:`~latentem.ObjectiveDecreaseWarning`.
+    chunk_size : int, optional
+        Rows per chunk for array data (see
+        :func:`~latentem.core.data.as_source`). By default a ``np.memmap`` or
+        other out-of-core array is read in chunks of about 16 MiB and an
+        in-memory array is one chunk; a dask array is processed block by
+        block by dask.
+    accelerate : None, "squarem" or Stepping, default=None
+        ``"squarem"`` (or a :class:`~latentem.Squarem` with its own step
+        settings) extrapolates EM steps; the model must implement
+        ``to_vector`` and ``from_vector``.
 
     Notes
     -----
@@ -141,6 +182,12 @@ class EM:
     The fit stops once ``|objective_t - objective_{t-1}| / n_samples < tol``
     or after ``max_iter`` iterations, warning with
     :class:`~latentem.ConvergenceWarning` in the second case.
+
+    With ``accelerate``, ``max_iter`` bounds the E-steps spent (rejected
+    extrapolations included), ``history`` holds the objective of every kept
+    point and the convergence test applies to EM steps only: the fit stops
+    when an EM step from a kept point changes the objective per sample by
+    less than ``tol``, as plain EM does.
 
     Examples
     --------
@@ -163,6 +210,8 @@ class EM:
     decrease_rtol: float = field(
         default=1e-9, converter=lambda v: check_float(v, "decrease_rtol", minimum=0.0), kw_only=True
     )
+    chunk_size: int | None = field(default=None, converter=check_chunk_size)
+    accelerate: Stepping = field(default=None, converter=parse_accelerate)
 
     def fit(
         self,
@@ -201,27 +250,32 @@ class EM:
                 f"model must be a latentem.LatentModel; got {type(model).__name__}. "
                 "Subclass LatentModel and implement e_step, m_step and log_likelihood"
             )
-        source = as_source(data)
+        self.accelerate.check_model(model)
+        source = as_source(data, self.chunk_size)
         objectives = [float(value) for value in (() if history is None else history)]
+        evaluate = _Evaluator(source, budget=self.max_iter - len(objectives))
         converged = False
-        n_samples = 0
         start = time.perf_counter()
-        while len(objectives) < self.max_iter:
+        for point in self.accelerate.points(model, evaluate):
             iteration = len(objectives) + 1
-            stats, n_samples = expected_statistics(model, source)
-            objective = float(stats.log_likelihood) + float(model.log_prior())
-            self._check_objective(objective, iteration, model)
+            objective = point.objective
+            self._check_objective(objective, iteration, point.model)
             previous = objectives[-1] if objectives else previous_objective
             if objectives:
-                self._check_decrease(objectives[-1], objective, iteration, model)
+                self._check_decrease(objectives[-1], objective, iteration, point.model)
             objectives.append(objective)
-            model = model.m_step(stats)
-            change = math.inf if previous is None else (objective - previous) / max(n_samples, 1)
+            model = cast(LatentModel, point.image)  # finite objective: the M-step ran
+            change = (
+                math.inf
+                if previous is None or not point.em_step
+                else (objective - previous) / max(point.n_samples, 1)
+            )
             if self.verbose:
                 elapsed = time.perf_counter() - start
+                kind = "" if point.em_step else "  (extrapolated)"
                 print(
                     f"EM iteration {iteration:4d}  objective {objective: .10e}  "
-                    f"change/sample {change: .3e}  {elapsed:8.3f}s",
+                    f"change/sample {change: .3e}  {elapsed:8.3f}s{kind}",
                     flush=True,
                 )
             for callback in self.callbacks:
@@ -231,10 +285,14 @@ class EM:
                 break
         if self.verbose:
             state = "converged" if converged else "stopped at max_iter without converging"
-            print(f"EM {state} after {len(objectives)} iterations", flush=True)
+            print(
+                f"EM {state} after {len(objectives)} iterations ({evaluate.n_estep} E-steps)",
+                flush=True,
+            )
         if not converged and self.max_iter > 0:
+            spent = "iterations" if isinstance(self.accelerate, PlainEM) else "E-steps"
             warnings.warn(
-                f"EM did not converge in max_iter={self.max_iter} iterations: the objective "
+                f"EM did not converge in max_iter={self.max_iter} {spent}: the objective "
                 f"per sample still changed by more than tol={self.tol:g}. Increase max_iter "
                 "or tol, or start from better parameters",
                 ConvergenceWarning,
@@ -245,7 +303,8 @@ class EM:
             history=np.asarray(objectives, dtype=float),
             n_iter=len(objectives),
             converged=converged,
-            n_samples=n_samples,
+            n_samples=evaluate.n_samples,
+            n_estep=evaluate.n_estep,
         )
 
     @staticmethod

@@ -31,6 +31,7 @@ from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.criteria import icl_from_joint
 from latentem.mixture.initialization import initial_responsibilities
 from latentem.mixture.prior import GaussianMixturePrior, validate_prior
+from latentem.mixture.vector import parameters_from_vector, parameters_to_vector
 
 __all__ = [
     "GaussianMixtureModel",
@@ -200,6 +201,21 @@ class GaussianMixtureStats:
             means=means,
             scatter=scatter,
             log_likelihood=self.log_likelihood + other.log_likelihood,
+            covariance_type=self.covariance_type,
+        )
+
+    def scale(self, factor: float) -> GaussianMixtureStats:
+        """The statistics of the same rows with every row's weight times ``factor``.
+
+        Counts, scatter and log-likelihood scale; the means do not. Online EM
+        (:class:`~latentem.OnlineEM`) mixes statistics with it.
+        """
+        factor = float(factor)
+        return GaussianMixtureStats(
+            counts=self.counts * factor,
+            means=self.means,
+            scatter=self.scatter * factor,
+            log_likelihood=self.log_likelihood * factor,
             covariance_type=self.covariance_type,
         )
 
@@ -539,6 +555,45 @@ class GaussianMixtureModel(LatentModel):
         joint = self._joint_log_prob(X)
         terms = self.assignment.objective_terms(joint)
         return float(apply_observations(observations, joint, terms, None).sum())
+
+    # -- parameter vector (for acceleration) -------------------------------------
+
+    def to_vector(self) -> np.ndarray:
+        """The parameters as one unconstrained 1-D vector (see :mod:`latentem.mixture.vector`).
+
+        ``[log-weights, means, covariance factors]``: log-weights (0 for a
+        component of weight 0), the means row by row, then Cholesky factors
+        of the covariances with log-diagonals (``full``, ``tied``) or
+        log-variances (``diag``, ``spherical``).
+
+        Examples
+        --------
+        >>> m = GaussianMixtureModel.from_parameters([0.25, 0.75], [[0.0], [2.0]], [1.0, 4.0],
+        ...                                          covariance_type="spherical")
+        >>> m.to_vector().round(4)
+        array([-1.3863, -0.2877,  0.    ,  2.    ,  0.    ,  1.3863])
+        >>> bool(np.allclose(m.from_vector(m.to_vector()).covariances, m.covariances))
+        True
+        """
+        return parameters_to_vector(
+            self.weights, self.means, self.covariances, self.covariance_type
+        )
+
+    def from_vector(self, vector: Any) -> GaussianMixtureModel:
+        """A model of the same structure from a vector laid out as :meth:`to_vector`'s.
+
+        Every finite vector gives valid parameters; components with weight 0
+        in this model keep weight 0.
+        """
+        weights, means, covariances = parameters_from_vector(
+            np.asarray(vector, dtype=float),
+            self.weights > 0,
+            self.n_features,
+            self.covariance_type,
+        )
+        return GaussianMixtureModel(
+            weights, means, covariances, self.covariance_type, self.assignment, self.reg_covar
+        )
 
     # -- inference -------------------------------------------------------------
 
