@@ -8,6 +8,7 @@ mixtures are the flagship plugin, behind a scikit-learn compatible
 from latentem.core import (
     EM,
     AdditiveStatistics,
+    ArrayChunks,
     Chunks,
     ConvergenceWarning,
     EMResult,
@@ -15,6 +16,9 @@ from latentem.core import (
     NotFittedError,
     ObjectiveDecreaseWarning,
     Observations,
+    OnlineEM,
+    OnlineState,
+    Squarem,
     Statistics,
 )
 from latentem.estimators import (
@@ -36,6 +40,7 @@ __all__ = [
     "EM",
     "GMMHMM",
     "AdditiveStatistics",
+    "ArrayChunks",
     "Checkpoint",
     "Chunks",
     "ConvergenceWarning",
@@ -52,9 +57,12 @@ __all__ = [
     "NotFittedError",
     "ObjectiveDecreaseWarning",
     "Observations",
+    "OnlineEM",
+    "OnlineState",
     "PoissonHMM",
     "Sequences",
     "SelectionResult",
+    "Squarem",
     "Statistics",
     "__version__",
     "load",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, TypeVar, cast
 
 import attrs
@@ -64,6 +65,40 @@ class AdditiveStatistics:
         if isinstance(other, (int, float)) and other == 0:
             return self
         return NotImplemented
+
+    def scale(self: _S, factor: float) -> _S:
+        """Every additive field times ``factor``: the statistics with every row's weight scaled.
+
+        Online EM (:class:`~latentem.OnlineEM`) mixes statistics with it;
+        ``factor * stats`` is the same.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from attrs import frozen
+        >>> @frozen
+        ... class Counts(AdditiveStatistics):
+        ...     counts: np.ndarray
+        ...     log_likelihood: float
+        >>> 0.5 * Counts(np.array([2.0, 4.0]), -6.0)
+        Counts(counts=array([1., 2.]), log_likelihood=-3.0)
+        """
+        factor = float(factor)
+        values = {}
+        for field in attrs.fields(cast(Any, type(self))):
+            if field.init:
+                value = getattr(self, field.name)
+                values[field.name] = (
+                    value * factor if field.metadata.get("additive", True) else value
+                )
+        return type(self)(**values)
+
+    def __mul__(self: _S, factor: Any) -> _S:
+        if isinstance(factor, numbers.Real) and not isinstance(factor, (bool, np.bool_)):
+            return self.scale(float(factor))
+        return NotImplemented
+
+    __rmul__ = __mul__
 
 
 def _same(a: Any, b: Any) -> bool:
