@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from typing import Any, cast
 
 import numpy as np
 
-from latentem.core.data import Observations
+from latentem.core.data import DataSource, Observations, as_source
 from latentem.core.engine import EM, EMResult
 from latentem.core.exceptions import ConvergenceWarning
 from latentem.core.model import LatentModel
+from latentem.core.online import OnlineEM, OnlineState
+from latentem.core.parallel import check_n_jobs, parallel_map
+from latentem.core.sources import (
+    check_chunk_size,
+    is_dask_array,
+    is_out_of_core,
+    sample_rows,
+    scan_rows,
+)
 from latentem.core.validation import (
     as_generator,
     check_array,
@@ -26,7 +36,10 @@ from latentem.mixture.initialization import INIT_METHODS, initial_responsibiliti
 from latentem.mixture.missing import check_fit_data, informative_rows, starting_data
 from latentem.mixture.prior import GaussianMixturePrior
 
-__all__ = ["GaussianMixture"]
+__all__ = ["INIT_SAMPLE_ROWS", "GaussianMixture"]
+
+#: With chunked input, the initialisation sees at most this many rows (a uniform sample).
+INIT_SAMPLE_ROWS = 100_000
 
 
 class GaussianMixture(Estimator):
@@ -98,6 +111,30 @@ class GaussianMixture(Estimator):
         (:meth:`GaussianMixturePrior.from_data`; with missing entries, from
         the data with each NaN replaced by its column's observed mean). The
         objective (and ``lower_bound_``) then includes the log-prior.
+    chunk_size : int, optional
+        Rows per chunk when ``X`` is read in chunks. ``X`` is read in chunks
+        when it is a ``np.memmap`` or another out-of-core array (h5py, zarr),
+        a dask array (its blocks; ``chunk_size`` re-chunks them), a
+        :class:`~latentem.core.data.DataSource` such as
+        :class:`~latentem.Chunks`, or any array when ``chunk_size`` is given;
+        memory then stays O(chunk) and the result equals the in-memory fit
+        to rounding. By default chunks hold about 16 MiB.
+    accelerate : {None, "squarem"}, default=None
+        ``"squarem"`` extrapolates EM steps (:class:`~latentem.Squarem`):
+        far fewer E-steps on slowly converging fits (overlapping
+        components), never a lower objective. ``max_iter`` then bounds the
+        E-steps, ``n_iter_`` counts the points kept (EM steps and accepted
+        extrapolations) and ``lower_bounds_`` holds their objectives.
+    n_jobs : int, optional
+        Threads running the ``n_init`` restarts side by side (``-1``: one
+        per core). The starts are drawn first, in order, so the result does
+        not depend on ``n_jobs``. It pays when the restarts outnumber the
+        cores BLAS already keeps busy (see ``docs/benchmarks.md``).
+    learning_decay : float, default=0.6
+        ``kappa`` of the step sizes ``(t + learning_offset)^-kappa`` of
+        :meth:`partial_fit`; in (0.5, 1].
+    learning_offset : float, default=0.0
+        ``t0 >= 0`` of the same step sizes.
 
     Attributes
     ----------
@@ -183,6 +220,11 @@ class GaussianMixture(Estimator):
         verbose_interval: int = 10,
         assignment: str = "soft",
         prior: Any = None,
+        chunk_size: int | None = None,
+        accelerate: str | None = None,
+        n_jobs: int | None = None,
+        learning_decay: float = 0.6,
+        learning_offset: float = 0.0,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -200,6 +242,11 @@ class GaussianMixture(Estimator):
         self.verbose_interval = verbose_interval
         self.assignment = assignment
         self.prior = prior
+        self.chunk_size = chunk_size
+        self.accelerate = accelerate
+        self.n_jobs = n_jobs
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
     # -- fitting ---------------------------------------------------------------
 
@@ -359,8 +406,10 @@ class GaussianMixture(Estimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            NaN marks a missing entry.
+        X : array-like of shape (n_samples, n_features), memmap, dask array or DataSource
+            NaN marks a missing entry (in-memory arrays only). Chunked input
+            (see ``chunk_size``) is validated chunk by chunk and never
+            loaded whole.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights; a weight of 2 is exactly a duplicated row.
@@ -385,52 +434,118 @@ class GaussianMixture(Estimator):
         equal ``fit(X).predict(X)``; ``sample_weight`` and ``labels`` are as
         in :meth:`fit`.
         """
-        return self._fit(X, sample_weight, labels)
+        model, data = self._fit(X, sample_weight, labels)
+        if not isinstance(data, DataSource):
+            return model.predict(data)
+        return np.concatenate(
+            [
+                model.predict(chunk.X if isinstance(chunk, Observations) else chunk)
+                for chunk in data.iter_chunks()
+            ]
+        )
 
-    def _fit(self, X: Any, sample_weight: Any, labels: Any) -> np.ndarray:
-        every_row = check_array(X, min_samples=2, allow_nan=True)
-        check_fit_data(every_row)
-        observations = Observations(every_row, sample_weight=sample_weight, labels=labels)
-        informative = informative_rows(every_row)
-        if not informative.all():  # rows with nothing observed carry no information
-            observations = observations[informative]
-        X = observations.X
-        weights = observations.sample_weight
-        n_effective = float(X.shape[0]) if weights is None else float(weights.sum())
+    def _data(
+        self, X: Any, sample_weight: Any, labels: Any, rng: np.random.Generator
+    ) -> tuple[Observations | DataSource, Observations, int, float, np.ndarray | DataSource]:
+        """The data for the engine, the rows the starts come from, the number of rows,
+        their weight, and the data to label (every row).
+
+        In-memory arrays are validated whole. Chunked input (see
+        ``chunk_size``) is validated in one pass, chunk by chunk, and the
+        starts come from at most ``INIT_SAMPLE_ROWS`` of its rows (all of
+        them, in order, when there are that few, so the fit equals the
+        in-memory one).
+        """
+        chunk_size = check_chunk_size(self.chunk_size)
+        chunked = (
+            chunk_size is not None
+            or isinstance(X, (DataSource, Iterator))  # as_source explains why iterators fail
+            or is_dask_array(X)
+            or is_out_of_core(X)
+        )
+        if not chunked:
+            every_row = check_array(X, min_samples=2, allow_nan=True)
+            check_fit_data(every_row)
+            observations = Observations(every_row, sample_weight=sample_weight, labels=labels)
+            informative = informative_rows(every_row)
+            if not informative.all():  # rows with nothing observed carry no information
+                observations = observations[informative]
+            n_rows = observations.X.shape[0]
+            total = _total(observations, n_rows)
+            return observations, observations, n_rows, total, every_row
+        if sample_weight is not None or labels is not None:
+            if isinstance(X, DataSource) or is_dask_array(X):
+                raise ValueError(
+                    "sample_weight and labels go with an array or memmap X; with a data source "
+                    "or a dask array pass latentem.Observations chunks instead"
+                )
+            X = Observations(X, sample_weight=sample_weight, labels=labels)
+        source = as_source(X, chunk_size)
+        n_samples, _ = scan_rows(source, "X")
+        if n_samples < 2:
+            raise ValueError(
+                f"X must have at least 2 samples; got {n_samples} sample"
+                f"{'s' if n_samples != 1 else ''}"
+            )
+        rows, indices = sample_rows(source, INIT_SAMPLE_ROWS, n_samples, rng)
+        if not isinstance(X, Observations):
+            return source, Observations(rows), n_samples, float(n_samples), source
+        weights, known = X.sample_weight, X.labels
+        sample = Observations(
+            rows,
+            None if weights is None else weights[indices],
+            None if known is None else known[indices],
+        )
+        return source, sample, n_samples, _total(X, n_samples), source
+
+    def _fit(
+        self, X: Any, sample_weight: Any, labels: Any
+    ) -> tuple[GaussianMixtureModel, np.ndarray | DataSource]:
+        n_jobs = check_n_jobs(self.n_jobs)
+        rng = as_generator(self.random_state)
+        data, sample, n_samples, n_effective, every_row = self._data(X, sample_weight, labels, rng)
         if not n_effective > 0:
             raise ValueError(
                 "sample_weight must not be all zero: the weights sum to 0, leaving no data "
                 "to fit; give some rows a positive weight"
             )
-        settings = self._check_settings(X, observations.sample_weight)
+        settings = self._check_settings(sample.X, sample.sample_weight)
         warm = bool(self.warm_start) and hasattr(self, "model_")
-        if warm and self.n_features_in_ != X.shape[1]:
+        n_features = sample.X.shape[1]
+        if warm and self.n_features_in_ != n_features:
             raise ValueError(
-                f"X has {X.shape[1]} features, but the warm start is from a fit with "
+                f"X has {n_features} features, but the warm start is from a fit with "
                 f"{self.n_features_in_}; pass data of the same width or set warm_start=False"
             )
-        rng = as_generator(self.random_state)
         # "per sample" is per unit of weight, so that weights equal replicated rows
         engine = EM(
             max_iter=settings["max_iter"],
-            tol=settings["tol"] * n_effective / X.shape[0],
+            tol=settings["tol"] * n_effective / n_samples,
             callbacks=self._progress_callback(settings, n_effective),
+            accelerate=self.accelerate,
         )
-        best: EMResult | None = None
-        for init in range(1 if warm else settings["n_init"]):
+        if warm:
+            starts, previous = [self.model_], self.lower_bound_ * n_effective
+        else:
+            starts = [self._initial_model(sample, settings, rng) for _ in range(settings["n_init"])]
+            previous = None
+
+        def run(init: int) -> EMResult:
             if settings["verbose"]:
                 print(f"Initialization {init}")
-            if warm:
-                start, previous = self.model_, self.lower_bound_ * n_effective
-            else:
-                start, previous = self._initial_model(observations, settings, rng), None
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                result = engine.fit(start, observations, previous_objective=previous)
+            result = engine.fit(starts[init], data, previous_objective=previous)
             if settings["verbose"]:
                 state = "converged" if result.converged else "did not converge"
                 per_sample = result.objective / n_effective
                 print(f"Initialization {state}. objective per sample {per_sample:.8f}")
+            return result
+
+        with warnings.catch_warnings():
+            # filters are process-wide, so this also silences the worker threads
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            results = parallel_map(run, range(len(starts)), n_jobs)
+        best: EMResult | None = None
+        for result in results:
             if best is None or result.objective > best.objective:
                 best = result
         best = cast(EMResult, best)
@@ -442,12 +557,80 @@ class GaussianMixture(Estimator):
                 stacklevel=3,
             )
         model = cast(GaussianMixtureModel, best.model)
-        labels = model.predict(every_row)
         lower_bounds = [float(value) / n_effective for value in best.history]
         # one dict update: an interrupted fit (KeyboardInterrupt from a callback,
         # an error) leaves the estimator exactly as it was before the call
         vars(self).update(fitted_attributes(model, best.converged, best.n_iter, lower_bounds))
-        return labels
+        vars(self).pop("_online_state", None)  # a fit ends any partial_fit run
+        return model, every_row
+
+    def partial_fit(self, X: Any, y: Any = None) -> GaussianMixture:
+        """Learn from one more batch by online (stepwise) EM.
+
+        The first call starts from the fitted model if there is one, else
+        from an initialisation on this batch (so it needs at least
+        ``n_components`` rows); each call then takes one step of
+        :class:`~latentem.OnlineEM` with step size
+        ``(t + learning_offset)^-learning_decay`` for batch ``t``. A stream
+        that is never held whole reaches the batch fit's likelihood to
+        within about a percent. ``fit`` starts afresh.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One batch.
+        y : ignored
+
+        Returns
+        -------
+        self : GaussianMixture
+
+        Notes
+        -----
+        ``n_iter_`` counts the batches, ``lower_bound_`` is the objective
+        per sample of the last batch before its update, ``lower_bounds_``
+        those of every batch since the first ``partial_fit``, and
+        ``converged_`` stays False: a stream has no end to converge at.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentem import GaussianMixture
+        >>> rng = np.random.default_rng(0)
+        >>> gm = GaussianMixture(n_components=2, random_state=0)
+        >>> for _ in range(100):
+        ...     batch = np.concatenate([rng.normal(-4, 1, (20, 1)), rng.normal(4, 1, (20, 1))])
+        ...     gm = gm.partial_fit(batch)
+        >>> np.round(np.sort(gm.means_.ravel()))
+        array([-4.,  4.])
+        >>> gm.n_iter_
+        100
+        """
+        online = OnlineEM(learning_decay=self.learning_decay, learning_offset=self.learning_offset)
+        X = check_array(X)
+        state: OnlineState | None = vars(self).get("_online_state")
+        lower_bounds: list[float] = [] if state is None else list(self.lower_bounds_)
+        if state is None:
+            if hasattr(self, "model_"):
+                start: GaussianMixtureModel = self.model_
+            else:
+                settings = self._check_settings(X)
+                start = self._initial_model(
+                    Observations(X), settings, as_generator(self.random_state)
+                )
+            state = OnlineState(start)
+        n_features = cast(GaussianMixtureModel, state.model).n_features
+        if X.shape[1] != n_features:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but GaussianMixture is expecting {n_features} "
+                "features as input (the width of the earlier batches)"
+            )
+        state = online.update(state, X)
+        lower_bounds.append(state.objective)
+        model = cast(GaussianMixtureModel, state.model)
+        vars(self).update(fitted_attributes(model, False, state.n_batches, lower_bounds))
+        self._online_state = state
+        return self
 
     # -- using the fit -----------------------------------------------------------
 
@@ -500,6 +683,12 @@ class GaussianMixture(Estimator):
         """
         X = self._check_predict_X(X, allow_nan=True)
         return self.model_.icl(X)
+
+
+def _total(observations: Observations, n_samples: int) -> float:
+    """Rows, or their total weight: what "per sample" divides by."""
+    weights = observations.sample_weight
+    return float(n_samples) if weights is None else float(weights.sum())
 
 
 def fitted_attributes(
