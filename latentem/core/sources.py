@@ -98,7 +98,8 @@ def is_out_of_core(data: Any) -> bool:
         return True
     if isinstance(data, (np.ndarray, list, tuple)) or is_dask_array(data):
         return False
-    if hasattr(data, "to_numpy"):  # pandas and xarray objects hold their data in memory
+    if hasattr(data, "to_numpy") or hasattr(data, "nnz"):
+        # pandas and xarray objects hold their data in memory; sparse matrices are refused
         return False
     shape = getattr(data, "shape", None)
     return (
