@@ -35,11 +35,15 @@ __all__ = [
 class Vectorizable(Protocol):
     """The optional protocol a model implements to be accelerated.
 
-    ``to_vector()`` returns the parameters as a 1-D float array in an
-    *unconstrained* parametrisation (for example log-weights and Cholesky
-    factors with log-diagonals), so that any vector is a valid model, and
+    ``to_vector()`` returns the parameters as a 1-D float array and
     ``from_vector(vector)`` returns a new model of the same structure from
     such a vector; ``m.from_vector(m.to_vector())`` equals ``m`` to rounding.
+    Extrapolation works best in coordinates in which the EM map is close to
+    linear (for mixtures, the natural parameters: weights, means,
+    covariances). ``from_vector`` raises ``ValueError`` for a vector outside
+    the parameter space (a negative weight, an indefinite covariance);
+    SQUAREM then rejects that step. An unconstrained parametrisation, where
+    every vector is valid, works too.
     """
 
     def to_vector(self) -> np.ndarray: ...

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 import numpy as np
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 from scipy.special import logsumexp
 
 from latentem.core.data import Observations, as_observations
@@ -31,7 +31,7 @@ from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.criteria import icl_from_joint
 from latentem.mixture.initialization import initial_responsibilities
 from latentem.mixture.prior import GaussianMixturePrior, validate_prior
-from latentem.mixture.vector import parameters_from_vector, parameters_to_vector
+from latentem.mixture.vector import covariances_to_vector, parameters_from_vector
 
 __all__ = [
     "GaussianMixtureModel",
@@ -559,31 +559,36 @@ class GaussianMixtureModel(LatentModel):
     # -- parameter vector (for acceleration) -------------------------------------
 
     def to_vector(self) -> np.ndarray:
-        """The parameters as one unconstrained 1-D vector (see :mod:`latentem.mixture.vector`).
+        """The parameters as one 1-D vector: ``[weights, means, covariances]``.
 
-        ``[log-weights, means, covariance factors]``: log-weights (0 for a
-        component of weight 0), the means row by row, then Cholesky factors
-        of the covariances with log-diagonals (``full``, ``tied``) or
-        log-variances (``diag``, ``spherical``).
+        Covariance matrices contribute their lower triangle (``full``,
+        ``tied``), ``diag`` and ``spherical`` their variances. It is the
+        vector :class:`~latentem.Squarem` extrapolates (see
+        :mod:`latentem.mixture.vector` for why these coordinates).
 
         Examples
         --------
         >>> m = GaussianMixtureModel.from_parameters([0.25, 0.75], [[0.0], [2.0]], [1.0, 4.0],
         ...                                          covariance_type="spherical")
-        >>> m.to_vector().round(4)
-        array([-1.3863, -0.2877,  0.    ,  2.    ,  0.    ,  1.3863])
-        >>> bool(np.allclose(m.from_vector(m.to_vector()).covariances, m.covariances))
-        True
+        >>> m.to_vector()
+        array([0.25, 0.75, 0.  , 2.  , 1.  , 4.  ])
+        >>> m.from_vector(m.to_vector()).covariances
+        array([1., 4.])
         """
-        return parameters_to_vector(
-            self.weights, self.means, self.covariances, self.covariance_type
+        return np.concatenate(
+            [
+                self.weights,
+                self.means.ravel(),
+                covariances_to_vector(self.covariances, self.covariance_type),
+            ]
         )
 
     def from_vector(self, vector: Any) -> GaussianMixtureModel:
         """A model of the same structure from a vector laid out as :meth:`to_vector`'s.
 
-        Every finite vector gives valid parameters; components with weight 0
-        in this model keep weight 0.
+        Weights are renormalised; components of weight 0 in this model keep
+        weight 0. A negative weight or a covariance that is not positive
+        definite raises ``ValueError``.
         """
         weights, means, covariances = parameters_from_vector(
             np.asarray(vector, dtype=float),
@@ -591,9 +596,7 @@ class GaussianMixtureModel(LatentModel):
             self.n_features,
             self.covariance_type,
         )
-        return GaussianMixtureModel(
-            weights, means, covariances, self.covariance_type, self.assignment, self.reg_covar
-        )
+        return evolve(self, weights=weights, means=means, covariances=covariances)
 
     # -- inference -------------------------------------------------------------
 

@@ -1,70 +1,56 @@
-"""Gaussian mixture parameters as one unconstrained vector (for SQUAREM and optimisers).
+"""Gaussian mixture parameters as one vector, for SQUAREM's extrapolation.
 
-Every vector maps to valid parameters: weights through a softmax of
-log-weights, covariances through Cholesky factors with log-diagonals (full,
-tied) or log-variances (diag, spherical). Extrapolating in this space can
-never produce a negative weight or an indefinite covariance.
+The vector holds the natural parameters: weights, means, and the lower
+triangle of each covariance matrix (variances for ``diag`` and
+``spherical``). The EM map of a mixture is close to linear in them, since the
+M-step is a ratio of moments, so SQUAREM's extrapolation lands well. Measured
+on 24 overlapping mixtures (``docs/benchmarks.md``), this took fewer E-steps
+than an unconstrained parametrisation (log-weights, Cholesky factors with
+log-diagonals): geometric mean 7.0x fewer than plain EM against 6.5x, and at
+least 3.7x against 1.9x. A vector outside the parameter space (a negative
+weight, an indefinite covariance) raises ``ValueError``, which SQUAREM takes
+as a rejected step.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
 from latentem.mixture.covariance import CovarianceType
 
-__all__ = [
-    "covariances_from_vector",
-    "covariances_to_vector",
-    "parameters_from_vector",
-    "parameters_to_vector",
-]
-
-
-def _cholesky_to_vector(matrices: np.ndarray) -> np.ndarray:
-    """``[log diag L, strictly lower L]`` of each matrix of a (m, d, d) stack."""
-    lower = np.linalg.cholesky(matrices)
-    d = matrices.shape[-1]
-    rows, cols = np.tril_indices(d, -1)
-    diagonal = np.log(np.diagonal(lower, axis1=-2, axis2=-1))
-    return np.concatenate([diagonal, lower[:, rows, cols]], axis=1).ravel()
-
-
-def _cholesky_from_vector(vector: np.ndarray, n_matrices: int, d: int) -> np.ndarray:
-    blocks = vector.reshape(n_matrices, -1)
-    lower = np.zeros((n_matrices, d, d))
-    index = np.arange(d)
-    lower[:, index, index] = np.exp(blocks[:, :d])
-    rows, cols = np.tril_indices(d, -1)
-    lower[:, rows, cols] = blocks[:, d:]
-    return lower @ np.swapaxes(lower, -1, -2)
+__all__ = ["covariances_from_vector", "covariances_to_vector", "parameters_from_vector"]
 
 
 def covariances_to_vector(covariances: np.ndarray, structure: CovarianceType) -> np.ndarray:
-    """Covariances (in ``structure``'s layout) as an unconstrained 1-D vector.
+    """Covariances (in ``structure``'s layout) as a 1-D vector without duplicated entries.
 
     Examples
     --------
     >>> import numpy as np
     >>> from latentem.mixture import covariance_type
-    >>> covariances_to_vector(np.array([[1.0, 4.0]]), covariance_type("diag"))
-    array([0.        , 1.38629436])
+    >>> covariances_to_vector(np.array([[2.0, 0.5], [0.5, 1.0]]), covariance_type("tied"))
+    array([2. , 0.5, 1. ])
     """
     if structure.name in ("full", "tied"):
         d = covariances.shape[-1]
-        return _cholesky_to_vector(covariances.reshape(-1, d, d))
-    return np.log(covariances).ravel()
+        rows, cols = np.tril_indices(d)
+        return covariances.reshape(-1, d, d)[:, rows, cols].ravel()
+    return covariances.ravel()
 
 
 def covariances_from_vector(
     vector: np.ndarray, structure: CovarianceType, n_components: int, n_features: int
 ) -> np.ndarray:
-    """Inverse of :func:`covariances_to_vector`, in ``structure``'s layout."""
+    """Inverse of :func:`covariances_to_vector` (symmetric by construction)."""
     shape = structure.parameter_shape(n_components, n_features)
     if structure.name in ("full", "tied"):
-        n_matrices = n_components if structure.name == "full" else 1
-        return _cholesky_from_vector(vector, n_matrices, n_features).reshape(shape)
-    return np.exp(vector).reshape(shape)
+        rows, cols = np.tril_indices(n_features)
+        triangles = vector.reshape(-1, rows.size)
+        matrices = np.zeros((triangles.shape[0], n_features, n_features))
+        matrices[:, rows, cols] = triangles
+        matrices[:, cols, rows] = triangles
+        return matrices.reshape(shape)
+    return vector.reshape(shape)
 
 
 def parameters_from_vector(
@@ -73,10 +59,17 @@ def parameters_from_vector(
     n_features: int,
     structure: CovarianceType,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weights, means and covariances from ``[log-weights, means, covariance vector]``.
+    """Weights, means and covariances from ``[weights, means, covariance vector]``.
 
-    Components not ``occupied`` (weight exactly 0) keep weight 0 whatever
-    their log-weight entry says, so a dead component stays dead.
+    The weights are renormalised to sum to 1; components not ``occupied``
+    (weight exactly 0 in the model the vector came from) keep weight 0, so a
+    dead component stays dead.
+
+    Raises
+    ------
+    ValueError
+        If the vector has the wrong length or gives a negative weight.
+        (Covariances are checked by the model.)
     """
     k = occupied.shape[0]
     expected = k + k * n_features + structure.n_parameters(k, n_features)
@@ -85,19 +78,12 @@ def parameters_from_vector(
             f"vector must be 1-D with {expected} entries for this model (as to_vector() "
             f"returns); got shape {vector.shape}"
         )
-    log_weights = np.where(occupied, vector[:k], -np.inf)
-    weights = np.exp(log_weights - logsumexp(log_weights))
+    weights = np.where(occupied, vector[:k], 0.0)
+    total = weights.sum()
+    if not (np.all(weights >= 0) and total > 0):
+        raise ValueError(
+            f"the vector's weights must be non-negative with a positive sum; got {vector[:k]}"
+        )
     means = vector[k : k + k * n_features].reshape(k, n_features)
     covariances = covariances_from_vector(vector[k + k * n_features :], structure, k, n_features)
-    return weights, means, covariances
-
-
-def parameters_to_vector(
-    weights: np.ndarray, means: np.ndarray, covariances: np.ndarray, structure: CovarianceType
-) -> np.ndarray:
-    """``[log-weights (0 for empty components), means, covariance vector]``."""
-    occupied = weights > 0
-    log_weights = np.log(np.where(occupied, weights, 1.0))
-    return np.concatenate(
-        [log_weights, means.ravel(), covariances_to_vector(covariances, structure)]
-    )
+    return weights / total, means, covariances
