@@ -210,8 +210,8 @@ class EM:
     decrease_rtol: float = field(
         default=1e-9, converter=lambda v: check_float(v, "decrease_rtol", minimum=0.0), kw_only=True
     )
-    chunk_size: int | None = field(default=None, converter=check_chunk_size)
-    accelerate: Stepping = field(default=None, converter=parse_accelerate)
+    chunk_size: int | None = field(default=None, converter=check_chunk_size, kw_only=True)
+    accelerate: Stepping = field(default=None, converter=parse_accelerate, kw_only=True)
 
     def fit(
         self,
@@ -228,8 +228,10 @@ class EM:
         model : LatentModel
             The starting parameters.
         data : object
-            Whatever the model's ``e_step`` accepts, or a
-            :class:`~latentem.core.data.DataSource` of chunks.
+            Whatever the model's ``e_step`` accepts, a
+            :class:`~latentem.core.data.DataSource` of chunks, a
+            ``np.memmap`` or other out-of-core array (read in chunks), or a
+            dask array (its blocks' statistics computed by dask).
         history : sequence of float, optional
             The history of an earlier run that stopped at ``model`` (for
             instance a checkpoint). The fit continues its iteration count and

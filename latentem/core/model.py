@@ -21,6 +21,12 @@ class Statistics(Protocol):
         The objective term of the data the statistics summarise, evaluated
         at the parameters used in the E-step.
 
+    Notes
+    -----
+    Online EM (:class:`~latentem.OnlineEM`) also needs ``scale(factor)``:
+    the statistics of the same rows with every row's weight multiplied by
+    ``factor``. It is optional; ``AdditiveStatistics`` provides it.
+
     Examples
     --------
     >>> import numpy as np, latentem
