@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         write_data(data, args.rows, args.features, args.components, seed=0)
         print(f"wrote the file in {time.perf_counter() - began:.1f} s")
         mapped = np.memmap(data, dtype=np.float64, mode="r", shape=(args.rows, args.features))
-        sample = sample_rows(ArrayChunks(mapped), 100_000, args.rows, np.random.default_rng(1))
+        sample, _ = sample_rows(ArrayChunks(mapped), 100_000, args.rows, np.random.default_rng(1))
         del mapped
         start = latentem.GaussianMixtureModel.from_data(
             sample, args.components, covariance_type=args.covariance_type, random_state=0

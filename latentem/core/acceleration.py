@@ -44,6 +44,13 @@ class Vectorizable(Protocol):
     the parameter space (a negative weight, an indefinite covariance);
     SQUAREM then rejects that step. An unconstrained parametrisation, where
     every vector is valid, works too.
+
+    Examples
+    --------
+    >>> import latentem
+    >>> model = latentem.GaussianMixtureModel([1.0], [[0.0, 1.0]], [[[2.0, 0.5], [0.5, 1.0]]])
+    >>> isinstance(model, Vectorizable), model.to_vector()
+    (True, array([1. , 0. , 1. , 2. , 0.5, 1. ]))
     """
 
     def to_vector(self) -> np.ndarray: ...
@@ -94,7 +101,32 @@ class Evaluator(Protocol):
 
 
 class Stepping(abc.ABC):
-    """A way of stepping through parameters; see :class:`PlainEM` and :class:`Squarem`."""
+    """A way of stepping through parameters; see :class:`PlainEM` and :class:`Squarem`.
+
+    :meth:`points` receives the starting model and an evaluator (``evaluate(model)`` runs
+    an E-step and returns a :class:`Point`; ``evaluate.remaining`` is the E-step budget
+    left) and yields the points the fit keeps; the engine records them, tests
+    convergence and stops pulling when it has converged.
+
+    Examples
+    --------
+    A stepping that keeps every other EM step (the E-step in between is spent, not kept):
+
+    >>> import numpy as np, latentem
+    >>> class EveryOther(Stepping):
+    ...     name = "every other"
+    ...     def points(self, model, evaluate):
+    ...         point = evaluate(model)
+    ...         yield point
+    ...         while evaluate.remaining >= 2:
+    ...             point = evaluate(evaluate(point.image).image)
+    ...             yield point
+    >>> X = np.random.default_rng(0).normal(size=(50, 1))
+    >>> start = latentem.GaussianMixtureModel.from_data(X, 2, random_state=0)
+    >>> result = latentem.EM(max_iter=500, tol=1e-6, accelerate=EveryOther()).fit(start, X)
+    >>> result.converged, result.n_estep == 2 * result.n_iter - 1
+    (True, True)
+    """
 
     name: ClassVar[str]
 

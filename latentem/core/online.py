@@ -70,6 +70,14 @@ class OnlineState:
         The same, averaged over every sample seen: an honest running
         estimate of the fit, since each batch is scored before it is learnt
         from ("progressive validation").
+
+    Examples
+    --------
+    >>> import numpy as np, latentem
+    >>> start = latentem.GaussianMixtureModel([1.0], [[0.0]], [[[1.0]]])
+    >>> state = latentem.OnlineEM().update(start, np.array([[1.0], [3.0]]))
+    >>> state.n_batches, state.n_samples, state.model.means
+    (1, 2, array([[2.]]))
     """
 
     model: LatentModel

@@ -340,7 +340,7 @@ def scan_rows(source: DataSource, name: str = "X") -> tuple[int, int]:
 
 def sample_rows(
     source: DataSource, n_rows: int, n_samples: int, rng: np.random.Generator
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows of chunked data for initialisation: all of them, or a uniform sample.
 
     Parameters
@@ -359,30 +359,34 @@ def sample_rows(
         With ``n_samples <= n_rows``, every row in order (so an
         initialisation sees exactly what it sees in memory); otherwise
         ``n_rows`` distinct rows drawn uniformly, in data order.
+    indices : ndarray of int of shape (min(n_rows, n_samples),)
+        Their positions in the data (to pick their weights and labels).
 
     Examples
     --------
     >>> import numpy as np
     >>> from latentem import Chunks
     >>> source = Chunks([np.arange(6.0).reshape(3, 2), np.arange(6.0, 10.0).reshape(2, 2)])
-    >>> sample_rows(source, 10, 5, np.random.default_rng(0)).shape
+    >>> sample_rows(source, 10, 5, np.random.default_rng(0))[0].shape
     (5, 2)
-    >>> sample_rows(source, 2, 5, np.random.default_rng(0)).shape
-    (2, 2)
+    >>> rows, indices = sample_rows(source, 2, 5, np.random.default_rng(0))
+    >>> rows.shape, bool(np.all(rows[:, 0] == 2 * indices))
+    ((2, 2), True)
     """
     if n_samples <= n_rows:
-        return np.concatenate([_as_rows(chunk) for chunk in source.iter_chunks()])
+        rows = np.concatenate([_as_rows(chunk) for chunk in source.iter_chunks()])
+        return rows, np.arange(rows.shape[0])
     indices = np.sort(rng.choice(n_samples, size=n_rows, replace=False))
     take = getattr(source, "take_rows", None)
     if take is not None:
-        return check_array(take(indices))
+        return check_array(take(indices)), indices
     picked, offset = [], 0
     for chunk in source.iter_chunks():
         rows = _as_rows(chunk)
         lo, hi = np.searchsorted(indices, [offset, offset + rows.shape[0]])
         picked.append(rows[indices[lo:hi] - offset])
         offset += rows.shape[0]
-    return np.concatenate(picked)
+    return np.concatenate(picked), indices
 
 
 def _as_rows(chunk: Any) -> np.ndarray:

@@ -131,13 +131,15 @@ def test_any_chunk_size_gives_the_in_memory_objective_and_never_decreases(
 def test_scan_and_sample_rows():
     source = Chunks([X[:250], X[250:700], X[700:]])
     assert scan_rows(source) == (1000, 3)
-    np.testing.assert_array_equal(sample_rows(source, 1000, 1000, np.random.default_rng(0)), X)
-    rng = np.random.default_rng(5)
-    sample = sample_rows(source, 100, 1000, rng)
-    expected = X[np.sort(np.random.default_rng(5).choice(1000, 100, replace=False))]
-    np.testing.assert_array_equal(sample, expected)
-    via_take = sample_rows(ArrayChunks(X, 77), 100, 1000, np.random.default_rng(5))
-    np.testing.assert_array_equal(via_take, expected)
+    everything, indices = sample_rows(source, 1000, 1000, np.random.default_rng(0))
+    np.testing.assert_array_equal(everything, X)
+    np.testing.assert_array_equal(indices, np.arange(1000))
+    sample, indices = sample_rows(source, 100, 1000, np.random.default_rng(5))
+    expected = np.sort(np.random.default_rng(5).choice(1000, 100, replace=False))
+    np.testing.assert_array_equal(indices, expected)
+    np.testing.assert_array_equal(sample, X[expected])
+    via_take, _ = sample_rows(ArrayChunks(X, 77), 100, 1000, np.random.default_rng(5))
+    np.testing.assert_array_equal(via_take, X[expected])
 
 
 def test_importing_latentem_does_not_import_dask():
