@@ -11,30 +11,10 @@ from attrs import evolve, field, frozen
 from latentem.core.data import as_source
 from latentem.core.engine import expected_statistics
 from latentem.core.model import LatentModel
+from latentem.core.stats import scale_statistics
 from latentem.core.validation import check_float
 
-__all__ = ["OnlineEM", "OnlineState", "scale_statistics"]
-
-
-def scale_statistics(stats: Any, factor: float) -> Any:
-    """``stats.scale(factor)``, or a TypeError saying what the statistics lack.
-
-    Examples
-    --------
-    >>> scale_statistics(1.5, 2.0)
-    Traceback (most recent call last):
-    ...
-    TypeError: online EM needs statistics that can be scaled by a number: float has no ...
-    """
-    scale = getattr(stats, "scale", None)
-    if not callable(scale):
-        raise TypeError(
-            "online EM needs statistics that can be scaled by a number: "
-            f"{type(stats).__name__} has no method scale(factor). Add one returning the "
-            "statistics of the same rows with every row's weight multiplied by factor "
-            "(subclasses of latentem.AdditiveStatistics have it)"
-        )
-    return scale(factor)
+__all__ = ["OnlineEM", "OnlineState"]
 
 
 def _check_decay(value: Any) -> float:
@@ -115,7 +95,11 @@ class OnlineEM:
 
     The statistics must have ``scale(factor)`` (the statistics of the same
     rows with every weight multiplied by ``factor``); ``+`` of two scaled
-    statistics gives the mixture of both.
+    statistics gives the mixture of both. :class:`~latentem.GaussianMixtureModel`,
+    :class:`~latentem.Mixture` and every built-in family have it, so
+    ``OnlineEM().update(state, batch)`` is the ``partial_fit`` of any of them.
+    Shuffle a stream whose order follows the latent classes: online EM
+    assumes the batches are exchangeable.
 
     Examples
     --------

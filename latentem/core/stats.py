@@ -8,7 +8,7 @@ from typing import Any, TypeVar, cast
 import attrs
 import numpy as np
 
-__all__ = ["AdditiveStatistics"]
+__all__ = ["AdditiveStatistics", "scale_statistics"]
 
 _S = TypeVar("_S", bound="AdditiveStatistics")
 
@@ -105,3 +105,31 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return bool(np.array_equal(a, b))
     return bool(a == b)
+
+
+def scale_statistics(stats: Any, factor: float) -> Any:
+    """``stats.scale(factor)`` (``stats * factor`` for arrays and numbers), or a TypeError.
+
+    The statistics of the same rows with every row's weight multiplied by
+    ``factor``; online EM mixes statistics with it.
+
+    Examples
+    --------
+    >>> scale_statistics(np.array([1.0, 2.0]), 0.5)
+    array([0.5, 1. ])
+    >>> scale_statistics("counts", 2.0)
+    Traceback (most recent call last):
+    ...
+    TypeError: online EM needs statistics that can be scaled by a number: str has no ...
+    """
+    if isinstance(stats, (np.ndarray, numbers.Real)) and not isinstance(stats, bool):
+        return stats * factor
+    scale = getattr(stats, "scale", None)
+    if not callable(scale):
+        raise TypeError(
+            "online EM needs statistics that can be scaled by a number: "
+            f"{type(stats).__name__} has no method scale(factor). Add one returning the "
+            "statistics of the same rows with every row's weight multiplied by factor "
+            "(subclasses of latentem.AdditiveStatistics have it)"
+        )
+    return scale(factor)

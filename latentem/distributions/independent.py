@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from attrs import field, frozen
 
+from latentem.core.stats import scale_statistics
 from latentem.distributions.base import Distribution, check_distributions
 
 __all__ = ["Independent", "IndependentStats"]
@@ -48,6 +49,10 @@ class IndependentStats:
         if isinstance(other, (int, float)) and other == 0:
             return self
         return NotImplemented
+
+    def scale(self, factor: float) -> IndependentStats:
+        """Every part's statistics with every weight times ``factor`` (for online EM)."""
+        return IndependentStats(tuple(scale_statistics(part, factor) for part in self.parts))
 
 
 @frozen(eq=False)

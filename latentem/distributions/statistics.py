@@ -129,3 +129,7 @@ class Moments:
         if isinstance(other, (int, float)) and other == 0:
             return self
         return NotImplemented
+
+    def scale(self, factor: float) -> Moments:
+        """The moments with every weight times ``factor`` (online EM mixes them so)."""
+        return Moments(self.weight * factor, self.mean, self.scatter * factor)

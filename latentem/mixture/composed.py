@@ -19,6 +19,7 @@ from scipy.special import logsumexp
 
 from latentem.core.data import as_observations
 from latentem.core.model import LatentModel
+from latentem.core.stats import scale_statistics
 from latentem.core.validation import (
     as_generator,
     check_array,
@@ -80,6 +81,13 @@ class MixtureStats:
         return MixtureStats(
             self.counts + other.counts, components, self.log_likelihood + other.log_likelihood
         )
+
+    def scale(self, factor: float) -> MixtureStats:
+        """The statistics with every row's weight times ``factor`` (online EM mixes them so)."""
+        components = tuple(
+            None if part is None else scale_statistics(part, factor) for part in self.components
+        )
+        return MixtureStats(self.counts * factor, components, self.log_likelihood * factor)
 
 
 def _components(value: Any) -> tuple[Distribution, ...]:

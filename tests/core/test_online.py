@@ -7,7 +7,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
-from latentem import AdditiveStatistics, GaussianMixtureModel, LatentModel, OnlineEM, OnlineState
+from latentem import (
+    EM,
+    AdditiveStatistics,
+    GaussianMixtureModel,
+    LatentModel,
+    Mixture,
+    Observations,
+    OnlineEM,
+    OnlineState,
+)
+from latentem.core.stats import scale_statistics
+from latentem.distributions import Exponential, LogNormal
+from latentem.testing import assert_models_close
 from latentem.testing import strategies as lst
 
 COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
@@ -187,3 +199,36 @@ def test_bad_state_and_empty_streams_are_named():
         OnlineEM().fit(model, [])
     with pytest.raises(ValueError, match="X contains NaN"):
         OnlineEM().update(model, np.array([[0.0], [np.nan]]))
+
+
+# ----------------------------------------------------------------------------- any mixture
+
+
+@settings(max_examples=25)
+@given(problem=lst.mixture_data(), factor=st.floats(0.1, 10.0), seed=lst.seeds())
+def test_scaled_statistics_are_those_of_scaled_weights(problem, factor, seed):
+    """The oracle of ``scale``: multiplying every row's weight by the factor."""
+    mixture, X = problem
+    weights = np.random.default_rng(seed).uniform(0.5, 2.0, X.shape[0])
+    scaled = scale_statistics(mixture.e_step(Observations(X, weights)), factor)
+    direct = mixture.e_step(Observations(X, weights * factor))
+    np.testing.assert_allclose(scaled.counts, direct.counts, rtol=1e-10)
+    assert scaled.log_likelihood == pytest.approx(direct.log_likelihood, rel=1e-10)
+    assert_models_close(mixture.m_step(scaled), mixture.m_step(direct), rtol=1e-8, atol=1e-10)
+
+
+def test_online_em_fits_a_mixture_of_families_from_a_stream():
+    truth = Mixture([LogNormal(1.5, 0.3), Exponential(1.0)], weights=[0.6, 0.4])
+    stream, _ = truth.sample(40_000, random_state=1)
+    stream = stream[np.random.default_rng(0).permutation(stream.shape[0])]  # sampled by component
+    held_out, _ = truth.sample(10_000, random_state=2)
+    start = Mixture([LogNormal(1.0, 1.0), Exponential(0.5)])
+    batch = EM(max_iter=500, tol=1e-8).fit(start, stream).model
+    online = OnlineEM().fit(start, (stream[i : i + 500] for i in range(0, 40_000, 500))).model
+    reference = batch.log_likelihood(held_out) / held_out.shape[0]
+    assert abs(online.log_likelihood(held_out) / held_out.shape[0] - reference) <= 0.01 * abs(
+        reference
+    )
+    # the oracle of both: the truth's likelihood
+    truth_score = truth.log_likelihood(held_out) / held_out.shape[0]
+    assert abs(truth_score - reference) <= 0.01 * abs(reference)
