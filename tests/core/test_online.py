@@ -197,7 +197,7 @@ def test_bad_state_and_empty_streams_are_named():
         OnlineEM().update("model", np.ones((3, 1)))
     with pytest.raises(ValueError, match="batches yielded nothing"):
         OnlineEM().fit(model, [])
-    with pytest.raises(ValueError, match="X contains .*infinity"):
+    with pytest.raises(ValueError, match=r"X contains .*infinity"):
         OnlineEM().update(model, np.array([[0.0], [np.inf]]))
 
 
