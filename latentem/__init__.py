@@ -31,7 +31,7 @@ from latentem.estimators import (
 )
 from latentem.hmm import HiddenMarkovModel, Sequences
 from latentem.io import Checkpoint, load, load_checkpoint, save
-from latentem.mixture import GaussianMixtureModel, GaussianMixturePrior, Mixture
+from latentem.mixture import GaussianData, GaussianMixtureModel, GaussianMixturePrior, Mixture
 from latentem.selection import SelectionResult, select_n_components
 
 __version__ = "0.1.0.dev0"
@@ -47,6 +47,7 @@ __all__ = [
     "CategoricalHMM",
     "EMImputer",
     "EMResult",
+    "GaussianData",
     "GaussianHMM",
     "GaussianMixture",
     "GaussianMixtureModel",

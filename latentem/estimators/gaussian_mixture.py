@@ -33,13 +33,23 @@ from latentem.mixture.assignment import ASSIGNMENTS, apply_observations
 from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.mixture.initialization import INIT_METHODS, initial_responsibilities
-from latentem.mixture.missing import check_fit_data, informative_rows, starting_data
+from latentem.mixture.kernels.data import GaussianData, check_dtype, prepare_data
+from latentem.mixture.missing import (
+    check_fit_data,
+    incomplete_rows,
+    informative_rows,
+    starting_data,
+)
 from latentem.mixture.prior import GaussianMixturePrior
 
 __all__ = ["INIT_SAMPLE_ROWS", "GaussianMixture"]
 
 #: With chunked input, the initialisation sees at most this many rows (a uniform sample).
 INIT_SAMPLE_ROWS = 100_000
+
+# float32 objectives move by up to ~1.5e-5 relative from rounding alone (measured in
+# docs/benchmarks.md), so only larger drops are reported as EM bugs
+_DECREASE_RTOL = {np.dtype(np.float64): 1e-9, np.dtype(np.float32): 1e-4}
 
 
 class GaussianMixture(Estimator):
@@ -135,6 +145,15 @@ class GaussianMixture(Estimator):
         :meth:`partial_fit`; in (0.5, 1].
     learning_offset : float, default=0.0
         ``t0 >= 0`` of the same step sizes.
+    dtype : {"float64", "float32"}, default="float64"
+        Working precision of the E- and M-step kernels (parameters and
+        statistics stay float64; ``numpy.float32`` is accepted too, the
+        names are what :func:`latentem.save` stores). float32 is faster but less accurate: the
+        objective to about 1e-4 relative for ``full`` (its expanded quadratic
+        form loses digits) and 1e-7 for the others, parameters to about
+        1e-5 (``docs/benchmarks.md``); a decrease of the objective smaller
+        than 1e-4 relative is then not reported. Rows with missing entries
+        are always evaluated in float64.
 
     Attributes
     ----------
@@ -225,6 +244,7 @@ class GaussianMixture(Estimator):
         n_jobs: int | None = None,
         learning_decay: float = 0.6,
         learning_offset: float = 0.0,
+        dtype: Any = "float64",
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -247,6 +267,7 @@ class GaussianMixture(Estimator):
         self.n_jobs = n_jobs
         self.learning_decay = learning_decay
         self.learning_offset = learning_offset
+        self.dtype = dtype
 
     # -- fitting ---------------------------------------------------------------
 
@@ -273,6 +294,7 @@ class GaussianMixture(Estimator):
             "init_params": check_option(self.init_params, "init_params", INIT_METHODS),
             "verbose": check_int(self.verbose, "verbose", minimum=0),
             "verbose_interval": check_int(self.verbose_interval, "verbose_interval", minimum=1),
+            "dtype": check_dtype(self.dtype),
         }
         if not isinstance(self.warm_start, (bool, np.bool_)):
             raise TypeError(f"warm_start must be True or False; got {self.warm_start!r}")
@@ -354,6 +376,7 @@ class GaussianMixture(Estimator):
     def _initial_model(
         self,
         observations: Observations,
+        data: GaussianData | Observations,
         settings: dict[str, Any],
         rng: np.random.Generator,
     ) -> GaussianMixtureModel:
@@ -375,7 +398,7 @@ class GaussianMixture(Estimator):
         # known labels and sample weights shape the start as they shape every E-step
         apply_observations(observations, np.zeros_like(resp), np.zeros(X.shape[0]), resp)
         start = GaussianMixtureModel.from_responsibilities(
-            X,
+            data if isinstance(data, GaussianData) else X,  # the fit's prepared rows
             resp,
             covariance_type=common["covariance_type"],
             assignment=common["assignment"],
@@ -434,13 +457,15 @@ class GaussianMixture(Estimator):
         equal ``fit(X).predict(X)``; ``sample_weight`` and ``labels`` are as
         in :meth:`fit`.
         """
-        model, data = self._fit(X, sample_weight, labels)
-        if not isinstance(data, DataSource):
-            return model.predict(data)
+        model, data, every_row = self._fit(X, sample_weight, labels)
+        if isinstance(data, GaussianData):
+            return model.predict(data)  # complete rows were prepared for the kernels once
+        if not isinstance(every_row, DataSource):
+            return model.predict(every_row)
         return np.concatenate(
             [
                 model.predict(chunk.X if isinstance(chunk, Observations) else chunk)
-                for chunk in data.iter_chunks()
+                for chunk in every_row.iter_chunks()
             ]
         )
 
@@ -500,10 +525,15 @@ class GaussianMixture(Estimator):
 
     def _fit(
         self, X: Any, sample_weight: Any, labels: Any
-    ) -> tuple[GaussianMixtureModel, np.ndarray | DataSource]:
+    ) -> tuple[
+        GaussianMixtureModel, GaussianData | Observations | DataSource, np.ndarray | DataSource
+    ]:
+        """Fit; return the model, the data the fit ran on and every row as checked."""
         n_jobs = check_n_jobs(self.n_jobs)
         rng = as_generator(self.random_state)
-        data, sample, n_samples, n_effective, every_row = self._data(X, sample_weight, labels, rng)
+        source, sample, n_samples, n_effective, every_row = self._data(
+            X, sample_weight, labels, rng
+        )
         if not n_effective > 0:
             raise ValueError(
                 "sample_weight must not be all zero: the weights sum to 0, leaving no data "
@@ -522,12 +552,25 @@ class GaussianMixture(Estimator):
             max_iter=settings["max_iter"],
             tol=settings["tol"] * n_effective / n_samples,
             callbacks=self._progress_callback(settings, n_effective),
+            decrease_rtol=_DECREASE_RTOL[settings["dtype"]],
             accelerate=self.accelerate,
         )
+        data: GaussianData | Observations | DataSource = source
+        if isinstance(source, Observations) and incomplete_rows(source.X) is None:
+            # the rows are centred (and their features built) once for every start;
+            # chunks of out-of-core data are prepared as they are read
+            kernel = settings["covariance_type"].kernel(n_features, settings["n_components"])
+            data = prepare_data(
+                source, kernel, n_components=settings["n_components"], dtype=settings["dtype"]
+            )
         if warm:
             starts, previous = [self.model_], self.lower_bound_ * n_effective
         else:
-            starts = [self._initial_model(sample, settings, rng) for _ in range(settings["n_init"])]
+            prepared = data if isinstance(data, GaussianData) else sample
+            starts = [
+                self._initial_model(sample, prepared, settings, rng)
+                for _ in range(settings["n_init"])
+            ]
             previous = None
 
         def run(init: int) -> EMResult:
@@ -562,7 +605,7 @@ class GaussianMixture(Estimator):
         # an error) leaves the estimator exactly as it was before the call
         vars(self).update(fitted_attributes(model, best.converged, best.n_iter, lower_bounds))
         vars(self).pop("_online_state", None)  # a fit ends any partial_fit run
-        return model, every_row
+        return model, data, every_row
 
     def partial_fit(self, X: Any, y: Any = None) -> GaussianMixture:
         """Learn from one more batch by online (stepwise) EM.
@@ -615,8 +658,9 @@ class GaussianMixture(Estimator):
                 start: GaussianMixtureModel = self.model_
             else:
                 settings = self._check_settings(X)
+                batch = Observations(X)
                 start = self._initial_model(
-                    Observations(X), settings, as_generator(self.random_state)
+                    batch, batch, settings, as_generator(self.random_state)
                 )
             state = OnlineState(start)
         n_features = cast(GaussianMixtureModel, state.model).n_features
@@ -634,13 +678,20 @@ class GaussianMixture(Estimator):
 
     # -- using the fit -----------------------------------------------------------
 
+    def _inference_data(self, X: Any) -> GaussianData | np.ndarray:
+        """``X`` checked against the fit; prepared in the fit's precision unless it has NaN."""
+        X = self._check_predict_X(X, allow_nan=True)
+        if incomplete_rows(X) is not None:
+            return X
+        return self.model_.prepare(X, dtype=check_dtype(self.dtype), cache_bytes=0)
+
     def score_samples(self, X: Any) -> np.ndarray:
         """Log-density of every row under the fitted mixture, shape (n_samples,).
 
         For a row with missing entries (NaN): the density of its observed entries.
         """
-        X = self._check_predict_X(X, allow_nan=True)
-        return self.model_.score_samples(X)
+        data = self._inference_data(X)
+        return self.model_.score_samples(data)
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean log-density of the rows of ``X``."""
@@ -648,13 +699,13 @@ class GaussianMixture(Estimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable component of every row, shape (n_samples,)."""
-        X = self._check_predict_X(X, allow_nan=True)
-        return self.model_.predict(X)
+        data = self._inference_data(X)
+        return self.model_.predict(data)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Posterior probability of every component, shape (n_samples, n_components)."""
-        X = self._check_predict_X(X, allow_nan=True)
-        return self.model_.predict_proba(X)
+        data = self._inference_data(X)
+        return self.model_.predict_proba(data)
 
     def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n_samples`` points and their components from the fitted mixture.
@@ -667,13 +718,13 @@ class GaussianMixture(Estimator):
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion on ``X`` (lower is better)."""
-        X = self._check_predict_X(X, allow_nan=True)
-        return self.model_.bic(X)
+        data = self._inference_data(X)
+        return self.model_.bic(data)
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion on ``X`` (lower is better)."""
-        X = self._check_predict_X(X, allow_nan=True)
-        return self.model_.aic(X)
+        data = self._inference_data(X)
+        return self.model_.aic(data)
 
     def icl(self, X: Any) -> float:
         """Integrated completed likelihood on ``X``, as mclust (lower is better).
@@ -681,8 +732,8 @@ class GaussianMixture(Estimator):
         BIC plus twice the classification entropy; see
         :meth:`GaussianMixtureModel.icl <latentem.GaussianMixtureModel.icl>`.
         """
-        X = self._check_predict_X(X, allow_nan=True)
-        return self.model_.icl(X)
+        data = self._inference_data(X)
+        return self.model_.icl(data)
 
 
 def _total(observations: Observations, n_samples: int) -> float:

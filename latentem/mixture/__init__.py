@@ -1,4 +1,4 @@
-"""Mixtures: Gaussian (covariance structures, assignments, initialisation) and composed ones."""
+"""Mixtures: Gaussian (covariance structures, assignments, starts, fast kernels), composed."""
 
 from latentem.mixture.assignment import (
     ASSIGNMENTS,
@@ -30,6 +30,7 @@ from latentem.mixture.initialization import (
     kmeans,
     kmeans_plusplus,
 )
+from latentem.mixture.kernels import GaussianData
 from latentem.mixture.prior import GaussianMixturePrior
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "CovarianceType",
     "DiagCovariance",
     "FullCovariance",
+    "GaussianData",
     "GaussianMixtureModel",
     "GaussianMixturePrior",
     "GaussianMixtureStats",

@@ -6,9 +6,14 @@ import abc
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import logsumexp
 
 from latentem.core.data import Observations
+from latentem.mixture.kernels.responsibilities import (
+    hard_objective,
+    hard_responsibilities,
+    soft_objective,
+    soft_responsibilities,
+)
 
 __all__ = [
     "ASSIGNMENTS",
@@ -18,10 +23,6 @@ __all__ = [
     "apply_observations",
     "assignment",
 ]
-
-# exp() of anything below this is subnormal; responsibilities that small are set to
-# exactly zero so later arithmetic on them stays at full speed.
-_LOG_TINY = float(np.log(np.finfo(np.float64).tiny))
 
 
 class Assignment(abc.ABC):
@@ -53,6 +54,25 @@ class Assignment(abc.ABC):
         return assignment, (self.name,)
 
     @abc.abstractmethod
+    def block_responsibilities(self, joint_t: np.ndarray) -> np.ndarray:
+        """Turn a component-major block of joint log-densities into responsibilities.
+
+        Parameters
+        ----------
+        joint_t : ndarray of shape (n_components, n_rows)
+            Overwritten with the responsibilities
+            (:mod:`latentem.mixture.kernels.responsibilities`).
+
+        Returns
+        -------
+        ndarray of shape (n_rows,)
+            The rows' objective terms.
+        """
+
+    @abc.abstractmethod
+    def block_objective(self, joint_t: np.ndarray) -> np.ndarray:
+        """The rows' objective terms of a component-major block (which may be overwritten)."""
+
     def responsibilities(self, joint_log_prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Responsibilities (n, k) and each row's objective term (n,).
 
@@ -61,10 +81,14 @@ class Assignment(abc.ABC):
         joint_log_prob : ndarray of shape (n_samples, n_components)
             ``log w_k + log p_k(x_i)``.
         """
+        joint_t = np.array(np.asarray(joint_log_prob, dtype=float).T, order="C")
+        terms = self.block_responsibilities(joint_t)
+        return joint_t.T, terms
 
-    @abc.abstractmethod
     def objective_terms(self, joint_log_prob: np.ndarray) -> np.ndarray:
         """Each row's objective term (n,) without forming responsibilities."""
+        joint_t = np.array(np.asarray(joint_log_prob, dtype=float).T, order="C")
+        return self.block_objective(joint_t)
 
 
 class SoftAssignment(Assignment):
@@ -73,8 +97,9 @@ class SoftAssignment(Assignment):
     Notes
     -----
     ``r_ik = w_k p_k(x_i) / sum_j w_j p_j(x_i)`` and the row's objective is
-    ``log sum_k w_k p_k(x_i)``, computed with log-sum-exp. Responsibilities
-    below the smallest normal float are set to 0.
+    ``log sum_k w_k p_k(x_i)``, computed with log-sum-exp. A responsibility
+    below ``exp(log_floor)`` (about ``1e-215`` in float64) times the row's
+    largest is set to 0 (:func:`~latentem.mixture.kernels.log_floor`).
 
     Examples
     --------
@@ -86,15 +111,11 @@ class SoftAssignment(Assignment):
 
     name = "soft"
 
-    def responsibilities(self, joint_log_prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        log_norm = logsumexp(joint_log_prob, axis=1)
-        log_resp = joint_log_prob - log_norm[:, None]
-        resp = np.exp(np.maximum(log_resp, _LOG_TINY))
-        resp[log_resp < _LOG_TINY] = 0.0
-        return resp, log_norm
+    def block_responsibilities(self, joint_t: np.ndarray) -> np.ndarray:
+        return soft_responsibilities(joint_t)
 
-    def objective_terms(self, joint_log_prob: np.ndarray) -> np.ndarray:
-        return logsumexp(joint_log_prob, axis=1)
+    def block_objective(self, joint_t: np.ndarray) -> np.ndarray:
+        return soft_objective(joint_t)
 
 
 class HardAssignment(Assignment):
@@ -115,15 +136,11 @@ class HardAssignment(Assignment):
 
     name = "hard"
 
-    def responsibilities(self, joint_log_prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        labels = np.argmax(joint_log_prob, axis=1)
-        rows = np.arange(joint_log_prob.shape[0])
-        resp = np.zeros_like(joint_log_prob)
-        resp[rows, labels] = 1.0
-        return resp, joint_log_prob[rows, labels]
+    def block_responsibilities(self, joint_t: np.ndarray) -> np.ndarray:
+        return hard_responsibilities(joint_t)
 
-    def objective_terms(self, joint_log_prob: np.ndarray) -> np.ndarray:
-        return np.max(joint_log_prob, axis=1)
+    def block_objective(self, joint_t: np.ndarray) -> np.ndarray:
+        return hard_objective(joint_t)
 
 
 ASSIGNMENTS: dict[str, Assignment] = {

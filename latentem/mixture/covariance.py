@@ -1,8 +1,9 @@
 """Covariance structures of a Gaussian mixture: full, diag, spherical and tied.
 
 Each structure is a small stateless class that knows the shape of its
-parameters, how to evaluate squared Mahalanobis distances, how to summarise
-data into centred scatter statistics and how to turn those into covariances.
+parameters, how to turn centred scatter statistics into covariances, and its
+fast kernel (:mod:`latentem.mixture.kernels`), which evaluates log-densities
+and summarises data for every component at once.
 The user's string (``"full"``, ...) is parsed once, by :func:`covariance_type`.
 
 Conventions (shared with scikit-learn): ``precisions_cholesky`` holds upper
@@ -16,7 +17,12 @@ import abc
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import linalg
+from scipy.linalg import lapack
+
+from latentem.mixture.kernels.base import Kernel
+from latentem.mixture.kernels.diagonal import DiagKernel, SphericalKernel
+from latentem.mixture.kernels.full import full_kernel
+from latentem.mixture.kernels.tied import TiedKernel
 
 __all__ = [
     "COVARIANCE_TYPES",
@@ -35,14 +41,19 @@ _COLLAPSE_ADVICE = (
 )
 
 
+# LAPACK is called directly for these small factorisations: scipy.linalg's wrappers
+# reach OpenBLAS routines that start its threads, which costs milliseconds per
+# (d, d) matrix on a busy machine, i.e. more than a whole E-step.
+
+
 def _cholesky_lower(matrix: np.ndarray, what: str) -> np.ndarray:
     """Lower Cholesky factor of one symmetric positive-definite matrix, or a ValueError."""
     if not np.all(np.isfinite(matrix)):
         raise ValueError(f"{what} contains NaN or infinite values; {_COLLAPSE_ADVICE}")
-    try:
-        return linalg.cholesky(matrix, lower=True, check_finite=False)
-    except linalg.LinAlgError:
-        raise ValueError(f"{what} is not positive definite; {_COLLAPSE_ADVICE}") from None
+    lower, info = lapack.dpotrf(matrix, lower=1, clean=1)
+    if info != 0:
+        raise ValueError(f"{what} is not positive definite; {_COLLAPSE_ADVICE}")
+    return lower
 
 
 def _check_symmetric(matrix: np.ndarray, what: str) -> None:
@@ -53,16 +64,10 @@ def _check_symmetric(matrix: np.ndarray, what: str) -> None:
 
 def _inverse_upper_factor(lower: np.ndarray) -> np.ndarray:
     """``U = inv(L).T`` so that ``U @ U.T = inv(L @ L.T)``."""
-    identity = np.eye(lower.shape[0])
-    return linalg.solve_triangular(lower, identity, lower=True, check_finite=False).T
-
-
-def _centred_scatter(
-    X: np.ndarray, resp: np.ndarray, means: np.ndarray, component: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Responsibility-weighted deviations of ``X`` from one component's mean."""
-    diff = X - means[component]
-    return diff, resp[:, component, None] * diff
+    inverse, info = lapack.dtrtri(lower, lower=1)
+    if info != 0:  # pragma: no cover - a Cholesky factor has a positive diagonal
+        raise ValueError("a Cholesky factor is singular; increase reg_covar")
+    return inverse.T + 0.0  # + 0.0 turns LAPACK's -0.0 entries into 0.0
 
 
 class CovarianceType(abc.ABC):
@@ -79,6 +84,7 @@ class CovarianceType(abc.ABC):
     """
 
     name: ClassVar[str]
+    _kernel: ClassVar[Kernel]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -91,6 +97,13 @@ class CovarianceType(abc.ABC):
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
         return covariance_type, (self.name,)
+
+    def kernel(self, n_features: int, n_components: int) -> Kernel:
+        """The kernel evaluating this structure over blocks of rows (:mod:`.kernels`).
+
+        Its choice may depend on the shape of the problem, never on the result.
+        """
+        return self._kernel
 
     @abc.abstractmethod
     def parameter_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
@@ -111,20 +124,6 @@ class CovarianceType(abc.ABC):
     @abc.abstractmethod
     def log_det_cholesky(self, precisions_cholesky: np.ndarray, n_features: int) -> np.ndarray:
         """``log det U`` per component, i.e. half the log-determinant of the precision."""
-
-    @abc.abstractmethod
-    def squared_mahalanobis(
-        self, X: np.ndarray, means: np.ndarray, precisions_cholesky: np.ndarray
-    ) -> np.ndarray:
-        """Squared Mahalanobis distance of every row to every component, shape (n, k)."""
-
-    @abc.abstractmethod
-    def scatter(self, X: np.ndarray, resp: np.ndarray, means: np.ndarray) -> np.ndarray:
-        """Responsibility-weighted scatter of ``X`` about ``means`` in this structure's layout.
-
-        ``full``: (k, d, d); ``diag`` and ``spherical``: (k, d); ``tied``: (d, d)
-        summed over components.
-        """
 
     @abc.abstractmethod
     def shift_scatter(self, delta: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -179,6 +178,9 @@ class FullCovariance(CovarianceType):
 
     name = "full"
 
+    def kernel(self, n_features: int, n_components: int) -> Kernel:
+        return full_kernel(n_features, n_components)
+
     def parameter_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
         return (n_components, n_features, n_features)
 
@@ -203,23 +205,6 @@ class FullCovariance(CovarianceType):
 
     def log_det_cholesky(self, precisions_cholesky: np.ndarray, n_features: int) -> np.ndarray:
         return np.log(np.diagonal(precisions_cholesky, axis1=1, axis2=2)).sum(axis=1)
-
-    def squared_mahalanobis(
-        self, X: np.ndarray, means: np.ndarray, precisions_cholesky: np.ndarray
-    ) -> np.ndarray:
-        out = np.empty((X.shape[0], means.shape[0]))
-        for k, upper in enumerate(precisions_cholesky):
-            y = (X - means[k]) @ upper
-            out[:, k] = np.einsum("ij,ij->i", y, y)
-        return out
-
-    def scatter(self, X: np.ndarray, resp: np.ndarray, means: np.ndarray) -> np.ndarray:
-        n_features = X.shape[1]
-        out = np.empty((means.shape[0], n_features, n_features))
-        for k in range(means.shape[0]):
-            diff, weighted = _centred_scatter(X, resp, means, k)
-            out[k] = weighted.T @ diff
-        return out
 
     def shift_scatter(self, delta: np.ndarray, weight: np.ndarray) -> np.ndarray:
         return weight[:, None, None] * delta[:, :, None] * delta[:, None, :]
@@ -253,6 +238,7 @@ class DiagCovariance(CovarianceType):
     """
 
     name = "diag"
+    _kernel = DiagKernel()
 
     def parameter_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
         return (n_components, n_features)
@@ -270,22 +256,6 @@ class DiagCovariance(CovarianceType):
 
     def log_det_cholesky(self, precisions_cholesky: np.ndarray, n_features: int) -> np.ndarray:
         return np.log(precisions_cholesky).sum(axis=1)
-
-    def squared_mahalanobis(
-        self, X: np.ndarray, means: np.ndarray, precisions_cholesky: np.ndarray
-    ) -> np.ndarray:
-        out = np.empty((X.shape[0], means.shape[0]))
-        for k in range(means.shape[0]):
-            y = (X - means[k]) * precisions_cholesky[k]
-            out[:, k] = np.einsum("ij,ij->i", y, y)
-        return out
-
-    def scatter(self, X: np.ndarray, resp: np.ndarray, means: np.ndarray) -> np.ndarray:
-        out = np.empty(means.shape)
-        for k in range(means.shape[0]):
-            diff, weighted = _centred_scatter(X, resp, means, k)
-            out[k] = np.einsum("ij,ij->j", weighted, diff)
-        return out
 
     def shift_scatter(self, delta: np.ndarray, weight: np.ndarray) -> np.ndarray:
         return weight[:, None] * delta**2
@@ -320,21 +290,13 @@ class SphericalCovariance(DiagCovariance):
     """
 
     name = "spherical"
+    _kernel = SphericalKernel()
 
     def parameter_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
         return (n_components,)
 
     def log_det_cholesky(self, precisions_cholesky: np.ndarray, n_features: int) -> np.ndarray:
         return n_features * np.log(precisions_cholesky)
-
-    def squared_mahalanobis(
-        self, X: np.ndarray, means: np.ndarray, precisions_cholesky: np.ndarray
-    ) -> np.ndarray:
-        out = np.empty((X.shape[0], means.shape[0]))
-        for k in range(means.shape[0]):
-            y = X - means[k]
-            out[:, k] = np.einsum("ij,ij->i", y, y) * precisions_cholesky[k] ** 2
-        return out
 
     def covariances_from_scatter(
         self, scatter: np.ndarray, counts: np.ndarray, reg_covar: float, previous: np.ndarray
@@ -364,6 +326,7 @@ class TiedCovariance(CovarianceType):
     """
 
     name = "tied"
+    _kernel = TiedKernel()
 
     def parameter_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
         return (n_features, n_features)
@@ -382,22 +345,6 @@ class TiedCovariance(CovarianceType):
 
     def log_det_cholesky(self, precisions_cholesky: np.ndarray, n_features: int) -> np.ndarray:
         return np.atleast_1d(np.log(np.diagonal(precisions_cholesky)).sum())
-
-    def squared_mahalanobis(
-        self, X: np.ndarray, means: np.ndarray, precisions_cholesky: np.ndarray
-    ) -> np.ndarray:
-        out = np.empty((X.shape[0], means.shape[0]))
-        for k in range(means.shape[0]):
-            y = (X - means[k]) @ precisions_cholesky
-            out[:, k] = np.einsum("ij,ij->i", y, y)
-        return out
-
-    def scatter(self, X: np.ndarray, resp: np.ndarray, means: np.ndarray) -> np.ndarray:
-        out = np.zeros((X.shape[1], X.shape[1]))
-        for k in range(means.shape[0]):
-            diff, weighted = _centred_scatter(X, resp, means, k)
-            out += weighted.T @ diff
-        return out
 
     def shift_scatter(self, delta: np.ndarray, weight: np.ndarray) -> np.ndarray:
         return (weight[:, None] * delta).T @ delta

@@ -7,11 +7,11 @@ the parameters and wires them to the engine's protocol.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
+import attrs
 import numpy as np
-from attrs import evolve, field, frozen
-from scipy.special import logsumexp
+from attrs import field, frozen
 
 from latentem.core.data import Observations, as_observations
 from latentem.core.model import LatentModel
@@ -30,6 +30,10 @@ from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.criteria import icl_from_joint
 from latentem.mixture.initialization import initial_responsibilities
+from latentem.mixture.kernels import passes
+from latentem.mixture.kernels.base import Components, Projection, zero_safe_divide
+from latentem.mixture.kernels.data import GaussianData, prepare_data
+from latentem.mixture.kernels.responsibilities import soft_objective, soft_responsibilities
 from latentem.mixture.prior import GaussianMixturePrior, validate_prior
 from latentem.mixture.vector import covariances_to_vector, parameters_from_vector
 
@@ -39,9 +43,6 @@ __all__ = [
     "accumulate_statistics",
     "estimate_log_gaussian_prob",
 ]
-
-_LOG_2PI = math.log(2.0 * math.pi)
-
 
 # ----------------------------------------------------------------------------- maths
 
@@ -57,7 +58,8 @@ def estimate_log_gaussian_prob(
     Notes
     -----
     ``-(d log 2 pi + |U_k^T (x - mu_k)|^2) / 2 + log det U_k`` with ``U_k``
-    the Cholesky factor of the precision, so no matrix is ever inverted.
+    the Cholesky factor of the precision, evaluated by the structure's
+    kernel (:mod:`latentem.mixture.kernels`) for all components at once.
 
     Examples
     --------
@@ -68,16 +70,26 @@ def estimate_log_gaussian_prob(
     >>> estimate_log_gaussian_prob(np.zeros((1, 2)), np.zeros((1, 2)), U, full)  # -log(2 pi)
     array([[-1.83787707]])
     """
-    n_features = X.shape[1]
-    log_det = structure.log_det_cholesky(precisions_cholesky, n_features)
-    distances = structure.squared_mahalanobis(X, means, precisions_cholesky)
-    return -0.5 * (n_features * _LOG_2PI + distances) + log_det
+    n_components = np.shape(means)[0]
+    kernel = structure.kernel(np.shape(means)[-1], n_components)
+    data = prepare_data(X, kernel, n_components=n_components, cache_bytes=0)
+    n_features = data.n_features
+    factors = np.asarray(precisions_cholesky, dtype=float)
+    components = Components(
+        np.zeros(np.shape(means)[0]),
+        check_array(means, "means"),
+        factors,
+        structure.log_det_cholesky(factors, n_features),
+    )
+    projection = data.kernel.projection(components, data.frame, data.dtype)
+    return passes.joint_log_prob(data, projection)
 
 
-def _zero_safe_divide(numerator: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    shape = (-1,) + (1,) * (numerator.ndim - 1)
-    safe = np.where(counts > 0, counts, 1.0).reshape(shape)
-    return np.where(counts.reshape(shape) > 0, numerator / safe, 0.0)
+def _statistics(
+    data: GaussianData, resp: np.ndarray, log_likelihood: float, structure: CovarianceType
+) -> GaussianMixtureStats:
+    counts, means, scatter = passes.statistics_from_responsibilities(data, resp)
+    return GaussianMixtureStats(counts, means, scatter, log_likelihood, structure)
 
 
 def accumulate_statistics(
@@ -86,7 +98,7 @@ def accumulate_statistics(
     log_likelihood: float,
     structure: CovarianceType,
 ) -> GaussianMixtureStats:
-    """Summarise ``X`` under responsibilities ``resp`` (two passes, centred).
+    """Summarise ``X`` under responsibilities ``resp``: counts, means, centred scatter.
 
     Parameters
     ----------
@@ -103,10 +115,10 @@ def accumulate_statistics(
 
     Notes
     -----
-    The first pass gives each component's weighted mean relative to the
-    first row; the second accumulates the scatter about those means. Both
-    work on differences, so adding a constant to ``X`` changes nothing but
-    the means.
+    The moments are summed in the frame of the structure's kernel (data
+    centred on its mean, scaled or whitened), then centred on each
+    component's mean, so adding a constant to ``X`` changes nothing but the
+    means.
 
     Examples
     --------
@@ -118,18 +130,10 @@ def accumulate_statistics(
     >>> stats.counts, stats.means.ravel(), stats.scatter.ravel()
     (array([2., 1.]), array([ 1., 10.]), array([2., 0.]))
     """
-    counts = resp.sum(axis=0)
-    reference = X[0]
-    centred = X - reference
-    means = _zero_safe_divide(resp.T @ centred, counts)
-    scatter = structure.scatter(centred, resp, means)
-    return GaussianMixtureStats(
-        counts=counts,
-        means=means + reference,
-        scatter=scatter,
-        log_likelihood=float(log_likelihood),
-        covariance_type=structure,
-    )
+    resp = np.asarray(resp, dtype=float)
+    kernel = structure.kernel(np.shape(X)[-1], resp.shape[1])
+    data = prepare_data(X, kernel, n_components=resp.shape[1], cache_bytes=0)
+    return _statistics(data, resp, log_likelihood, structure)
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -189,7 +193,7 @@ class GaussianMixtureStats:
                 "by the same model"
             )
         counts = self.counts + other.counts
-        share = _zero_safe_divide(other.counts, counts)
+        share = zero_safe_divide(other.counts, counts)
         delta = other.means - self.means
         means = np.where(
             (self.counts > 0)[:, None], self.means + delta * share[:, None], other.means
@@ -362,26 +366,43 @@ class GaussianMixtureModel(LatentModel):
     ) -> GaussianMixtureModel:
         """The M-step of ``resp`` on ``X``: starting parameters from a partition.
 
-        A component given no responsibility at all starts at the mean and
-        covariance of the whole data, with weight 0.
+        ``X`` is an array of shape (n_samples, n_features) or
+        :class:`~latentem.mixture.kernels.GaussianData` prepared for this
+        covariance type (whose sample weights and labels are then ignored:
+        ``resp`` is used as given). A component given no responsibility at
+        all starts at the mean and covariance of the whole data, with weight 0.
         """
-        X = check_array(X)
-        resp = check_array(resp, "resp")
-        if resp.shape[0] != X.shape[0]:
-            raise ValueError(f"resp must have {X.shape[0]} rows like X; got {resp.shape[0]}")
         structure = parse_covariance_type(covariance_type)
-        stats = accumulate_statistics(X, resp, 0.0, structure)
-        n_components = resp.shape[1]
-        previous_means = np.zeros((n_components, X.shape[1]))
-        previous_covariances = np.zeros(structure.parameter_shape(n_components, X.shape[1]))
+        resp = check_array(resp, "resp")
+        if isinstance(X, GaussianData):
+            if X.kernel.name != structure.name:
+                raise ValueError(
+                    f"X was prepared for covariance_type={X.kernel.name!r}, not "
+                    f"{structure.name!r}; prepare it for the covariance type asked for"
+                )
+            data = X
+        else:
+            X = check_array(X)
+            kernel = structure.kernel(X.shape[1], resp.shape[1])
+            data = prepare_data(X, kernel, n_components=resp.shape[1], cache_bytes=0)
+        if resp.shape[0] != data.n_samples:
+            raise ValueError(f"resp must have {data.n_samples} rows like X; got {resp.shape[0]}")
+        stats = _statistics(data, resp, 0.0, structure)
+        n_components, n_features = resp.shape[1], data.n_features
+        previous_means = np.zeros((n_components, n_features))
+        shape = structure.parameter_shape(n_components, n_features)
+        previous_covariances = np.zeros(shape)
         if np.any(stats.counts <= 0):
-            # equal shares of every row give each component the moments of the whole data
-            uniform = np.full(resp.shape, 1.0 / n_components)
-            overall = accumulate_statistics(X, uniform, 0.0, structure)
-            previous_means = overall.means
-            previous_covariances = structure.covariances_from_scatter(
-                overall.scatter, overall.counts, reg_covar, previous_covariances
+            # the whole data's moments, as one component, for every empty component
+            overall = _statistics(data, np.ones((data.n_samples, 1)), 0.0, structure)
+            previous_means = np.repeat(overall.means, n_components, axis=0)
+            single = structure.covariances_from_scatter(
+                overall.scatter,
+                overall.counts,
+                reg_covar,
+                np.zeros(structure.parameter_shape(1, n_features)),
             )
+            previous_covariances = np.broadcast_to(single, shape)
         return _parameters_from_statistics(
             stats,
             previous_means=previous_means,
@@ -463,40 +484,146 @@ class GaussianMixtureModel(LatentModel):
             )
         return X
 
-    def joint_log_prob(self, X: Any) -> np.ndarray:
-        """``log w_k + log N(x_i | mu_k, Sigma_k)``, shape (n_samples, n_components)."""
-        return self._joint_log_prob(self._check_X(X))
+    # -- data ----------------------------------------------------------------
 
-    def _joint_log_prob(self, X: np.ndarray) -> np.ndarray:
+    def prepare(
+        self,
+        data: Any,
+        *,
+        dtype: Any = np.float64,
+        cache_bytes: int | None = None,
+        n_threads: int | None = None,
+    ) -> GaussianData:
+        """Prepare data once for many passes (an EM fit, then predictions).
+
+        Every method taking data accepts the result in place of the array;
+        it is valid for any model with the same covariance type and width.
+
+        Parameters
+        ----------
+        data : array-like of shape (n_samples, n_features) or Observations
+            Observations carry sample weights and known labels along.
+        dtype : numpy.float64 or numpy.float32, default=numpy.float64
+            Working precision of the kernels. float32 is faster and halves
+            the memory of the prepared rows; log-likelihoods then agree with
+            float64 to about 1e-4 relative for ``full`` and 1e-7 for the
+            other types (``docs/benchmarks.md``).
+        cache_bytes : int, optional
+            Memory budget for caching per-row features across passes
+            (default :data:`~latentem.mixture.kernels.FEATURE_CACHE_BYTES`).
+        n_threads : int, optional
+            Threads per pass (default: the available cores).
+
+        Returns
+        -------
+        GaussianData
+
+        Examples
+        --------
+        >>> import numpy as np, latentem
+        >>> X = np.random.default_rng(0).normal(size=(500, 2))
+        >>> start = GaussianMixtureModel.from_data(X, n_components=2, random_state=0)
+        >>> data = start.prepare(X)
+        >>> fitted = latentem.EM(tol=1e-3).fit(start, data).model
+        >>> fitted.predict(data).shape
+        (500,)
+        """
+        return prepare_data(
+            data,
+            self.covariance_type.kernel(self.n_features, self.n_components),
+            n_features=self.n_features,
+            n_components=self.n_components,
+            dtype=dtype,
+            cache_bytes=cache_bytes,
+            n_threads=n_threads,
+        )
+
+    def _data(self, data: Any) -> GaussianData | Observations:
+        """``data`` as GaussianData for the kernels, or as Observations if it has NaN."""
+        if not isinstance(data, GaussianData):
+            observations = as_observations(data)
+            X = self._check_X(observations.X)
+            if missing.incomplete_rows(X) is not None:
+                return attrs.evolve(observations, X=X)
+            return self.prepare(attrs.evolve(observations, X=X), cache_bytes=0)
+        if data.kernel.name != self.covariance_type.name:
+            raise ValueError(
+                f"data were prepared for covariance_type={data.kernel.name!r}, but the model "
+                f"has covariance_type={self.covariance_type.name!r}; prepare them with this "
+                "model's prepare()"
+            )
+        if data.n_features != self.n_features:
+            raise ValueError(
+                f"X has {data.n_features} features, but the model is expecting "
+                f"{self.n_features} features as input"
+            )
+        return data
+
+    def _projection(self, data: GaussianData) -> Projection:
+        """The parameters as weights on the kernel's features in ``data``'s frame."""
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights)
-        incomplete = missing.incomplete_rows(X)
-        if incomplete is not None:
-            joint = np.empty((X.shape[0], self.n_components))
-            joint[~incomplete] = self._joint_log_prob(X[~incomplete])
-            joint[incomplete] = log_weights + self._conditionals(X[incomplete]).log_prob
-            return joint
-        log_prob = estimate_log_gaussian_prob(
-            X, self.means, self.precisions_cholesky, self.covariance_type
+        components = Components(
+            log_weights,
+            self.means,
+            self.precisions_cholesky,
+            self.covariance_type.log_det_cholesky(self.precisions_cholesky, self.n_features),
         )
-        return log_prob + log_weights
+        return data.kernel.projection(components, data.frame, data.dtype)
+
+    def _check_labels(self, labels: np.ndarray | None) -> None:
+        if labels is not None and labels.size and labels.max() >= self.n_components:
+            raise ValueError(
+                f"labels must be -1 (unknown) or a component index below n_components="
+                f"{self.n_components}; got {labels.max()}"
+            )
+
+    # -- the protocol ----------------------------------------------------------
+
+    def joint_log_prob(self, X: Any) -> np.ndarray:
+        """``log w_k + log N(x_i | mu_k, Sigma_k)``, shape (n_samples, n_components).
+
+        For a row with missing entries (NaN), the density of its observed entries.
+        """
+        data = self._data(X)
+        if isinstance(data, GaussianData):
+            return passes.joint_log_prob(data, self._projection(data))
+        return self._joint_log_prob(data.X)
+
+    def _joint_log_prob(self, X: np.ndarray) -> np.ndarray:
+        """Joint log-densities of checked rows, those with NaN by their observed entries."""
+        if X.shape[0] == 0:
+            return np.empty((0, self.n_components))
+        incomplete = missing.incomplete_rows(X)
+        if incomplete is None:
+            data = self.prepare(X, cache_bytes=0)
+            return passes.joint_log_prob(data, self._projection(data))
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(self.weights)
+        joint = np.empty((X.shape[0], self.n_components))
+        joint[~incomplete] = self._joint_log_prob(X[~incomplete])
+        joint[incomplete] = log_weights + self._conditionals(X[incomplete]).log_prob
+        return joint
 
     def e_step(self, data: Any) -> GaussianMixtureStats:
         """Responsibility-weighted counts, means and scatter of ``data``.
 
         ``data`` is an array of shape (n_samples, n_features), NaN marking
-        missing entries, or :class:`~latentem.core.data.Observations` with
-        sample weights and known labels.
+        missing entries, :class:`~latentem.core.data.Observations` with
+        sample weights and known labels, or
+        :class:`~latentem.mixture.kernels.GaussianData` from :meth:`prepare`.
+        Complete rows go through the kernels; rows with NaN through
+        :mod:`latentem.mixture.missing`.
         """
-        observations = as_observations(data)
-        X = self._check_X(observations.X)
-        incomplete = missing.incomplete_rows(X)
-        if incomplete is not None:
-            return self._e_step_incomplete(observations, X, incomplete)
-        joint = self._joint_log_prob(X)
-        resp, terms = self.assignment.responsibilities(joint)
-        terms = apply_observations(observations, joint, terms, resp)
-        return accumulate_statistics(X, resp, terms.sum(), self.covariance_type)
+        data = self._data(data)
+        if not isinstance(data, GaussianData):
+            X = data.X
+            return self._e_step_incomplete(data, X, cast(np.ndarray, missing.incomplete_rows(X)))
+        self._check_labels(data.labels)
+        counts, means, scatter, objective = passes.expected_statistics(
+            data, self._projection(data), self.assignment.block_responsibilities
+        )
+        return GaussianMixtureStats(counts, means, scatter, objective, self.covariance_type)
 
     def _conditionals(self, X: np.ndarray, residuals: bool = False) -> missing.Conditionals:
         return missing.conditionals(
@@ -547,8 +674,11 @@ class GaussianMixtureModel(LatentModel):
 
         Labelled rows contribute ``log w_z p_z(x)``; weights multiply each row's term.
         """
-        observations = as_observations(data)
-        X = self._check_X(observations.X)
+        data = self._data(data)
+        if isinstance(data, GaussianData):
+            self._check_labels(data.labels)
+            return passes.objective(data, self._projection(data), self.assignment.block_objective)
+        observations, X = data, data.X
         keep = missing.informative_rows(X)
         if not keep.all():
             observations, X = observations[keep], X[keep]
@@ -596,27 +726,44 @@ class GaussianMixtureModel(LatentModel):
             self.n_features,
             self.covariance_type,
         )
-        return evolve(self, weights=weights, means=means, covariances=covariances)
+        return attrs.evolve(self, weights=weights, means=means, covariances=covariances)
 
     # -- inference -------------------------------------------------------------
 
+    def _inference(self, X: Any) -> GaussianData | np.ndarray:
+        """Prepared data for the kernels, or the joint log-densities (k, n) of rows with NaN."""
+        data = self._data(X)
+        if isinstance(data, GaussianData):
+            return data
+        return np.ascontiguousarray(self._joint_log_prob(data.X).T)
+
     def score_samples(self, X: Any) -> np.ndarray:
         """Marginal log-density ``log p(x_i)`` of every row, shape (n_samples,)."""
-        return logsumexp(self.joint_log_prob(X), axis=1)
+        data = self._inference(X)
+        if isinstance(data, GaussianData):
+            return passes.log_marginal(data, self._projection(data))
+        return soft_objective(data)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Posterior probability of every component, shape (n_samples, n_components)."""
-        joint = self.joint_log_prob(X)
-        return np.exp(joint - logsumexp(joint, axis=1, keepdims=True))
+        data = self._inference(X)
+        if isinstance(data, GaussianData):
+            return passes.posterior(data, self._projection(data))
+        soft_responsibilities(data)
+        return data.T
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable component of every row, shape (n_samples,)."""
-        return np.argmax(self.joint_log_prob(X), axis=1)
+        data = self._inference(X)
+        if isinstance(data, GaussianData):
+            return passes.most_probable(data, self._projection(data))
+        return np.argmax(data, axis=0)
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion ``-2 log L + p log n`` (lower is better)."""
-        X = self._check_X(X)
-        return -2.0 * float(self.score_samples(X).sum()) + self.n_parameters * math.log(X.shape[0])
+        log_l = float(self.score_samples(X).sum())
+        n_samples = X.n_samples if isinstance(X, GaussianData) else self._check_X(X).shape[0]
+        return -2.0 * log_l + self.n_parameters * math.log(n_samples)
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion ``-2 log L + 2 p`` (lower is better)."""
@@ -630,7 +777,7 @@ class GaussianMixtureModel(LatentModel):
         entropy of the most probable classification, which penalises
         overlapping components.
         """
-        return icl_from_joint(self._joint_log_prob(self._check_X(X)), self.n_parameters)
+        return icl_from_joint(self.joint_log_prob(X), self.n_parameters)
 
     def sample(self, n_samples: int, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw samples and their component labels.

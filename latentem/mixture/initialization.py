@@ -13,23 +13,48 @@ import math
 import numpy as np
 
 from latentem.core.validation import check_option
+from latentem.mixture.kernels.threads import single_threaded_blas
 
 __all__ = ["INIT_METHODS", "initial_responsibilities", "kmeans", "kmeans_plusplus"]
 
 INIT_METHODS = ("k-means++", "kmeans", "random", "random_from_data")
 
 
-def _standardise(X: np.ndarray) -> np.ndarray:
-    """Centre on the column means and divide by the largest absolute deviation."""
-    centred = X - X.mean(axis=0)
-    scale = np.max(np.abs(centred))
-    return centred / scale if scale > 0 else centred
+class _Points:
+    """Rows centred on the column means and divided by the largest absolute deviation.
 
+    They are kept feature-major and augmented with their squared norms and a
+    row of ones, so that one matrix product gives squared distances.
+    """
 
-def _squared_distances(X: np.ndarray, sq_norms: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """``|x_i - c_j|^2`` of shape (n, m) via one matrix product, clipped at zero."""
-    distances = sq_norms[:, None] - 2.0 * (X @ centres.T) + np.einsum("ij,ij->i", centres, centres)
-    return np.maximum(distances, 0.0)
+    def __init__(self, X: np.ndarray) -> None:
+        n_samples, n_features = X.shape
+        self.augmented = np.empty((n_features + 2, n_samples))
+        rows = self.augmented[:n_features]
+        np.subtract(X.T, X.mean(axis=0)[:, None], out=rows)
+        scale = np.max(np.abs(rows)) if rows.size else 0.0
+        if scale > 0:
+            rows /= scale
+        self.augmented[n_features] = np.einsum("ij,ij->j", rows, rows)
+        self.augmented[n_features + 1] = 1.0
+        self.rows = rows
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.rows.shape[1])
+
+    def distances(self, centres: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """``|x_i - c_j|^2`` into ``out`` (m, n_samples) for centres (m, d), clipped at 0."""
+        weights = np.empty((centres.shape[0], centres.shape[1] + 2))
+        weights[:, :-2] = -2.0 * centres
+        weights[:, -2] = 1.0
+        weights[:, -1] = np.einsum("ij,ij->i", centres, centres)
+        np.matmul(weights, self.augmented, out=out)
+        return np.maximum(out, 0.0, out=out)
+
+    def distances_to_rows(self, indices: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Squared distances of every row to the rows ``indices``, shape (m, n_samples)."""
+        return self.distances(self.rows[:, indices].T, out)
 
 
 def kmeans_plusplus(X: np.ndarray, n_clusters: int, rng: np.random.Generator) -> np.ndarray:
@@ -62,35 +87,39 @@ def kmeans_plusplus(X: np.ndarray, n_clusters: int, rng: np.random.Generator) ->
     >>> sorted(X[kmeans_plusplus(X, 2, np.random.default_rng(0))].ravel().tolist())
     [0.0, 10.0]
     """
-    Xs = _standardise(X)
-    n_samples = Xs.shape[0]
-    sq_norms = np.einsum("ij,ij->i", Xs, Xs)
+    return _kmeans_plusplus(_Points(X), n_clusters, rng)
+
+
+def _kmeans_plusplus(points: _Points, n_clusters: int, rng: np.random.Generator) -> np.ndarray:
+    n_samples = points.n_samples
     n_trials = 2 + int(math.log(n_clusters))
     chosen = np.zeros(n_samples, dtype=bool)
     indices = np.empty(n_clusters, dtype=np.intp)
     indices[0] = rng.integers(n_samples)
     chosen[indices[0]] = True
-    closest = _squared_distances(Xs, sq_norms, Xs[indices[:1]])[:, 0]
-    for c in range(1, n_clusters):
-        potential = closest.sum()
-        if potential <= 0.0:
-            indices[c] = rng.choice(np.flatnonzero(~chosen))
-        else:
-            targets = rng.random(n_trials) * potential
-            candidates = np.searchsorted(np.cumsum(closest), targets)
-            candidates = np.minimum(candidates, n_samples - 1)
-            trial = np.minimum(closest[None, :], _squared_distances(Xs, sq_norms, Xs[candidates]).T)
-            scores = trial.sum(axis=1)
-            scores[chosen[candidates]] = np.inf
-            best = int(np.argmin(scores))
-            if not np.isfinite(scores[best]):
+    trial = np.empty((n_trials, n_samples))
+    with single_threaded_blas():
+        closest = points.distances_to_rows(indices[:1], trial[:1])[0].copy()
+        for c in range(1, n_clusters):
+            potential = closest.sum()
+            if potential <= 0.0:
                 indices[c] = rng.choice(np.flatnonzero(~chosen))
             else:
-                indices[c] = candidates[best]
-        chosen[indices[c]] = True
-        closest = np.minimum(
-            closest, _squared_distances(Xs, sq_norms, Xs[indices[c : c + 1]])[:, 0]
-        )
+                targets = rng.random(n_trials) * potential
+                candidates = np.searchsorted(np.cumsum(closest), targets)
+                candidates = np.minimum(candidates, n_samples - 1)
+                points.distances_to_rows(candidates, trial)
+                np.minimum(trial, closest, out=trial)
+                scores = trial.sum(axis=1)
+                scores[chosen[candidates]] = np.inf
+                best = int(np.argmin(scores))
+                if not np.isfinite(scores[best]):
+                    indices[c] = rng.choice(np.flatnonzero(~chosen))
+                else:
+                    indices[c] = candidates[best]
+            chosen[indices[c]] = True
+            new = points.distances_to_rows(indices[c : c + 1], trial[:1])
+            np.minimum(closest, new[0], out=closest)
     return indices
 
 
@@ -124,27 +153,37 @@ def kmeans(
     >>> bool(labels[0] == labels[1] != labels[2] == labels[3])
     True
     """
-    Xs = _standardise(X)
-    sq_norms = np.einsum("ij,ij->i", Xs, Xs)
-    centres = Xs[kmeans_plusplus(X, n_clusters, rng)]
-    threshold = tol * float(np.mean(np.var(Xs, axis=0)))
-    labels = np.zeros(Xs.shape[0], dtype=np.intp)
-    for _ in range(max_iter):
-        distances = _squared_distances(Xs, sq_norms, centres)
-        labels = np.argmin(distances, axis=1)
-        counts = np.bincount(labels, minlength=n_clusters)
-        sums = np.zeros_like(centres)
-        np.add.at(sums, labels, Xs)
-        new_centres = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], centres)
-        for empty in np.flatnonzero(counts == 0):
-            farthest = int(np.argmax(distances[np.arange(Xs.shape[0]), labels]))
-            new_centres[empty] = Xs[farthest]
-            distances[farthest] = 0.0
-        shift = float(np.sum((new_centres - centres) ** 2))
-        centres = new_centres
-        if shift <= threshold:
-            break
-    return np.argmin(_squared_distances(Xs, sq_norms, centres), axis=1)
+    return _kmeans(_Points(X), n_clusters, rng, max_iter=max_iter, tol=tol)
+
+
+def _kmeans(
+    points: _Points, n_clusters: int, rng: np.random.Generator, *, max_iter: int, tol: float
+) -> np.ndarray:
+    rows, n_samples = points.rows, points.n_samples
+    centres = rows[:, _kmeans_plusplus(points, n_clusters, rng)].T.copy()
+    threshold = tol * float(np.mean(np.var(rows, axis=1)))
+    distances = np.empty((n_clusters, n_samples))
+    everyone = np.arange(n_samples)
+    with single_threaded_blas():
+        for _ in range(max_iter):
+            points.distances(centres, distances)
+            labels = np.argmin(distances, axis=0)
+            counts = np.bincount(labels, minlength=n_clusters)
+            sums = np.column_stack(
+                [np.bincount(labels, weights=feature, minlength=n_clusters) for feature in rows]
+            )
+            new_centres = np.where(
+                counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], centres
+            )
+            for empty in np.flatnonzero(counts == 0):
+                farthest = int(np.argmax(distances[labels, everyone]))
+                new_centres[empty] = rows[:, farthest]
+                distances[:, farthest] = 0.0
+            shift = float(np.sum((new_centres - centres) ** 2))
+            centres = new_centres
+            if shift <= threshold:
+                break
+        return np.argmin(points.distances(centres, distances), axis=0)
 
 
 def initial_responsibilities(
@@ -182,26 +221,28 @@ def initial_responsibilities(
     """
     check_option(method, "init_params", INIT_METHODS)
     n_samples = X.shape[0]
-    resp = np.zeros((n_samples, n_components))
     if method == "random":
         resp = rng.uniform(size=(n_samples, n_components))
         return resp / resp.sum(axis=1, keepdims=True)
+    points = _Points(X)
     if method == "kmeans":
-        labels = kmeans(X, n_components, rng)
+        labels = _kmeans(points, n_components, rng, max_iter=300, tol=1e-4)
     else:
         if method == "k-means++":
-            seeds = kmeans_plusplus(X, n_components, rng)
+            seeds = _kmeans_plusplus(points, n_components, rng)
         else:
             seeds = rng.choice(n_samples, n_components, replace=False)
-        labels = _nearest_seed(X, seeds)
+        labels = _nearest_seed(points, seeds)
+    resp = np.zeros((n_samples, n_components))
     resp[np.arange(n_samples), labels] = 1.0
     return resp
 
 
-def _nearest_seed(X: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+def _nearest_seed(points: _Points, seeds: np.ndarray) -> np.ndarray:
     """Index of the nearest seed for every row; a seed always keeps its own row."""
-    Xs = _standardise(X)
-    distances = _squared_distances(Xs, np.einsum("ij,ij->i", Xs, Xs), Xs[seeds])
-    labels = np.argmin(distances, axis=1)
+    distances = np.empty((seeds.size, points.n_samples))
+    with single_threaded_blas():
+        points.distances_to_rows(seeds, distances)
+    labels = np.argmin(distances, axis=0)
     labels[seeds] = np.arange(seeds.size)
     return labels

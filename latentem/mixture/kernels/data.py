@@ -1,0 +1,237 @@
+"""Data prepared once for the kernels and reused by every EM iteration.
+
+:class:`GaussianData` holds the rows in the kernel's frame (centred and
+scaled or whitened, feature-major, in the working precision), with sample
+weights and known labels, and, within a memory budget, the per-row features
+(for ``full`` the products ``y_i y_j``) so that they are not recomputed at
+every iteration.
+
+Memory
+------
+Beyond the caller's array, preparing ``n`` rows of ``d`` features takes
+``n d`` numbers (the rows in the frame). The feature cache takes ``n q``
+numbers with ``q = d (d + 3) / 2 + 1`` for ``full`` (153 for d = 16), ``2 d
++ 1`` for ``diag`` and ``spherical``, ``d + 1`` for ``tied``; it replaces the
+``n d`` numbers of the frame rows. It is kept only when it fits in
+``cache_bytes`` (:data:`FEATURE_CACHE_BYTES` by default, 0: the cache is
+opt-in, since its first-touch cost exceeds what ten iterations save, see
+``docs/benchmarks.md``); otherwise every pass computes the features block
+by block. A pass needs O(block) more: per thread one block of features and
+one of (n_components, rows) log-densities (together about
+:data:`BLOCK_BYTES`; ``(k d + 1, rows)`` whitened rows for the factor
+kernel), and at most 64 accumulators of the moments' size; never an
+(n, k, d) array. Per-row results (``predict_proba``, ``joint_log_prob``) are
+(n, k) arrays by nature.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from attrs import field, frozen
+
+from latentem.core.data import as_observations
+from latentem.core.validation import check_array, check_int
+from latentem.mixture.kernels.base import Kernel
+from latentem.mixture.kernels.frame import Frame
+from latentem.mixture.kernels.threads import default_threads
+
+__all__ = [
+    "BLOCK_BYTES",
+    "DTYPES",
+    "FEATURE_CACHE_BYTES",
+    "GaussianData",
+    "check_dtype",
+    "default_threads",
+    "prepare_data",
+]
+
+#: Default budget (bytes) for caching per-row features across EM iterations.
+FEATURE_CACHE_BYTES = 0
+
+#: Target size (bytes) of the numbers a pass handles per block (see
+#: ``Kernel.block_footprint``): large enough that NumPy's per-call overhead is small,
+#: small enough to stay in cache. Rows per block are the nearest power of two.
+BLOCK_BYTES = 4 * 2**20
+
+_MIN_BLOCK_ROWS = 256
+_MAX_BLOCK_ROWS = 16384
+
+#: Working precisions the kernels support.
+DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def check_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` as one of :data:`DTYPES`, or a ValueError naming the argument."""
+    try:
+        value = np.dtype(dtype)
+    except TypeError:
+        value = None
+    # np.dtype(None) is float64, so None must be refused before the comparison
+    if dtype is None or value is None or value not in DTYPES:
+        raise ValueError(f"dtype must be numpy.float64 or numpy.float32; got {dtype!r}")
+    return value
+
+
+def _block_rows(footprint: int) -> int:
+    # float64 sizes blocks for float32 too: the same rows per block keep the same
+    # number of NumPy calls per row, which is what the blocks are for
+    rows = BLOCK_BYTES / (footprint * 8)
+    rows = 2 ** round(math.log2(max(rows, 1.0)))
+    return int(min(max(rows, _MIN_BLOCK_ROWS), _MAX_BLOCK_ROWS))
+
+
+@frozen(eq=False)
+class GaussianData:
+    """Rows prepared for the Gaussian-mixture kernels of one covariance structure.
+
+    Create it with :meth:`GaussianMixtureModel.prepare
+    <latentem.mixture.GaussianMixtureModel.prepare>` (or :func:`prepare_data`)
+    and pass it wherever the model accepts data: ``e_step``,
+    ``log_likelihood``, ``predict``, :class:`~latentem.EM`'s ``fit``. It is
+    immutable (arrays read-only) and holds no parameters, so one object
+    serves every iteration and every restart of a fit.
+
+    Attributes
+    ----------
+    kernel : Kernel
+        The covariance structure's kernel the rows were prepared for.
+    frame : Frame
+        Centre and scale or whitening of the rows.
+    centred : ndarray of shape (n_features, n_samples)
+        The rows in the frame, feature-major, in the working precision.
+    features : ndarray of shape (n_feature_rows, n_samples) or None
+        Cached per-row features, or None when they are computed per block.
+    sample_weight : ndarray of shape (n_samples,) or None
+    labels : ndarray of int of shape (n_samples,) or None
+        Known component of each row, -1 where unknown.
+    n_threads : int
+        Threads a pass over the rows may use.
+    block_rows : int
+        Rows per block.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.mixture import GaussianMixtureModel
+    >>> X = np.random.default_rng(0).normal(size=(1000, 3))
+    >>> model = GaussianMixtureModel.from_data(X, n_components=2, random_state=0)
+    >>> data = model.prepare(X, cache_bytes=2**20)
+    >>> data.n_samples, data.dtype, data.features.shape  # 6 products, 3 coordinates, 1
+    (1000, dtype('float64'), (10, 1000))
+    >>> bool(np.isclose(model.log_likelihood(data), model.log_likelihood(X)))
+    True
+    """
+
+    kernel: Kernel
+    frame: Frame
+    centred: np.ndarray
+    features: np.ndarray | None
+    sample_weight: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    n_threads: int = field(default=1, converter=lambda v: check_int(v, "n_threads", minimum=1))
+    block_rows: int = field(
+        default=_MIN_BLOCK_ROWS, converter=lambda v: check_int(v, "block_rows", minimum=1)
+    )
+
+    @property
+    def n_samples(self) -> int:
+        """Number of rows."""
+        return int(self.centred.shape[1])
+
+    @property
+    def n_features(self) -> int:
+        """Number of features of a row."""
+        return int(self.centred.shape[0])
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The working precision of the kernels."""
+        return self.centred.dtype
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held beyond the caller's data (frame rows or feature cache)."""
+        return int(self.centred.nbytes if self.features is None else self.features.nbytes)
+
+
+def prepare_data(
+    data: Any,
+    kernel: Kernel,
+    *,
+    n_features: int | None = None,
+    n_components: int = 16,
+    dtype: Any = np.float64,
+    cache_bytes: int | None = None,
+    n_threads: int | None = None,
+    block_rows: int | None = None,
+) -> GaussianData:
+    """Prepare ``data`` for ``kernel``: frame, rows in the frame, optional feature cache.
+
+    Parameters
+    ----------
+    data : array-like of shape (n_samples, n_features) or Observations
+    kernel : Kernel
+    n_features : int, optional
+        The width the model expects; a ValueError names both widths otherwise.
+    n_components : int, default=16
+        Components of the models the data will serve; only sizes blocks.
+    dtype : numpy.float64 or numpy.float32, default=numpy.float64
+        Working precision of the features and matrix products (statistics
+        are always summed in float64).
+    cache_bytes : int, optional
+        Keep the per-row features when they take at most this many bytes
+        (default :data:`FEATURE_CACHE_BYTES`); 0 never keeps them.
+    n_threads : int, optional
+        Threads per pass (default: the cores available to the process).
+    block_rows : int, optional
+        Rows per block (default: from :data:`BLOCK_BYTES` and the kernel's
+        footprint per row).
+
+    Returns
+    -------
+    GaussianData
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.mixture.kernels import DiagKernel
+    >>> data = prepare_data(np.arange(12.0).reshape(6, 2), DiagKernel(), dtype=np.float32)
+    >>> data.n_samples, data.n_features, data.dtype
+    (6, 2, dtype('float32'))
+    """
+    observations = as_observations(data)
+    X = check_array(observations.X)
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but the model is expecting {n_features} features "
+            "as input"
+        )
+    work_dtype = check_dtype(dtype)
+    budget = FEATURE_CACHE_BYTES if cache_bytes is None else cache_bytes
+    budget = check_int(budget, "cache_bytes", minimum=0)
+    threads = default_threads() if n_threads is None else n_threads
+    frame, centred = kernel.make_frame(X)
+    centred = centred.astype(work_dtype, copy=False)
+    n_rows = kernel.n_feature_rows(X.shape[1])
+    features = None
+    if n_rows * X.shape[0] * work_dtype.itemsize <= budget:
+        features = np.empty((n_rows, X.shape[0]), dtype=work_dtype)
+        kernel.write_features(centred, features)
+        features.setflags(write=False)
+        centred = features[kernel.linear_rows(X.shape[1])]
+    centred.setflags(write=False)
+    if block_rows is None:
+        block_rows = _block_rows(kernel.block_footprint(X.shape[1], n_components))
+    return GaussianData(
+        kernel,
+        frame,
+        centred,
+        features,
+        observations.sample_weight,
+        observations.labels,
+        threads,
+        block_rows,
+    )

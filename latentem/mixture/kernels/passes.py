@@ -1,0 +1,177 @@
+"""Whole passes over prepared data: the E-step, M-step moments and inference.
+
+Each function makes one pass over :class:`GaussianData` in blocks (see
+:mod:`~latentem.mixture.kernels.blocks`) with the parameters given as a
+:class:`~latentem.mixture.kernels.base.Projection` in the data's frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from latentem.mixture.kernels.base import Projection
+from latentem.mixture.kernels.blocks import Workspace, plan_blocks, run_blocks
+from latentem.mixture.kernels.data import GaussianData
+from latentem.mixture.kernels.responsibilities import (
+    BlockTransform,
+    observe,
+    soft_objective,
+    soft_responsibilities,
+)
+
+__all__ = [
+    "expected_statistics",
+    "joint_log_prob",
+    "log_marginal",
+    "most_probable",
+    "objective",
+    "posterior",
+    "statistics_from_responsibilities",
+]
+
+Statistics = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _joint(
+    workspace: Workspace, data: GaussianData, projection: Projection, rows: slice
+) -> tuple[np.ndarray, np.ndarray]:
+    """The block's features and its joint log-densities (n_components, n_rows)."""
+    features = workspace.features(rows)
+    joint_t = workspace.buffer("joint", projection.n_components, features.shape[1])
+    data.kernel.joint(features, projection, joint_t, workspace.buffer)
+    return features, joint_t
+
+
+def _part(values: np.ndarray | None, rows: slice) -> np.ndarray | None:
+    return None if values is None else values[rows]
+
+
+def _moments(data: GaussianData, n_components: int, n_tasks: int) -> list[np.ndarray]:
+    shapes = data.kernel.moment_shapes(data.n_features, n_components)
+    return [np.zeros((n_tasks, *shape)) for shape in shapes]
+
+
+def expected_statistics(
+    data: GaussianData, projection: Projection, transform: BlockTransform
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """E-step: counts, means, scatter (data units) and the objective of ``data``.
+
+    Parameters
+    ----------
+    data : GaussianData
+    projection : Projection
+        The parameters in ``data``'s frame.
+    transform : callable
+        :func:`~latentem.mixture.kernels.responsibilities.soft_responsibilities`
+        or ``hard_responsibilities``.
+
+    Returns
+    -------
+    counts, means, scatter : ndarrays
+        As :meth:`Kernel.statistics
+        <latentem.mixture.kernels.base.Kernel.statistics>` returns them.
+    log_likelihood : float
+        Sum of the rows' (weighted) objective terms.
+    """
+    plan = plan_blocks(data.n_samples, data.block_rows)
+    moments = _moments(data, projection.n_components, plan.n_tasks)
+    objective_sums = np.zeros(plan.n_tasks)
+
+    def work(task: int, rows: slice, workspace: Workspace) -> None:
+        features, joint_t = _joint(workspace, data, projection, rows)
+        terms = observe(
+            joint_t, transform, _part(data.labels, rows), _part(data.sample_weight, rows)
+        )
+        objective_sums[task] += terms.sum(dtype=np.float64)
+        data.kernel.add_moments(features, joint_t, [m[task] for m in moments], workspace.buffer)
+
+    run_blocks(data, plan, work)
+    counts, means, scatter = data.kernel.statistics([m.sum(axis=0) for m in moments], data.frame)
+    return counts, means, scatter, float(objective_sums.sum())
+
+
+def statistics_from_responsibilities(data: GaussianData, resp: np.ndarray) -> Statistics:
+    """Counts, means and scatter of ``data`` under given responsibilities (n_samples, k).
+
+    Sample weights and labels held by ``data`` are not applied: ``resp`` is
+    taken as it is.
+    """
+    plan = plan_blocks(data.n_samples, data.block_rows)
+    moments = _moments(data, resp.shape[1], plan.n_tasks)
+
+    def work(task: int, rows: slice, workspace: Workspace) -> None:
+        resp_t = np.ascontiguousarray(resp[rows].T, dtype=data.dtype)
+        features = workspace.features(rows)
+        data.kernel.add_moments(features, resp_t, [m[task] for m in moments], workspace.buffer)
+
+    run_blocks(data, plan, work)
+    return data.kernel.statistics([m.sum(axis=0) for m in moments], data.frame)
+
+
+def objective(data: GaussianData, projection: Projection, transform: BlockTransform) -> float:
+    """Sum of the rows' objective terms (labels pinned, weights applied).
+
+    ``transform`` is ``soft_objective`` or ``hard_objective``.
+    """
+    plan = plan_blocks(data.n_samples, data.block_rows)
+    sums = np.zeros(plan.n_tasks)
+
+    def work(task: int, rows: slice, workspace: Workspace) -> None:
+        _, joint_t = _joint(workspace, data, projection, rows)
+        terms = observe(
+            joint_t,
+            transform,
+            _part(data.labels, rows),
+            _part(data.sample_weight, rows),
+            responsibilities=False,
+        )
+        sums[task] += terms.sum(dtype=np.float64)
+
+    run_blocks(data, plan, work)
+    return float(sums.sum())
+
+
+def _per_row(
+    data: GaussianData,
+    projection: Projection,
+    out: np.ndarray,
+    fill: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    plan = plan_blocks(data.n_samples, data.block_rows)
+
+    def work(task: int, rows: slice, workspace: Workspace) -> None:
+        _, joint_t = _joint(workspace, data, projection, rows)
+        out[rows] = fill(joint_t)
+
+    run_blocks(data, plan, work)
+    return out
+
+
+def joint_log_prob(data: GaussianData, projection: Projection) -> np.ndarray:
+    """``log w_k + log N(x_i | mu_k, Sigma_k)``, shape (n_samples, n_components)."""
+    out = np.empty((data.n_samples, projection.n_components))
+    return _per_row(data, projection, out, lambda joint_t: joint_t.T)
+
+
+def log_marginal(data: GaussianData, projection: Projection) -> np.ndarray:
+    """``log sum_k w_k N(x_i | mu_k, Sigma_k)``, shape (n_samples,)."""
+    return _per_row(data, projection, np.empty(data.n_samples), soft_objective)
+
+
+def posterior(data: GaussianData, projection: Projection) -> np.ndarray:
+    """Posterior probability of every component, shape (n_samples, n_components)."""
+
+    def fill(joint_t: np.ndarray) -> np.ndarray:
+        soft_responsibilities(joint_t)
+        return joint_t.T
+
+    out = np.empty((data.n_samples, projection.n_components))
+    return _per_row(data, projection, out, fill)
+
+
+def most_probable(data: GaussianData, projection: Projection) -> np.ndarray:
+    """Index of the most probable component of every row (ties: lowest index)."""
+    out = np.empty(data.n_samples, dtype=np.intp)
+    return _per_row(data, projection, out, lambda joint_t: joint_t.argmax(axis=0))

@@ -1,0 +1,81 @@
+"""Kernel of one covariance shared by every component."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import numpy as np
+
+from latentem.mixture.kernels.base import (
+    Components,
+    LinearKernel,
+    Projection,
+    Scratch,
+    component_constants,
+    counts_and_means,
+    make_projection,
+)
+from latentem.mixture.kernels.frame import Frame
+
+__all__ = ["TiedKernel"]
+
+
+class TiedKernel(LinearKernel):
+    """One shared full covariance: features ``[y; 1]``, ``d + 1`` per row.
+
+    Notes
+    -----
+    With the shared precision ``P = U U^T``, ``-(y - m_k)^T P (y - m_k) / 2
+    = -|U^T y|^2 / 2 + (P m_k)^T y - m_k^T P m_k / 2``: the first term is
+    the same for every component (one (d, d) product per block), the rest
+    is linear in ``[y; 1]``. The pooled scatter is ``sum_i (sum_k r_ik) y_i
+    y_i^T - sum_k n_k m_k m_k^T``.
+
+    Examples
+    --------
+    >>> TiedKernel().n_feature_rows(3)  # the coordinates and a 1
+    4
+    """
+
+    name = "tied"
+
+    def projection(self, components: Components, frame: Frame, dtype: np.dtype) -> Projection:
+        log_weights, means, precisions_cholesky, log_det = components.astuple()
+        offsets = (means - frame.centre) @ precisions_cholesky  # rows U^T (mu_k - c)
+        linear = frame.factor_to_frame(precisions_cholesky @ offsets.T).T
+        constants, absent = component_constants(
+            log_weights, log_det, np.einsum("ki,ki->k", offsets, offsets), means.shape[1]
+        )
+        row_factor = frame.factor_to_frame(precisions_cholesky).T
+        return make_projection([linear, constants], absent, dtype, row_factor)
+
+    def joint(
+        self, features: np.ndarray, projection: Projection, out: np.ndarray, scratch: Scratch
+    ) -> None:
+        super().joint(features, projection, out, scratch)
+        whitened = cast(np.ndarray, projection.factor) @ features[:-1]
+        out -= 0.5 * np.einsum("ij,ij->j", whitened, whitened)
+
+    def moment_shapes(self, n_features: int, n_components: int) -> list[tuple[int, ...]]:
+        return [(n_features + 1, n_components), (n_features, n_features)]
+
+    def add_moments(
+        self,
+        features: np.ndarray,
+        resp_t: np.ndarray,
+        moments: list[np.ndarray],
+        scratch: Scratch,
+    ) -> None:
+        moments[0] += features @ resp_t.T
+        centred = features[:-1]
+        moments[1] += (centred * resp_t.sum(axis=0)) @ centred.T
+
+    def statistics(
+        self, moments: list[np.ndarray], frame: Frame
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        first, second = moments
+        counts, means = counts_and_means(first, self.linear_rows(frame.centre.shape[0]))
+        centred = second - first[:-1] @ means
+        scatter = frame.scatter_from_frame(centred)
+        scatter = 0.5 * (scatter + scatter.T)
+        return counts, np.where(counts[:, None] > 0, frame.means_from_frame(means), 0.0), scatter

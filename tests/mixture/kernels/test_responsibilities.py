@@ -1,0 +1,62 @@
+"""Block responsibilities against scipy's logsumexp; no subnormal ever reaches a product."""
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+
+from latentem.mixture.kernels.responsibilities import (
+    hard_objective,
+    hard_responsibilities,
+    log_floor,
+    observe,
+    soft_objective,
+    soft_responsibilities,
+)
+
+RNG = np.random.default_rng(2)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_soft_responsibilities_equal_the_normalised_exponentials(dtype):
+    joint = (RNG.normal(size=(5, 200)) * 30).astype(dtype)
+    expected = np.exp(joint - logsumexp(joint, axis=0))
+    resp = joint.copy()
+    terms = soft_responsibilities(resp)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(terms, logsumexp(joint.astype(float), axis=0), rtol=rtol)
+    floor = np.exp(log_floor(np.dtype(dtype)))
+    # below the floor (relative to the row's largest) a responsibility is 0; above it,
+    # the clipping moves it by at most the floor
+    np.testing.assert_allclose(resp, expected, rtol=rtol * 10, atol=2 * floor)
+    assert np.all(resp[expected < floor] == 0)
+    tiny = np.finfo(dtype).tiny
+    assert not np.any((resp > 0) & (resp < tiny))  # nothing subnormal
+    np.testing.assert_allclose(soft_objective(joint.copy()), terms)
+
+
+def test_clipping_is_relative_to_the_most_probable_component():
+    joint = np.array([[0.0], [-400.0], [-600.0], [-np.inf]])
+    soft_responsibilities(joint)
+    assert joint[1, 0] == pytest.approx(np.exp(-400.0), rel=1e-12)
+    assert joint[2, 0] == 0.0 and joint[3, 0] == 0.0
+
+
+def test_hard_responsibilities_break_ties_to_the_lowest_index():
+    joint = np.array([[-1.0, -2.0, -5.0], [-1.0, -1.0, -3.0]])
+    expected_terms = hard_objective(joint.copy())
+    terms = hard_responsibilities(joint)
+    np.testing.assert_array_equal(terms, expected_terms)
+    np.testing.assert_array_equal(joint, [[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]])
+
+
+def test_labels_pin_rows_and_weights_scale_them():
+    joint = np.log(np.array([[0.2, 0.5, 0.1], [0.3, 0.1, 0.6]]))
+    original = joint.copy()
+    labels = np.array([1, -1, 0])
+    weights = np.array([2.0, 0.5, 1.0])
+    terms = observe(joint, soft_responsibilities, labels, weights)
+    free = logsumexp(original[:, 1])
+    np.testing.assert_allclose(terms, [2 * original[1, 0], 0.5 * free, original[0, 2]])
+    np.testing.assert_allclose(joint[:, 0], [0.0, 2.0])
+    np.testing.assert_allclose(joint[:, 1], 0.5 * np.exp(original[:, 1] - free))
+    np.testing.assert_allclose(joint[:, 2], [1.0, 0.0])

@@ -1,0 +1,34 @@
+"""The benchmark scripts still run (smoke test; timings are never asserted)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    "script, options",
+    [
+        ("bench_gmm.py", ["--repeats", "1"]),
+        ("bench_gmm_threads.py", ["--repeats", "1"]),
+        ("accuracy_float32.py", []),
+    ],
+)
+def test_benchmark_runs_quick(script, options):
+    pytest.importorskip("sklearn")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), "--quick", *options],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "quick-full" in result.stdout
+    if script == "bench_gmm.py":
+        assert "answers agree with scikit-learn" in result.stdout
