@@ -1,15 +1,20 @@
-"""Independent fits (restarts) side by side in threads."""
+"""Independent fits (restarts) side by side in threads, and BLAS held to one thread meanwhile."""
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
+
+from threadpoolctl import ThreadpoolController
 
 from latentem.core.validation import check_int
 
-__all__ = ["check_n_jobs", "parallel_map"]
+__all__ = ["check_n_jobs", "parallel_map", "single_threaded_blas"]
 
 _T = TypeVar("_T")
 
@@ -56,5 +61,59 @@ def parallel_map(function: Callable[[Any], _T], items: Sequence[Any], n_jobs: in
     workers = min(n_jobs, len(items))
     if workers <= 1:
         return [function(item) for item in items]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    # held here, in the coordinating thread, so that the workers' own holds nest
+    # inside it and this thread, the first in, is also the last out
+    with single_threaded_blas(), ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(function, items))
+
+
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    # finding the loaded BLAS libraries takes about a millisecond: do it once
+    return ThreadpoolController()
+
+
+_limit_lock = threading.Lock()
+_limit_holders = 0
+_limit: Any = None
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """Hold BLAS to one thread (process-wide) inside the block.
+
+    Work that spreads over its own threads (the kernels' row blocks,
+    restarts side by side) holds BLAS to one thread so the two kinds of
+    threads do not oversubscribe the cores.
+
+    Notes
+    -----
+    BLAS's thread count is one setting for the whole process, and
+    threadpoolctl (3.8 and later) lets only one thread change it at a time.
+    Holds therefore nest across threads: the first thread in sets the limit,
+    later ones only count themselves in, and the last one out restores
+    BLAS's own setting. A thread that hands work to others should hold BLAS
+    itself for as long as they run (as :func:`parallel_map` does), so that
+    it is both the first in and the last out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> with single_threaded_blas():
+    ...     product = np.ones((200, 200)) @ np.ones((200, 200))
+    >>> float(product[0, 0])
+    200.0
+    """
+    global _limit, _limit_holders
+    with _limit_lock:
+        if _limit_holders == 0:
+            _limit = _blas_controller().limit(limits=1, user_api="blas")
+        _limit_holders += 1
+    try:
+        yield
+    finally:
+        with _limit_lock:
+            _limit_holders -= 1
+            if _limit_holders == 0:
+                _limit.restore_original_limits()
+                _limit = None

@@ -659,9 +659,7 @@ class GaussianMixture(Estimator):
             else:
                 settings = self._check_settings(X)
                 batch = Observations(X)
-                start = self._initial_model(
-                    batch, batch, settings, as_generator(self.random_state)
-                )
+                start = self._initial_model(batch, batch, settings, as_generator(self.random_state))
             state = OnlineState(start)
         n_features = cast(GaussianMixtureModel, state.model).n_features
         if X.shape[1] != n_features:

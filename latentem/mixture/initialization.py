@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
+from latentem.core.parallel import single_threaded_blas
 from latentem.core.validation import check_option
-from latentem.mixture.kernels.threads import single_threaded_blas
 
 __all__ = ["INIT_METHODS", "initial_responsibilities", "kmeans", "kmeans_plusplus"]
 

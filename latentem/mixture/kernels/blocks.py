@@ -19,8 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from attrs import frozen
 
+from latentem.core.parallel import single_threaded_blas
 from latentem.mixture.kernels.data import GaussianData
-from latentem.mixture.kernels.threads import single_threaded_blas
 
 __all__ = ["MAX_TASKS", "BlockPlan", "Workspace", "plan_blocks", "run_blocks", "worker_pool"]
 
@@ -71,7 +71,10 @@ class Workspace:
         """
         stored = self._buffers.get(name)
         if stored is None or stored.shape[0] != n_rows or stored.shape[1] < width:
-            stored = np.empty((n_rows, max(width, self._data.block_rows)), self._data.dtype)
+            # wide enough for any block of this data, and no wider: a chunk of a few
+            # rows must not pay for a full block
+            widest = min(self._data.block_rows, self._data.n_samples)
+            stored = np.empty((n_rows, max(width, widest)), self._data.dtype)
             self._buffers[name] = stored
         return stored[:, :width] if width < stored.shape[1] else stored
 

@@ -18,8 +18,8 @@ import numpy as np
 from attrs import field, frozen
 from scipy.linalg import lapack
 
+from latentem.core.parallel import single_threaded_blas
 from latentem.core.validation import readonly_array
-from latentem.mixture.kernels.threads import single_threaded_blas
 
 __all__ = [
     "MIN_PIVOT",

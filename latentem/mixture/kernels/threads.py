@@ -6,17 +6,14 @@ kernels' threads running too they oversubscribe the cores, and when other
 processes hold the cores they make every product wait (``docs/benchmarks.md``
 has the measurements: ten times slower under load). Every pass of the kernels
 therefore holds BLAS to one thread, through threadpoolctl, and spreads the
-blocks over its own threads instead.
+blocks over its own threads instead (:func:`latentem.core.parallel.single_threaded_blas`).
 """
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from threadpoolctl import ThreadpoolController
+from latentem.core.parallel import single_threaded_blas
 
 __all__ = ["default_threads", "single_threaded_blas"]
 
@@ -26,16 +23,3 @@ def default_threads() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
-
-
-@functools.cache
-def _blas_controller() -> ThreadpoolController:
-    # finding the loaded BLAS libraries takes about a millisecond: do it once
-    return ThreadpoolController()
-
-
-@contextmanager
-def single_threaded_blas() -> Iterator[None]:
-    """Hold BLAS to one thread (process-wide) inside the block."""
-    with _blas_controller().limit(limits=1, user_api="blas"):
-        yield

@@ -1,0 +1,61 @@
+import threading
+
+import numpy as np
+import pytest
+
+from latentem import GaussianMixture
+from latentem.core.parallel import parallel_map, single_threaded_blas
+
+threadpoolctl = pytest.importorskip("threadpoolctl")
+
+
+def blas_threads() -> list[int]:
+    return [
+        info["num_threads"]
+        for info in threadpoolctl.threadpool_info()
+        if info["user_api"] == "blas"
+    ]
+
+
+@pytest.fixture
+def two_blas_threads():
+    # the suite pins BLAS to one thread; two makes a lifted or stuck limit visible
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        if not blas_threads():
+            pytest.skip("no BLAS library that threadpoolctl can control")
+        yield blas_threads()
+
+
+def test_workers_that_finish_in_any_order_keep_blas_on_one_thread(two_blas_threads):
+    # worker 0 enters first and leaves first, while worker 1 still works: the
+    # order in which a lifted limit or a wrong restore would show
+    entered, first_left = threading.Barrier(2), threading.Event()
+    seen = {}
+
+    def work(worker: int) -> int:
+        with single_threaded_blas():
+            entered.wait()
+            if worker == 1:
+                first_left.wait()
+                seen["after the first left"] = blas_threads()
+        if worker == 0:
+            first_left.set()
+        return worker
+
+    assert parallel_map(work, [0, 1], n_jobs=2) == [0, 1]
+    assert set(seen["after the first left"]) == {1}
+    assert blas_threads() == two_blas_threads
+
+
+def test_restarts_on_threads_leave_blas_as_they_found_it(two_blas_threads):
+    X = np.random.default_rng(0).normal(size=(400, 3))
+    GaussianMixture(3, n_init=4, n_jobs=2, random_state=0).fit(X)
+    assert blas_threads() == two_blas_threads
+
+
+def test_nested_holds_in_one_thread_restore_on_the_outer_exit(two_blas_threads):
+    with single_threaded_blas():
+        with single_threaded_blas():
+            assert set(blas_threads()) == {1}
+        assert set(blas_threads()) == {1}
+    assert blas_threads() == two_blas_threads
