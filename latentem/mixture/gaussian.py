@@ -759,10 +759,22 @@ class GaussianMixtureModel(LatentModel):
             return passes.most_probable(data, self._projection(data))
         return np.argmax(data, axis=0)
 
+    def _informative(self, X: Any) -> GaussianData | np.ndarray:
+        """``X`` without its rows of nothing but NaN: they carry no information."""
+        if isinstance(X, GaussianData):
+            return X
+        X = self._check_X(X)
+        informative = missing.informative_rows(X)
+        return X if informative.all() else X[informative]
+
     def bic(self, X: Any) -> float:
-        """Bayesian information criterion ``-2 log L + p log n`` (lower is better)."""
+        """Bayesian information criterion ``-2 log L + p log n`` (lower is better).
+
+        ``n`` counts the rows with an observed entry.
+        """
+        X = self._informative(X)
         log_l = float(self.score_samples(X).sum())
-        n_samples = X.n_samples if isinstance(X, GaussianData) else self._check_X(X).shape[0]
+        n_samples = X.n_samples if isinstance(X, GaussianData) else X.shape[0]
         return -2.0 * log_l + self.n_parameters * math.log(n_samples)
 
     def aic(self, X: Any) -> float:
@@ -777,7 +789,7 @@ class GaussianMixtureModel(LatentModel):
         entropy of the most probable classification, which penalises
         overlapping components.
         """
-        return icl_from_joint(self.joint_log_prob(X), self.n_parameters)
+        return icl_from_joint(self.joint_log_prob(self._informative(X)), self.n_parameters)
 
     def sample(self, n_samples: int, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw samples and their component labels.

@@ -192,6 +192,10 @@ def test_rows_with_nothing_observed_are_left_out(covariance_type, assignment):
     assert only_empty.log_likelihood == 0.0 and np.all(only_empty.counts == 0)
     with pytest.raises(ValueError, match="no responsibility at all"):
         model.m_step(only_empty)
+    # the criteria count only rows with something observed (n in BIC's log n)
+    assert model.bic(padded) == pytest.approx(model.bic(X), rel=1e-13)
+    assert model.icl(padded) == pytest.approx(model.icl(X), rel=1e-13)
+    assert model.aic(padded) == pytest.approx(model.aic(X), rel=1e-13)
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "tied"])

@@ -131,6 +131,33 @@ class GaussianPrior:
                 f"means_weight must be non-negative (0 = no prior on the means); got "
                 f"{self.means_weight.min()!r}"
             )
+        if np.any(self.dof < 0):
+            raise ValueError(
+                f"prior dof must be non-negative (0 = no prior on the covariances); got "
+                f"{np.min(self.dof)!r}. hmmlearn's covars_weight maps to dof = covars_weight - 1 "
+                "(diag, spherical) or - n_features (full, tied), clipped at 0"
+            )
+        self._check_scale()
+
+    def _check_scale(self) -> None:
+        """``Psi`` must be a covariance: non-negative variances, or symmetric PSD matrices."""
+        if self.covariance_type.name in ("diag", "spherical"):
+            if np.any(self.scale < 0):
+                raise ValueError(
+                    f"prior scale (hmmlearn's covars_prior) must be non-negative; got "
+                    f"{self.scale.min()!r}"
+                )
+            return
+        matrices = self.scale.reshape(-1, *self.scale.shape[-2:])
+        if not np.allclose(matrices, np.swapaxes(matrices, -1, -2), rtol=1e-10, atol=0.0):
+            raise ValueError("prior scale (hmmlearn's covars_prior) matrices must be symmetric")
+        smallest = np.linalg.eigvalsh(matrices)[:, 0]
+        size = np.abs(matrices).max(axis=(1, 2))
+        if np.any(smallest < -1e-12 * size):
+            raise ValueError(
+                f"prior scale (hmmlearn's covars_prior) matrices must be positive semidefinite; "
+                f"got an eigenvalue {smallest.min()!r}"
+            )
 
     def log_density(
         self, means: np.ndarray, precisions_cholesky: np.ndarray, covariances: np.ndarray

@@ -66,13 +66,17 @@ def soft_responsibilities(joint_t: np.ndarray) -> np.ndarray:
     floor = log_floor(joint_t.dtype)
     top = joint_t.max(axis=0)
     joint_t -= top
-    # exp() is ~15 times slower on arguments it underflows (or -inf) than on the
-    # floor, so clip first; subtracting a hair above exp(floor) then zeroes exactly
-    # the clipped entries without a branchy masked assignment
-    np.maximum(joint_t, floor, out=joint_t)
-    np.exp(joint_t, out=joint_t)
-    joint_t -= _just_above_exp(floor, joint_t.dtype)
-    np.maximum(joint_t, 0.0, out=joint_t)
+    if joint_t.size and joint_t.min() < floor:
+        # exp() is ~15 times slower on arguments it underflows (or -inf) than on the
+        # floor, so clip first; subtracting a hair above exp(floor) then zeroes
+        # exactly the clipped entries without a branchy masked assignment
+        np.maximum(joint_t, floor, out=joint_t)
+        np.exp(joint_t, out=joint_t)
+        joint_t -= _just_above_exp(floor, joint_t.dtype)
+        np.maximum(joint_t, 0.0, out=joint_t)
+    else:
+        # the usual block: nothing to clip, and one read saves three writes
+        np.exp(joint_t, out=joint_t)
     total = joint_t.sum(axis=0)
     joint_t *= np.reciprocal(total)
     return top + np.log(total)

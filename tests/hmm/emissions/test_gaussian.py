@@ -162,5 +162,16 @@ def test_bad_parameters_are_rejected():
         GaussianPrior(np.zeros((2, 1)), np.zeros(3), np.ones((2, 1)), np.zeros((2, 1)), "diag")
     with pytest.raises(ValueError, match="means_weight must be non-negative"):
         GaussianPrior(np.zeros((1, 1)), [-1.0], np.ones((1, 1)), np.zeros((1, 1)), "diag")
+    with pytest.raises(ValueError, match="prior dof must be non-negative"):
+        GaussianPrior(np.zeros((1, 1)), [1.0], np.ones((1, 1)), -np.ones((1, 1)), "diag")
+    with pytest.raises(ValueError, match="covars_prior. must be non-negative"):
+        GaussianPrior(np.zeros((1, 1)), [1.0], [-0.5], [1.0], "spherical")
+    with pytest.raises(ValueError, match="must be positive semidefinite"):
+        GaussianPrior(np.zeros((1, 2)), [1.0], [[[1.0, 2.0], [2.0, 1.0]]], [3.0], "full")
+    with pytest.raises(ValueError, match="must be symmetric"):
+        GaussianPrior(np.zeros((1, 2)), [1.0], [[1.0, 0.5], [0.0, 1.0]], 3.0, "tied")
+    hmm = pytest.importorskip("latentem").GaussianHMM(2, covars_prior=-1.0, n_iter=2)
+    with pytest.raises(ValueError, match="covars_prior"):
+        hmm.fit(np.random.default_rng(0).normal(size=(30, 1)))
     with pytest.raises(ValueError, match="fixed for GaussianEmissions"):
         GaussianEmissions([[0.0]], [[1.0]], "diag", fixed=["mean"])
