@@ -57,6 +57,11 @@ FEATURE_CACHE_BYTES = 0
 BLOCK_BYTES = 4 * 2**20
 
 _MIN_BLOCK_ROWS = 256
+
+#: Below this many feature-by-component products per row, a pass is nearly all short
+#: element-wise NumPy calls, which two threads cannot overlap under the GIL: one
+#: thread is faster (measured at n=1,000,000, d=2, k=3 in ``docs/benchmarks.md``).
+MIN_PRODUCTS_FOR_THREADS = 64
 _MAX_BLOCK_ROWS = 16384
 
 #: Working precisions the kernels support.
@@ -185,7 +190,9 @@ def prepare_data(
         Keep the per-row features when they take at most this many bytes
         (default :data:`FEATURE_CACHE_BYTES`); 0 never keeps them.
     n_threads : int, optional
-        Threads per pass (default: the cores available to the process).
+        Threads per pass (default: the cores available to the process, or 1
+        when the kernel's features times ``n_components`` are fewer than
+        :data:`MIN_PRODUCTS_FOR_THREADS`).
     block_rows : int, optional
         Rows per block (default: from :data:`BLOCK_BYTES` and the kernel's
         footprint per row).
@@ -212,7 +219,11 @@ def prepare_data(
     work_dtype = check_dtype(dtype)
     budget = FEATURE_CACHE_BYTES if cache_bytes is None else cache_bytes
     budget = check_int(budget, "cache_bytes", minimum=0)
-    threads = default_threads() if n_threads is None else n_threads
+    if n_threads is None:
+        products = kernel.n_feature_rows(X.shape[1]) * n_components
+        threads = default_threads() if products >= MIN_PRODUCTS_FOR_THREADS else 1
+    else:
+        threads = check_int(n_threads, "n_threads", minimum=1)
     frame, centred = kernel.make_frame(X)
     centred = centred.astype(work_dtype, copy=False)
     n_rows = kernel.n_feature_rows(X.shape[1])

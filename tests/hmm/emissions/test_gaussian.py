@@ -164,7 +164,7 @@ def test_bad_parameters_are_rejected():
         GaussianPrior(np.zeros((1, 1)), [-1.0], np.ones((1, 1)), np.zeros((1, 1)), "diag")
     with pytest.raises(ValueError, match="prior dof must be non-negative"):
         GaussianPrior(np.zeros((1, 1)), [1.0], np.ones((1, 1)), -np.ones((1, 1)), "diag")
-    with pytest.raises(ValueError, match="covars_prior. must be non-negative"):
+    with pytest.raises(ValueError, match=r"covars_prior\) must be non-negative"):
         GaussianPrior(np.zeros((1, 1)), [1.0], [-0.5], [1.0], "spherical")
     with pytest.raises(ValueError, match="must be positive semidefinite"):
         GaussianPrior(np.zeros((1, 2)), [1.0], [[[1.0, 2.0], [2.0, 1.0]]], [3.0], "full")
