@@ -114,3 +114,16 @@ def test_em_on_prepared_data_never_decreases_the_objective(covariance_type, dtyp
         if any(s in message for s in ("positive definite", "must be positive", "collapsed")):
             reject()  # a collapsed component is a documented error
         raise
+
+
+def test_narrow_problems_run_on_one_thread_and_wide_ones_on_every_core(monkeypatch):
+    from latentem.mixture.kernels import data as data_module
+
+    monkeypatch.setattr(data_module, "default_threads", lambda: 2)
+    rows = np.random.default_rng(0).normal(size=(50, 16))
+    # diag at d=2: features [1, y, y^2] are 5 rows; 5 x 3 components < 64
+    narrow = prepare_data(rows[:, :2], DiagKernel(), n_components=3)
+    wide = prepare_data(rows, DiagKernel(), n_components=16)
+    assert (narrow.n_threads, wide.n_threads) == (1, 2)
+    # an explicit choice wins
+    assert prepare_data(rows[:, :2], DiagKernel(), n_components=3, n_threads=2).n_threads == 2
