@@ -74,8 +74,9 @@ def _blas_controller() -> ThreadpoolController:
 
 
 _limit_lock = threading.Lock()
-_limit_holders = 0
 _limit: Any = None
+_limit_owner: threading.Thread | None = None
+_depth = threading.local()
 
 
 @contextmanager
@@ -89,12 +90,14 @@ def single_threaded_blas() -> Iterator[None]:
     Notes
     -----
     BLAS's thread count is one setting for the whole process, and
-    threadpoolctl (3.8 and later) lets only one thread change it at a time.
-    Holds therefore nest across threads: the first thread in sets the limit,
-    later ones only count themselves in, and the last one out restores
-    BLAS's own setting. A thread that hands work to others should hold BLAS
-    itself for as long as they run (as :func:`parallel_map` does), so that
-    it is both the first in and the last out.
+    threadpoolctl (3.8 and later) lets only the thread that set it change it
+    back. So the limit belongs to the thread that set it: it is set by the
+    first hold when none is in force, other threads' holds meanwhile change
+    nothing, and it is lifted when its owner's outermost hold ends, by the
+    owner. BLAS is therefore always given back its own setting; if the owner
+    finishes before other holders, they run their remaining work with BLAS's
+    threads (slower, never wrong). A thread that hands work to others should
+    hold BLAS for as long as they run, as :func:`parallel_map` does.
 
     Examples
     --------
@@ -104,16 +107,20 @@ def single_threaded_blas() -> Iterator[None]:
     >>> float(product[0, 0])
     200.0
     """
-    global _limit, _limit_holders
-    with _limit_lock:
-        if _limit_holders == 0:
-            _limit = _blas_controller().limit(limits=1, user_api="blas")
-        _limit_holders += 1
+    global _limit, _limit_owner
+    depth = getattr(_depth, "value", 0)
+    if depth == 0:
+        with _limit_lock:
+            if _limit is None:
+                _limit = _blas_controller().limit(limits=1, user_api="blas")
+                _limit_owner = threading.current_thread()
+    _depth.value = depth + 1
     try:
         yield
     finally:
-        with _limit_lock:
-            _limit_holders -= 1
-            if _limit_holders == 0:
-                _limit.restore_original_limits()
-                _limit = None
+        _depth.value = depth
+        if depth == 0:
+            with _limit_lock:
+                if _limit_owner is threading.current_thread():
+                    _limit.restore_original_limits()
+                    _limit, _limit_owner = None, None

@@ -59,3 +59,31 @@ def test_nested_holds_in_one_thread_restore_on_the_outer_exit(two_blas_threads):
             assert set(blas_threads()) == {1}
         assert set(blas_threads()) == {1}
     assert blas_threads() == two_blas_threads
+
+
+def test_holds_of_threads_the_caller_never_waits_for_give_blas_back(two_blas_threads):
+    # two fits on the user's own threads, the first in also the first out: BLAS must
+    # end with its own setting, never stuck on one thread
+    a_inside, b_inside, a_left = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with single_threaded_blas():
+            a_inside.set()
+            b_inside.wait()
+        a_left.set()
+
+    def second() -> None:
+        a_inside.wait()
+        with single_threaded_blas():
+            b_inside.set()
+            a_left.wait()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert blas_threads() == two_blas_threads
+    with single_threaded_blas():  # and the next hold still takes effect
+        assert set(blas_threads()) == {1}
+    assert blas_threads() == two_blas_threads
