@@ -61,8 +61,8 @@ def parallel_map(function: Callable[[Any], _T], items: Sequence[Any], n_jobs: in
     workers = min(n_jobs, len(items))
     if workers <= 1:
         return [function(item) for item in items]
-    # held here, in the coordinating thread, so that the workers' own holds nest
-    # inside it and this thread, the first in, is also the last out
+    # held here, by the thread that waits for every worker, so the limit lasts until
+    # the last one is done (the workers' own holds then change nothing)
     with single_threaded_blas(), ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(function, items))
 

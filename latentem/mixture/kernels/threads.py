@@ -1,4 +1,4 @@
-"""Threads: how many the kernels use, and BLAS held to one thread meanwhile.
+"""Threads: how many the kernels use (BLAS is held to one thread meanwhile).
 
 The kernels' matrix products are small (a block of rows times a few
 components), where BLAS's own threads cost more than they give; with the
@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import os
 
-from latentem.core.parallel import single_threaded_blas
-
-__all__ = ["default_threads", "single_threaded_blas"]
+__all__ = ["default_threads"]
 
 
 def default_threads() -> int:
