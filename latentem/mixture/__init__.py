@@ -18,12 +18,7 @@ from latentem.mixture.covariance import (
     TiedCovariance,
     covariance_type,
 )
-from latentem.mixture.gaussian import (
-    GaussianMixtureModel,
-    GaussianMixtureStats,
-    accumulate_statistics,
-    estimate_log_gaussian_prob,
-)
+from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.mixture.initialization import (
     INIT_METHODS,
     initial_responsibilities,
@@ -32,6 +27,11 @@ from latentem.mixture.initialization import (
 )
 from latentem.mixture.kernels import GaussianData
 from latentem.mixture.prior import GaussianMixturePrior
+from latentem.mixture.statistics import (
+    GaussianMixtureStats,
+    accumulate_statistics,
+    estimate_log_gaussian_prob,
+)
 
 __all__ = [
     "ASSIGNMENTS",

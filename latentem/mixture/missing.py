@@ -10,7 +10,7 @@ observed entries, and given them the missing entries are Gaussian with
 The E-step summarises each row, for each component, by its *completion*
 (observed entries kept, missing ones replaced by their conditional
 expectation) plus the conditional covariance, in the layout of
-:class:`~latentem.mixture.gaussian.GaussianMixtureStats`; the M-step is then
+:class:`~latentem.mixture.statistics.GaussianMixtureStats`; the M-step is then
 unchanged. This is EM with both the component labels and the missing entries
 latent, so it never decreases the observed-data log-likelihood.
 

@@ -21,7 +21,7 @@ from latentem.hmm.emissions.base import Emissions, check_fixed
 from latentem.hmm.kernels import CHUNK_ROWS, matmul_rows
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
-from latentem.mixture.gaussian import (
+from latentem.mixture.statistics import (
     GaussianMixtureStats,
     accumulate_statistics,
     estimate_log_gaussian_prob,

@@ -33,7 +33,7 @@ from latentem.hmm.probabilities import (
 )
 from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
-from latentem.mixture.gaussian import (
+from latentem.mixture.statistics import (
     GaussianMixtureStats,
     accumulate_statistics,
     estimate_log_gaussian_prob,

@@ -7,7 +7,7 @@ from scipy import optimize, stats
 from latentem.hmm.emissions import GaussianEmissions, GaussianPrior
 from latentem.hmm.emissions.gaussian import diagonal_log_prob, diagonal_statistics
 from latentem.mixture.covariance import covariance_type
-from latentem.mixture.gaussian import accumulate_statistics
+from latentem.mixture.statistics import accumulate_statistics
 
 RNG = np.random.default_rng(0)
 

@@ -1,0 +1,205 @@
+"""Sufficient statistics of a Gaussian mixture, and the log-densities they come from.
+
+:class:`GaussianMixtureStats` is what the E-step of
+:class:`~latentem.mixture.GaussianMixtureModel` returns and its M-step takes:
+counts, means and centred scatter per component, added by Chan's parallel
+rule so that statistics of parts of the data add up to those of the whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from attrs import field, frozen
+
+from latentem.core.validation import check_array, readonly_array
+from latentem.mixture.covariance import CovarianceType
+from latentem.mixture.covariance import covariance_type as parse_covariance_type
+from latentem.mixture.kernels import passes
+from latentem.mixture.kernels.base import Components, zero_safe_divide
+from latentem.mixture.kernels.data import GaussianData, prepare_data
+
+__all__ = [
+    "GaussianMixtureStats",
+    "accumulate_statistics",
+    "estimate_log_gaussian_prob",
+    "prepared_statistics",
+]
+
+
+def estimate_log_gaussian_prob(
+    X: np.ndarray,
+    means: np.ndarray,
+    precisions_cholesky: np.ndarray,
+    structure: CovarianceType,
+) -> np.ndarray:
+    """``log N(x_i | mean_k, cov_k)`` for every row and component, shape (n, k).
+
+    Notes
+    -----
+    ``-(d log 2 pi + |U_k^T (x - mu_k)|^2) / 2 + log det U_k`` with ``U_k``
+    the Cholesky factor of the precision, evaluated by the structure's
+    kernel (:mod:`latentem.mixture.kernels`) for all components at once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.mixture import covariance_type
+    >>> full = covariance_type("full")
+    >>> U = full.precisions_cholesky(np.eye(2)[None])
+    >>> estimate_log_gaussian_prob(np.zeros((1, 2)), np.zeros((1, 2)), U, full)  # -log(2 pi)
+    array([[-1.83787707]])
+    """
+    n_components = np.shape(means)[0]
+    kernel = structure.kernel(np.shape(means)[-1], n_components)
+    data = prepare_data(X, kernel, n_components=n_components, cache_bytes=0)
+    n_features = data.n_features
+    factors = np.asarray(precisions_cholesky, dtype=float)
+    components = Components(
+        np.zeros(np.shape(means)[0]),
+        check_array(means, "means"),
+        factors,
+        structure.log_det_cholesky(factors, n_features),
+    )
+    projection = data.kernel.projection(components, data.frame, data.dtype)
+    return passes.joint_log_prob(data, projection)
+
+
+def prepared_statistics(
+    data: GaussianData, resp: np.ndarray, log_likelihood: float, structure: CovarianceType
+) -> GaussianMixtureStats:
+    counts, means, scatter = passes.statistics_from_responsibilities(data, resp)
+    return GaussianMixtureStats(counts, means, scatter, log_likelihood, structure)
+
+
+def accumulate_statistics(
+    X: np.ndarray,
+    resp: np.ndarray,
+    log_likelihood: float,
+    structure: CovarianceType,
+) -> GaussianMixtureStats:
+    """Summarise ``X`` under responsibilities ``resp``: counts, means, centred scatter.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    resp : ndarray of shape (n_samples, n_components)
+        Responsibilities (rows may be scaled by sample weights).
+    log_likelihood : float
+        The objective term of these rows.
+    structure : CovarianceType
+
+    Returns
+    -------
+    GaussianMixtureStats
+
+    Notes
+    -----
+    The moments are summed in the frame of the structure's kernel (data
+    centred on its mean, scaled or whitened), then centred on each
+    component's mean, so adding a constant to ``X`` changes nothing but the
+    means.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.mixture import covariance_type
+    >>> X = np.array([[0.0], [2.0], [10.0]])
+    >>> resp = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    >>> stats = accumulate_statistics(X, resp, 0.0, covariance_type("diag"))
+    >>> stats.counts, stats.means.ravel(), stats.scatter.ravel()
+    (array([2., 1.]), array([ 1., 10.]), array([2., 0.]))
+    """
+    resp = np.asarray(resp, dtype=float)
+    kernel = structure.kernel(np.shape(X)[-1], resp.shape[1])
+    data = prepare_data(X, kernel, n_components=resp.shape[1], cache_bytes=0)
+    return prepared_statistics(data, resp, log_likelihood, structure)
+
+
+# ----------------------------------------------------------------------------- statistics
+
+
+@frozen(eq=False)
+class GaussianMixtureStats:
+    """Sufficient statistics of a Gaussian mixture over some rows.
+
+    Attributes
+    ----------
+    counts : ndarray of shape (n_components,)
+        Total responsibility of each component.
+    means : ndarray of shape (n_components, n_features)
+        Responsibility-weighted mean of each component (0 where the count is 0).
+    scatter : ndarray
+        Responsibility-weighted scatter about ``means``: (k, d, d) for
+        ``full``, (k, d) for ``diag`` and ``spherical``, (d, d) for ``tied``.
+    log_likelihood : float
+        The objective term of the rows.
+    covariance_type : CovarianceType
+
+    Notes
+    -----
+    ``+`` merges two sets of rows with the pairwise update of Chan, Golub &
+    LeVeque (1979): with ``n = n_a + n_b`` and ``delta = mean_b - mean_a``,
+    ``mean = mean_a + delta n_b / n`` and ``scatter = scatter_a + scatter_b +
+    delta delta^T n_a n_b / n``, which stays accurate however far the data
+    are from the origin.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.mixture import GaussianMixtureModel
+    >>> X = np.random.default_rng(0).normal(size=(10, 2))
+    >>> model = GaussianMixtureModel.from_data(X, n_components=2, random_state=0)
+    >>> whole = model.e_step(X)
+    >>> halves = model.e_step(X[:4]) + model.e_step(X[4:])
+    >>> bool(np.allclose(whole.scatter, halves.scatter))
+    True
+    """
+
+    counts: np.ndarray = field(converter=readonly_array)
+    means: np.ndarray = field(converter=readonly_array)
+    scatter: np.ndarray = field(converter=readonly_array)
+    log_likelihood: float = field(converter=float)
+    covariance_type: CovarianceType = field(converter=parse_covariance_type)
+
+    def __add__(self, other: Any) -> GaussianMixtureStats:
+        if not isinstance(other, GaussianMixtureStats):
+            return NotImplemented
+        if other.covariance_type != self.covariance_type or other.means.shape != self.means.shape:
+            raise ValueError(
+                "cannot add Gaussian mixture statistics of different shapes or covariance "
+                f"types ({self.covariance_type.name} {self.means.shape} and "
+                f"{other.covariance_type.name} {other.means.shape}); add statistics computed "
+                "by the same model"
+            )
+        counts = self.counts + other.counts
+        share = zero_safe_divide(other.counts, counts)
+        delta = other.means - self.means
+        means = np.where(
+            (self.counts > 0)[:, None], self.means + delta * share[:, None], other.means
+        )
+        cross = self.counts * share  # n_a n_b / n
+        scatter = self.scatter + other.scatter + self.covariance_type.shift_scatter(delta, cross)
+        return GaussianMixtureStats(
+            counts=counts,
+            means=means,
+            scatter=scatter,
+            log_likelihood=self.log_likelihood + other.log_likelihood,
+            covariance_type=self.covariance_type,
+        )
+
+    def scale(self, factor: float) -> GaussianMixtureStats:
+        """The statistics of the same rows with every row's weight times ``factor``.
+
+        Counts, scatter and log-likelihood scale; the means do not. Online EM
+        (:class:`~latentem.OnlineEM`) mixes statistics with it.
+        """
+        factor = float(factor)
+        return GaussianMixtureStats(
+            counts=self.counts * factor,
+            means=self.means,
+            scatter=self.scatter * factor,
+            log_likelihood=self.log_likelihood * factor,
+            covariance_type=self.covariance_type,
+        )
