@@ -219,11 +219,10 @@ def prepare_data(
     work_dtype = check_dtype(dtype)
     budget = FEATURE_CACHE_BYTES if cache_bytes is None else cache_bytes
     budget = check_int(budget, "cache_bytes", minimum=0)
-    if n_threads is None:
+    threads = n_threads  # GaussianData checks it
+    if threads is None:
         products = kernel.n_feature_rows(X.shape[1]) * n_components
         threads = default_threads() if products >= MIN_PRODUCTS_FOR_THREADS else 1
-    else:
-        threads = check_int(n_threads, "n_threads", minimum=1)
     frame, centred = kernel.make_frame(X)
     centred = centred.astype(work_dtype, copy=False)
     n_rows = kernel.n_feature_rows(X.shape[1])
