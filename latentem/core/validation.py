@@ -15,6 +15,7 @@ __all__ = [
     "check_int",
     "check_option",
     "check_probability_vector",
+    "most_negative_eigenvalue",
     "readonly_array",
 ]
 
@@ -200,6 +201,28 @@ def check_probability_vector(values: np.ndarray, name: str) -> None:
     total = float(values.sum())
     if not np.isclose(total, 1.0, rtol=0.0, atol=1e-8):
         raise ValueError(f"{name} must sum to 1; got sum={total:.12g}")
+
+
+def most_negative_eigenvalue(matrices: np.ndarray) -> float | None:
+    """The smallest eigenvalue of symmetric ``matrices`` (..., d, d) that is negative
+    beyond rounding, or None when every matrix is positive semi-definite.
+
+    "Beyond rounding" is below ``-1e-12`` times the largest entry of its
+    matrix, so a covariance that is singular up to rounding passes.
+
+    Examples
+    --------
+    >>> round(most_negative_eigenvalue(np.array([[1.0, 2.0], [2.0, 1.0]])), 9)
+    -1.0
+    >>> most_negative_eigenvalue(np.array([[[1.0, 1.0], [1.0, 1.0]], [[2.0, 0.0], [0.0, 0.0]]]))
+    """
+    stacked = np.asarray(matrices, dtype=float)
+    stacked = stacked.reshape(-1, *stacked.shape[-2:])
+    if stacked.size == 0:
+        return None
+    smallest = np.linalg.eigvalsh(stacked)[:, 0]
+    negative = smallest < -1e-12 * np.abs(stacked).max(axis=(1, 2))
+    return float(smallest[negative].min()) if negative.any() else None
 
 
 def check_option(value: Any, name: str, options: Iterable[str]) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 from attrs import field, frozen
 from scipy.special import betaln, gammaln, multigammaln, xlog1py, xlogy
 
-from latentem.core.validation import check_float, readonly_array
+from latentem.core.validation import check_float, most_negative_eigenvalue, readonly_array
 from latentem.distributions.statistics import Moments
 
 __all__ = [
@@ -172,7 +172,7 @@ def _scale_array(value: Any) -> np.ndarray:
     if scale.ndim == 2:
         if scale.shape[0] != scale.shape[1] or not np.allclose(scale, scale.T):
             raise ValueError("NormalInverseWishart scale matrix must be square and symmetric")
-        if scale.size and np.linalg.eigvalsh(scale).min() < -1e-12 * np.abs(scale).max():
+        if most_negative_eigenvalue(scale) is not None:
             raise ValueError(
                 "NormalInverseWishart scale must be positive semi-definite; got a matrix "
                 "with a negative eigenvalue"

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from attrs import evolve, field, frozen
 
-from latentem.core.validation import check_array, readonly_array
+from latentem.core.validation import check_array, most_negative_eigenvalue, readonly_array
 from latentem.hmm.emissions.base import Emissions, check_fixed
 from latentem.hmm.kernels import CHUNK_ROWS, matmul_rows
 from latentem.mixture.covariance import CovarianceType
@@ -151,12 +151,11 @@ class GaussianPrior:
         matrices = self.scale.reshape(-1, *self.scale.shape[-2:])
         if not np.allclose(matrices, np.swapaxes(matrices, -1, -2), rtol=1e-10, atol=0.0):
             raise ValueError("prior scale (hmmlearn's covars_prior) matrices must be symmetric")
-        smallest = np.linalg.eigvalsh(matrices)[:, 0]
-        size = np.abs(matrices).max(axis=(1, 2))
-        if np.any(smallest < -1e-12 * size):
+        negative = most_negative_eigenvalue(matrices)
+        if negative is not None:
             raise ValueError(
                 f"prior scale (hmmlearn's covars_prior) matrices must be positive semidefinite; "
-                f"got an eigenvalue {smallest.min()!r}"
+                f"got an eigenvalue {negative!r}"
             )
 
     def log_density(
