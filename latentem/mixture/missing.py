@@ -108,6 +108,8 @@ def check_fit_data(X: np.ndarray, name: str = "X") -> None:
     ValueError: X has 1 feature with no observed value (column 1); its mean ...
     """
     missing = np.isnan(X)
+    if not missing.any():  # the usual case; all(axis=0) below is a slow strided pass
+        return
     if missing.all():
         raise ValueError(
             f"{name} has no observed entry at all (every entry is NaN); pass data with "
