@@ -34,6 +34,25 @@ def test_soft_responsibilities_equal_the_normalised_exponentials(dtype):
     np.testing.assert_allclose(soft_objective(joint.copy()), terms)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_blocks_in_exp_range_skip_the_shift_and_agree_with_shifted_blocks(dtype):
+    # a block whose values exp() takes without underflow or overflow is normalised
+    # unshifted; the same block moved past that range goes through the row-wise
+    # shift. Both must give scipy's answer and each other's.
+    reach = -log_floor(np.dtype(dtype))
+    joint = (RNG.uniform(-0.4, 0.4, size=(4, 300)) * reach).astype(dtype)
+    rtol = 1e-13 if dtype == np.float64 else 2e-6
+    for offset in (0.0, 0.7 * reach, -0.7 * reach):
+        moved = joint + dtype(offset)
+        resp = moved.copy()
+        terms = soft_responsibilities(resp)
+        expected_terms = logsumexp(moved.astype(float), axis=0)
+        np.testing.assert_allclose(terms, expected_terms, rtol=rtol)
+        expected = np.exp(moved.astype(float) - expected_terms)
+        np.testing.assert_allclose(resp, expected, rtol=10 * rtol, atol=1e-300)
+        np.testing.assert_allclose(resp.sum(axis=0), 1.0, rtol=10 * rtol)
+
+
 def test_clipping_is_relative_to_the_most_probable_component():
     joint = np.array([[0.0], [-400.0], [-600.0], [-np.inf]])
     soft_responsibilities(joint)
