@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
-from attrs import frozen
+from attrs import field, frozen
 
 from latentem.mixture.kernels.features import write_linear_features
 from latentem.mixture.kernels.frame import Frame, whitened_frame
@@ -75,11 +75,19 @@ class Projection:
         Components of weight zero: their joint log-density is ``-inf``.
     factor : ndarray or None
         A first product some kernels apply to the features (see each kernel).
+    any_absent : bool
+        Whether some component has weight zero (set from ``absent``).
     """
 
     weights: np.ndarray
     absent: np.ndarray
     factor: np.ndarray | None = None
+    # read once per block of every pass: worth keeping rather than recomputing
+    any_absent: bool = field(init=False)
+
+    @any_absent.default
+    def _any_absent(self) -> bool:
+        return bool(self.absent.any())
 
     @property
     def n_components(self) -> int:
@@ -156,10 +164,11 @@ class Kernel(abc.ABC):
         """Numbers a pass handles per row of a block; blocks are sized on it.
 
         The default counts the features and, for the per-block cost of the
-        component-wise steps (log-sum-exp, a call per component), 14 per
-        component: fitted to timings of whole passes.
+        component-wise steps (log-sum-exp, a call per component), 3 per
+        component: fitted to timings of whole E-steps over block sizes
+        (``docs/benchmarks.md``, "Block size").
         """
-        return self.n_feature_rows(n_features) + 14 * n_components
+        return self.n_feature_rows(n_features) + 3 * n_components
 
     @abc.abstractmethod
     def linear_rows(self, n_features: int) -> slice:
@@ -185,7 +194,7 @@ class Kernel(abc.ABC):
     ) -> None:
         """``log w_k + log N(x_i | ...)`` into ``out`` of shape (n_components, n_rows)."""
         np.matmul(projection.weights, features, out=out)
-        if projection.absent.any():
+        if projection.any_absent:
             out[projection.absent] = -np.inf
 
     def moment_shapes(self, n_features: int, n_components: int) -> list[tuple[int, ...]]:

@@ -62,6 +62,7 @@ class Workspace:
     def __init__(self, data: GaussianData) -> None:
         self._data = data
         self._buffers: dict[str, np.ndarray] = {}
+        self._n_feature_rows = data.kernel.n_feature_rows(data.n_features)
 
     def buffer(self, name: str, n_rows: int, width: int) -> np.ndarray:
         """An (n_rows, width) array of the working dtype, reused across blocks.
@@ -84,8 +85,7 @@ class Workspace:
         if data.features is not None:
             return data.features[:, rows]
         centred = data.centred[:, rows]
-        n_rows = data.kernel.n_feature_rows(data.n_features)
-        out = self.buffer("features", n_rows, centred.shape[1])
+        out = self.buffer("features", self._n_feature_rows, centred.shape[1])
         data.kernel.write_features(centred, out)
         return out
 

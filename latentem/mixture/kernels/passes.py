@@ -84,7 +84,7 @@ def expected_statistics(
         terms = observe(
             joint_t, transform, _part(data.labels, rows), _part(data.sample_weight, rows)
         )
-        objective_sums[task] += terms.sum(dtype=np.float64)
+        objective_sums[task] += np.add.reduce(terms, dtype=np.float64)
         data.kernel.add_moments(features, joint_t, [m[task] for m in moments], workspace.buffer)
 
     run_blocks(data, plan, work)
