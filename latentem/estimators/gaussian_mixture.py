@@ -490,11 +490,12 @@ class GaussianMixture(Estimator):
         )
         if not chunked:
             every_row = check_array(X, min_samples=2, allow_nan=True)
-            check_fit_data(every_row)
             observations = Observations(every_row, sample_weight=sample_weight, labels=labels)
-            informative = informative_rows(every_row)
-            if not informative.all():  # rows with nothing observed carry no information
-                observations = observations[informative]
+            if incomplete_rows(every_row) is not None:
+                check_fit_data(every_row)
+                informative = informative_rows(every_row)
+                if not informative.all():  # rows with nothing observed carry no information
+                    observations = observations[informative]
             n_rows = observations.X.shape[0]
             total = _total(observations, n_rows)
             return observations, observations, n_rows, total, every_row

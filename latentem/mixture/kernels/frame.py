@@ -164,18 +164,28 @@ def _transform(
 ) -> np.ndarray:
     """``inverse @ ((x - centre) / scale)`` for every row, feature-major (d, n).
 
-    Done in blocks of :data:`TRANSFORM_ROWS` rows, so the transposition and
-    the product run in cache.
+    Done in blocks of :data:`TRANSFORM_ROWS` rows (as many as make 32768
+    numbers for narrower rows), so the transposition and the product run in
+    cache.
     """
     n_samples, n_features = X.shape
+    block_rows = max(TRANSFORM_ROWS, 32768 // max(n_features, 1))
     rows = np.empty((n_features, n_samples))
-    buffer = np.empty((n_features, min(TRANSFORM_ROWS, n_samples)))
+    buffer = np.empty((n_features, min(block_rows, n_samples)))
+    # the scales are powers of two, so multiplying by their reciprocals is exact
+    # (and cheaper than dividing) unless a reciprocal overflows
+    with np.errstate(over="ignore", divide="ignore"):
+        reciprocal = 1.0 / scale[:, None]
+    exact = bool(np.all(np.isfinite(reciprocal)))
     with single_threaded_blas():
-        for start in range(0, n_samples, TRANSFORM_ROWS):
-            stop = min(start + TRANSFORM_ROWS, n_samples)
+        for start in range(0, n_samples, block_rows):
+            stop = min(start + block_rows, n_samples)
             block = rows[:, start:stop]
             np.subtract(X[start:stop].T, centre[:, None], out=block)
-            block /= scale[:, None]
+            if exact:
+                block *= reciprocal
+            else:
+                block /= scale[:, None]
             if inverse is not None:
                 product = buffer[:, : stop - start]
                 np.matmul(inverse, block, out=product)
