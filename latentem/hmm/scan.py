@@ -56,6 +56,9 @@ _TINY = 1e-250
 _LOG_TINY = float(np.log(_TINY))
 # Products of two messages (normalisers of posteriors) must stay normal floats.
 _TINY_PRODUCT = 1e-290
+# Rows of a block product that agree entry by entry to this relative tolerance are equal
+# to rounding (a few ulps): the block has forgotten its start state.
+_AGREE = 8 * float(np.finfo(np.float64).eps)
 # Largest share of a block's forward message that dead rows of its product may carry.
 _DEAD_SHARE = 1e-14
 
@@ -118,6 +121,57 @@ def _renormalise_rows(Q: np.ndarray, log_scale: np.ndarray, dead: np.ndarray) ->
     log_scale += np.log(sums)
 
 
+def _rows_agree(Q: np.ndarray, dead: np.ndarray) -> np.ndarray | None:
+    """The common row of every block if all live rows of ``Q`` agree, else None.
+
+    ``Q`` is (K, n, K) start-major with rows summing to 1 (dead rows 0).
+    Agreement is entry by entry, to :data:`_AGREE` relative: then the block
+    has forgotten its start state and one row carries the rest of it.
+    """
+    common = Q.max(axis=0)
+    live = ~dead[:, :, None]
+    if np.all((np.abs(Q - common) <= _AGREE * common) | ~live):
+        return common
+    return None
+
+
+def _carry_common_row(
+    common: np.ndarray,
+    Bb: np.ndarray,
+    A: np.ndarray,
+    layout: Layout,
+    first_step: int,
+    Q: np.ndarray,
+    log_scale: np.ndarray,
+    dead: np.ndarray,
+) -> None:
+    """Finish the block products from ``first_step`` on with one row per block.
+
+    ``common`` (n, K) is the row all live rows of the first ``n`` blocks
+    agree on; ``Q``, ``log_scale`` and ``dead`` (start-major, as in
+    :func:`_block_products`) are updated in place for those blocks.
+    """
+    n_agreed = common.shape[0]
+    row = common[None].copy()
+    work = np.empty_like(row)
+    row_scale = np.zeros((1, n_agreed))
+    row_dead = np.zeros((1, n_agreed), dtype=bool)
+    offsets, counts = layout.offsets.tolist(), layout.counts.tolist()
+    for i in range(first_step, layout.n_steps):
+        n, start = counts[i], offsets[i]
+        np.matmul(row[:, :n], A, out=work[:, :n])
+        np.multiply(work[:, :n], Bb[start : start + n], out=row[:, :n])
+        if i % _EVERY_BLOCK == 0:
+            _renormalise_rows(row[:, :n], row_scale[:, :n], row_dead[:, :n])
+    _renormalise_rows(row, row_scale, row_dead)
+    # every live row of a block is its common row; rows dead before stay dead
+    blocks = slice(0, n_agreed)
+    Q[:, blocks] = np.where(dead[:, blocks, None], 0.0, row)
+    log_scale[:, blocks] += row_scale
+    dead[:, blocks] |= row_dead
+    Q[:, blocks] *= ~dead[:, blocks, None]
+
+
 def _block_products(
     Bb: np.ndarray, A: np.ndarray, layout: Layout
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -138,6 +192,16 @@ def _block_products(
     log_scale : ndarray of shape (n_blocks, K)
         Log scale of every row (an upper bound for dead rows).
     dead : ndarray of bool of shape (n_blocks, K)
+
+    Notes
+    -----
+    Row ``s`` of ``Q_j`` is the forward message of the block's steps
+    started in state ``s``. Filters forget where they started: once every
+    live row of every running block agrees with the others to rounding
+    (checked at each renormalisation), the rows stay equal, since they are
+    then multiplied by the same matrices. From there one row per block is
+    carried, with one log scale, at ``1/K`` of the cost; the rows are
+    expanded at the end.
     """
     K = A.shape[0]
     n_blocks = layout.lengths.shape[0]
@@ -151,6 +215,7 @@ def _block_products(
     offsets, counts = layout.offsets.tolist(), layout.counts.tolist()
     flat_Q, flat_work = Q.reshape(K * n_blocks, K), work.reshape(K * n_blocks, K)
     product = np.matmul if K * n_blocks <= CHUNK_ROWS else matmul_rows
+    common, first_shared = None, layout.n_steps
     for i in range(1, layout.n_steps):
         n, start = counts[i], offsets[i]
         emissions = Bb[start : start + n]
@@ -162,6 +227,12 @@ def _block_products(
             np.multiply(work[:, :n], emissions, out=Q[:, :n])
         if i % _EVERY_BLOCK == 0:
             _renormalise_rows(Q[:, :n], log_scale[:, :n], dead[:, :n])
+            common = _rows_agree(Q[:, :n], dead[:, :n])
+            if common is not None:
+                first_shared = i + 1
+                break
+    if common is not None:
+        _carry_common_row(common, Bb, A, layout, first_shared, Q, log_scale, dead)
     _renormalise_rows(Q, log_scale, dead)
     return Q.transpose(1, 0, 2), log_scale.T, dead.T
 

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from latentem.hmm import scan
 from latentem.hmm.inference import (
     check_log_emissions,
     forward_backward,
@@ -172,6 +173,72 @@ def test_scaled_scan_equals_log_space_on_long_sequences(lengths):
         result.posteriors[plan.positions], reference.posteriors, rtol=1e-8, atol=1e-12
     )
     np.testing.assert_allclose(result.transitions, reference.transitions, rtol=1e-10)
+
+
+def _agreements(monkeypatch):
+    """Record whether each check of the block products found their rows in agreement."""
+    seen = []
+    check = scan._rows_agree
+
+    def spy(Q, dead):
+        common = check(Q, dead)
+        seen.append(common is not None)
+        return common
+
+    monkeypatch.setattr(scan, "_rows_agree", spy)
+    return seen
+
+
+def slowly_forgetting_problem(T, K=3):
+    """Sticky transitions and weak emissions: block rows agree only after ~200 steps."""
+    rng = np.random.default_rng(5)
+    transmat = 0.9 * np.eye(K) + 0.1 * rng.dirichlet(np.ones(K), size=K)
+    return rng.normal(scale=0.5, size=(T, K)), rng.dirichlet(np.ones(K)), transmat
+
+
+@pytest.mark.parametrize(
+    "lengths, slowly", [([3000], False), ([2500, 40, 1700], False), ([3000], True)]
+)
+def test_blocks_that_forget_their_start_carry_one_row_and_stay_exact(monkeypatch, lengths, slowly):
+    # a mixing chain: every block's rows come to agree, and the scan goes on with one
+    # row per block. Slowly forgetting blocks disagree at the first checks (by up to
+    # 1e-1), so taking their rows as equal too early would show in the answer.
+    seen = _agreements(monkeypatch)
+    T = sum(lengths)
+    log_b, startprob, transmat = slowly_forgetting_problem(T) if slowly else long_problem(1, T, K=4)
+    lengths = np.array(lengths)
+    reference = log_forward_backward(log_b, np.log(startprob), np.log(transmat), lengths)
+    plan = scan_plan(lengths, block=300)
+    result = scaled_scan(log_b[plan.layout.rows], startprob, transmat, plan)
+    assert True in seen
+    if slowly:
+        assert seen[:3] == [False] * 3
+    assert not result.failed.any()
+    np.testing.assert_allclose(result.log_likelihood, reference.log_likelihood, rtol=1e-12)
+    np.testing.assert_allclose(
+        result.posteriors[plan.positions], reference.posteriors, rtol=1e-8, atol=1e-12
+    )
+    np.testing.assert_allclose(result.transitions, reference.transitions, rtol=1e-10)
+
+
+def test_blocks_that_never_forget_their_start_keep_every_row(monkeypatch):
+    # a deterministic cycle seen through uninformative emissions never forgets where it
+    # started: the rows stay distinct, and the answer is still exact
+    seen = _agreements(monkeypatch)
+    T = 2000
+    transmat = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    startprob = np.array([0.5, 0.3, 0.2])
+    log_b = np.zeros((T, 3))
+    lengths = np.array([T])
+    with np.errstate(divide="ignore"):
+        reference = log_forward_backward(log_b, np.log(startprob), np.log(transmat), lengths)
+    plan = scan_plan(lengths, block=300)
+    result = scaled_scan(log_b[plan.layout.rows], startprob, transmat, plan)
+    assert seen and True not in seen
+    assert not result.failed.any()
+    np.testing.assert_allclose(result.log_likelihood, reference.log_likelihood, atol=1e-12)
+    np.testing.assert_allclose(result.posteriors[plan.positions], reference.posteriors, atol=1e-12)
+    np.testing.assert_allclose(result.transitions, reference.transitions, rtol=1e-10, atol=1e-9)
 
 
 def test_underflow_is_detected_and_redone_in_log_space():
