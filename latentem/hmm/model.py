@@ -19,7 +19,7 @@ from latentem.hmm.inference import (
     ragged_forward_backward,
     viterbi_decode,
 )
-from latentem.hmm.kernels import take_rows
+from latentem.hmm.kernels import ScratchPool, take_rows
 from latentem.hmm.plan import ScanPlan, scan_plan
 from latentem.hmm.probabilities import (
     check_concentration,
@@ -36,6 +36,8 @@ DECODERS = ("viterbi", "map")
 # Data prepared for the emissions (validated, in ragged order, features built), kept for as
 # long as the Sequences object lives, so EM does that work once rather than every iteration.
 _PREPARED: weakref.WeakKeyDictionary[Sequences, tuple[Hashable, Any]] = weakref.WeakKeyDictionary()
+# the scan's work arrays, kept for the next E-step on the same data (freed with it)
+_SCRATCH: weakref.WeakKeyDictionary[Sequences, ScratchPool] = weakref.WeakKeyDictionary()
 
 
 @frozen(eq=False)
@@ -191,14 +193,19 @@ class HiddenMarkovModel(LatentModel):
 
     def e_step(self, data: Any) -> HMMStats:
         """Forward-backward: expected start, transition and emission statistics."""
-        _, X, log_emissions, plan = self._prepare(data)
-        result = ragged_forward_backward(
-            log_emissions,
-            self.startprob,
-            self.transmat,
-            plan,
-            transitions="transmat" not in self.fixed,
-        )
+        sequences, X, log_emissions, plan = self._prepare(data)
+        pool = _SCRATCH.get(sequences)
+        if pool is None:
+            pool = _SCRATCH.setdefault(sequences, ScratchPool())
+        with pool.borrow() as scratch:
+            result = ragged_forward_backward(
+                log_emissions,
+                self.startprob,
+                self.transmat,
+                plan,
+                transitions="transmat" not in self.fixed,
+                scratch=scratch,
+            )
         gamma = cast(np.ndarray, result.posteriors)
         K = self.n_states
         transitions = result.transitions if result.transitions is not None else np.zeros((K, K))

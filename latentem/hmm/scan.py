@@ -36,6 +36,7 @@ from attrs import frozen
 
 from latentem.hmm.kernels import (
     CHUNK_ROWS,
+    Scratch,
     matmul_rows,
     row_dots,
     row_sums,
@@ -345,15 +346,20 @@ def _across_blocks(
 
 
 def _fill_forward(
-    Br: np.ndarray, A: np.ndarray, priors: np.ndarray, layout: Layout, failed: np.ndarray
+    Br: np.ndarray,
+    A: np.ndarray,
+    priors: np.ndarray,
+    layout: Layout,
+    failed: np.ndarray,
+    alpha: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Level 3, forward: the scaled forward message of every step of every segment.
 
     Returns the ragged messages, every segment's accumulated log scale and
     the sum of its last message (so its log-likelihood is ``log_scale +
-    log(final)`` plus the emission shifts).
+    log(final)`` plus the emission shifts). ``alpha`` (the shape of ``Br``)
+    receives the messages.
     """
-    alpha = np.empty_like(Br)
     n_segments = priors.shape[0]
     np.multiply(priors, Br[:n_segments], out=alpha[:n_segments])
     log_scale = np.zeros(n_segments)
@@ -374,10 +380,15 @@ def _fill_forward(
 
 
 def _fill_backward(
-    Br: np.ndarray, A: np.ndarray, ends: np.ndarray, layout: Layout, failed: np.ndarray
+    Br: np.ndarray,
+    A: np.ndarray,
+    ends: np.ndarray,
+    layout: Layout,
+    failed: np.ndarray,
+    beta: np.ndarray,
 ) -> np.ndarray:
-    """Level 3, backward: the scaled backward message of every step of every segment."""
-    beta = np.empty_like(Br)
+    """Level 3, backward: the scaled backward message of every step of every segment,
+    into ``beta`` (the shape of ``Br``)."""
     beta[layout.last_rows()] = ends
     work = np.empty((int(layout.counts[0]), A.shape[0]))
     AT = np.ascontiguousarray(A.T)
@@ -406,6 +417,7 @@ def scaled_scan(
     *,
     posteriors: bool = True,
     transitions: bool = True,
+    scratch: Scratch | None = None,
 ) -> ScanResult:
     """Forward-backward over many sequences by the blocked scaled scan, in ragged order.
 
@@ -422,6 +434,10 @@ def scaled_scan(
     posteriors, transitions : bool
         Whether to compute state posteriors and expected transition counts
         (the log-likelihood needs neither, nor the backward pass).
+    scratch : Scratch, optional
+        Where the pass keeps its data-sized work arrays (the scaled
+        emissions and the messages) for the next pass; fresh arrays by
+        default.
 
     Returns
     -------
@@ -432,7 +448,8 @@ def scaled_scan(
     K = log_emissions.shape[1]
     n_sequences = plan.lengths.shape[0]
     A = transmat
-    B, shift = scaled_exp(log_emissions)
+    scratch = Scratch() if scratch is None else scratch
+    B, shift = scaled_exp(log_emissions, out=scratch.array("emissions", log_emissions.shape))
     impossible = np.isneginf(shift)  # no state can emit these observations
     failed = np.zeros(n_sequences, dtype=bool)
     if impossible.any():
@@ -460,7 +477,9 @@ def scaled_scan(
             need_backward,
         )
     segment_failed = np.zeros(n_segments, dtype=bool)
-    alpha, log_scale, final = _fill_forward(B, A, priors, layout, segment_failed)
+    alpha, log_scale, final = _fill_forward(
+        B, A, priors, layout, segment_failed, scratch.array("forward", B.shape)
+    )
     whole = plan.starts_sequence & plan.ends_sequence  # short sequences: one segment each
     with np.errstate(divide="ignore"):
         whole_ll = log_scale[whole] + np.log(final[whole]) + segment_shift[whole]
@@ -468,7 +487,7 @@ def scaled_scan(
     if not need_backward:
         failed[plan.segment_sequence[segment_failed]] = True
         return ScanResult(log_likelihood, None, None, failed)
-    beta = _fill_backward(B, A, ends, layout, segment_failed)
+    beta = _fill_backward(B, A, ends, layout, segment_failed, scratch.array("backward", B.shape))
     failed[plan.segment_sequence[segment_failed]] = True
     return _posteriors_and_transitions(
         alpha, beta, B, A, plan, log_likelihood, failed, posteriors, transitions

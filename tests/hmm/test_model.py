@@ -417,3 +417,32 @@ def test_prepared_data_are_reused_only_by_emissions_that_prepare_alike():
         two_state(CategoricalEmissions([[0.5, 0.5], [0.5, 0.5]])).log_likelihood(symbols)
     with pytest.raises(ValueError, match="read-only"):
         data.X[0, 0] = 1.0
+
+
+def test_e_steps_reusing_work_arrays_equal_fresh_ones_also_from_threads():
+    # E-steps on the same data keep the scan's work arrays for the next one; a step
+    # must see nothing of the previous step's values, nor of a concurrent step's
+    from concurrent.futures import ThreadPoolExecutor
+
+    truth = two_state(GaussianEmissions([[0.0, 0.0], [3.0, 1.0]], np.ones((2, 2)), "diag"))
+    data = sampled(truth, [700, 3, 1, 450])
+    models = [
+        two_state(
+            GaussianEmissions([[0.5 * i, 0.0], [2.0, 1.0 + i]], np.full((2, 2), 1.0 + i), "diag"),
+            transmat=((0.9 - 0.1 * i, 0.1 + 0.1 * i), (0.2, 0.8)),
+        )
+        for i in range(4)
+    ]
+
+    def fresh(model):  # data the scan has never seen: new work arrays
+        return model.e_step(Sequences(data.X.copy(), data.lengths))
+
+    expected = [fresh(model) for model in models]
+    again = [models[i % 4].e_step(data) for i in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        concurrent = list(pool.map(lambda i: models[i % 4].e_step(data), range(16)))
+    for i, stats in enumerate(again + concurrent):
+        reference = expected[i % 4]
+        assert stats.log_likelihood == reference.log_likelihood
+        np.testing.assert_array_equal(stats.transitions, reference.transitions)
+        np.testing.assert_array_equal(stats.start, reference.start)
