@@ -441,8 +441,8 @@ def test_e_steps_reusing_work_arrays_equal_fresh_ones_also_from_threads():
     again = [models[i % 4].e_step(data) for i in range(8)]
     with ThreadPoolExecutor(4) as pool:
         concurrent = list(pool.map(lambda i: models[i % 4].e_step(data), range(16)))
-    for i, stats in enumerate(again + concurrent):
+    for i, result in enumerate(again + concurrent):
         reference = expected[i % 4]
-        assert stats.log_likelihood == reference.log_likelihood
-        np.testing.assert_array_equal(stats.transitions, reference.transitions)
-        np.testing.assert_array_equal(stats.start, reference.start)
+        assert result.log_likelihood == reference.log_likelihood
+        np.testing.assert_array_equal(result.transitions, reference.transitions)
+        np.testing.assert_array_equal(result.start, reference.start)
