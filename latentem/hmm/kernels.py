@@ -15,6 +15,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from latentem.core.buffers import aligned_empty
+
 __all__ = [
     "CHUNK_ROWS",
     "Scratch",
@@ -125,7 +127,8 @@ class Scratch:
         """An uninitialised float array of ``shape``, the same one as last time if it fits."""
         stored = self._arrays.get(name)
         if stored is None or stored.shape != shape:
-            stored = self._arrays[name] = np.empty(shape)
+            # on a cache line: with 8 states a row of messages is exactly one line
+            stored = self._arrays[name] = aligned_empty(shape)
         return stored
 
 

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from attrs import frozen
 
+from latentem.core.buffers import ALIGNMENT, aligned_empty
 from latentem.core.parallel import single_threaded_blas
 from latentem.mixture.kernels.data import GaussianData
 
@@ -67,15 +68,21 @@ class Workspace:
     def buffer(self, name: str, n_rows: int, width: int) -> np.ndarray:
         """An (n_rows, width) array of the working dtype, reused across blocks.
 
-        Its rows are contiguous; for a narrower block it is a view whose rows
-        are ``block_rows`` apart, which matrix products accept as is.
+        Its rows are contiguous and start on cache lines (the buffer is padded
+        to whole lines); for a narrower block it is a view whose rows are
+        ``block_rows`` (rounded up to a line) apart, which matrix products
+        accept as is.
         """
         stored = self._buffers.get(name)
         if stored is None or stored.shape[0] != n_rows or stored.shape[1] < width:
             # wide enough for any block of this data, and no wider: a chunk of a few
             # rows must not pay for a full block
             widest = min(self._data.block_rows, self._data.n_samples)
-            stored = np.empty((n_rows, max(width, widest)), self._data.dtype)
+            # every row starts on a cache line: the buffer does, and rows are padded
+            # to whole lines
+            per_line = ALIGNMENT // self._data.dtype.itemsize
+            padded = -(-max(width, widest) // per_line) * per_line
+            stored = aligned_empty((n_rows, padded), self._data.dtype)
             self._buffers[name] = stored
         return stored[:, :width] if width < stored.shape[1] else stored
 

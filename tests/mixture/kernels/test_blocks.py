@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
+from latentem.core.buffers import ALIGNMENT
 from latentem.mixture.kernels import DiagKernel, prepare_data
-from latentem.mixture.kernels.blocks import MAX_TASKS, plan_blocks, run_blocks
+from latentem.mixture.kernels.blocks import MAX_TASKS, Workspace, plan_blocks, run_blocks
 
 X = np.random.default_rng(0).normal(size=(1000, 2))
 
@@ -43,3 +44,14 @@ def test_an_error_in_a_helper_thread_reaches_the_caller():
 
     with pytest.raises(ArithmeticError, match="task 7 failed"):
         run_blocks(data, plan_blocks(data.n_samples, data.block_rows), work)
+
+
+def test_block_buffers_of_the_kernels_have_every_row_on_a_cache_line():
+    # 100 rows of float64 are not a whole number of 64-byte lines: rows are padded
+    data = prepare_data(X, DiagKernel(), n_components=2, block_rows=100)
+    workspace = Workspace(data)
+    for width in (100, 37, 1):
+        buffer = workspace.buffer("joint", 2, width)
+        assert buffer.shape == (2, width)
+        for row in buffer:
+            assert row.ctypes.data % ALIGNMENT == 0
