@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from typing import Any, cast
 
 import numpy as np
 
-from latentem.core.data import DataSource, Observations, as_source
+from latentem.core.data import DataSource, Observations
 from latentem.core.engine import EM, EMResult
 from latentem.core.exceptions import ConvergenceWarning
 from latentem.core.model import LatentModel
@@ -16,10 +15,6 @@ from latentem.core.online import OnlineEM, OnlineState
 from latentem.core.parallel import check_n_jobs, parallel_map
 from latentem.core.sources import (
     check_chunk_size,
-    is_dask_array,
-    is_out_of_core,
-    sample_rows,
-    scan_rows,
 )
 from latentem.core.validation import (
     as_generator,
@@ -29,23 +24,19 @@ from latentem.core.validation import (
     check_option,
 )
 from latentem.estimators.base import Estimator
+from latentem.estimators.fit_data import INIT_SAMPLE_ROWS, fit_data
 from latentem.mixture.assignment import ASSIGNMENTS, apply_observations
 from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.mixture.initialization import INIT_METHODS, initial_responsibilities
 from latentem.mixture.kernels.data import GaussianData, check_dtype, prepare_data
 from latentem.mixture.missing import (
-    check_fit_data,
     incomplete_rows,
-    informative_rows,
     starting_data,
 )
 from latentem.mixture.prior import GaussianMixturePrior
 
 __all__ = ["INIT_SAMPLE_ROWS", "GaussianMixture"]
-
-#: With chunked input, the initialisation sees at most this many rows (a uniform sample).
-INIT_SAMPLE_ROWS = 100_000
 
 # float32 objectives move by up to ~1.5e-5 relative from rounding alone (measured in
 # docs/benchmarks.md), so only larger drops are reported as EM bugs
@@ -469,61 +460,6 @@ class GaussianMixture(Estimator):
             ]
         )
 
-    def _data(
-        self, X: Any, sample_weight: Any, labels: Any, rng: np.random.Generator
-    ) -> tuple[Observations | DataSource, Observations, int, float, np.ndarray | DataSource]:
-        """The data for the engine, the rows the starts come from, the number of rows,
-        their weight, and the data to label (every row).
-
-        In-memory arrays are validated whole. Chunked input (see
-        ``chunk_size``) is validated in one pass, chunk by chunk, and the
-        starts come from at most ``INIT_SAMPLE_ROWS`` of its rows (all of
-        them, in order, when there are that few, so the fit equals the
-        in-memory one).
-        """
-        chunk_size = check_chunk_size(self.chunk_size)
-        chunked = (
-            chunk_size is not None
-            or isinstance(X, (DataSource, Iterator))  # as_source explains why iterators fail
-            or is_dask_array(X)
-            or is_out_of_core(X)
-        )
-        if not chunked:
-            every_row = check_array(X, min_samples=2, allow_nan=True)
-            observations = Observations(every_row, sample_weight=sample_weight, labels=labels)
-            if incomplete_rows(every_row) is not None:
-                check_fit_data(every_row)
-                informative = informative_rows(every_row)
-                if not informative.all():  # rows with nothing observed carry no information
-                    observations = observations[informative]
-            n_rows = observations.X.shape[0]
-            total = _total(observations, n_rows)
-            return observations, observations, n_rows, total, every_row
-        if sample_weight is not None or labels is not None:
-            if isinstance(X, DataSource) or is_dask_array(X):
-                raise ValueError(
-                    "sample_weight and labels go with an array or memmap X; with a data source "
-                    "or a dask array pass latentem.Observations chunks instead"
-                )
-            X = Observations(X, sample_weight=sample_weight, labels=labels)
-        source = as_source(X, chunk_size)
-        n_samples, _ = scan_rows(source, "X")
-        if n_samples < 2:
-            raise ValueError(
-                f"X must have at least 2 samples; got {n_samples} sample"
-                f"{'s' if n_samples != 1 else ''}"
-            )
-        rows, indices = sample_rows(source, INIT_SAMPLE_ROWS, n_samples, rng)
-        if not isinstance(X, Observations):
-            return source, Observations(rows), n_samples, float(n_samples), source
-        weights, known = X.sample_weight, X.labels
-        sample = Observations(
-            rows,
-            None if weights is None else weights[indices],
-            None if known is None else known[indices],
-        )
-        return source, sample, n_samples, _total(X, n_samples), source
-
     def _fit(
         self, X: Any, sample_weight: Any, labels: Any
     ) -> tuple[
@@ -532,9 +468,9 @@ class GaussianMixture(Estimator):
         """Fit; return the model, the data the fit ran on and every row as checked."""
         n_jobs = check_n_jobs(self.n_jobs)
         rng = as_generator(self.random_state)
-        source, sample, n_samples, n_effective, every_row = self._data(
-            X, sample_weight, labels, rng
-        )
+        rows = fit_data(X, sample_weight, labels, check_chunk_size(self.chunk_size), rng)
+        source, sample, every_row = rows.source, rows.sample, rows.every_row
+        n_samples, n_effective = rows.n_samples, rows.total_weight
         if not n_effective > 0:
             raise ValueError(
                 "sample_weight must not be all zero: the weights sum to 0, leaving no data "
@@ -733,12 +669,6 @@ class GaussianMixture(Estimator):
         """
         data = self._inference_data(X)
         return self.model_.icl(data)
-
-
-def _total(observations: Observations, n_samples: int) -> float:
-    """Rows, or their total weight: what "per sample" divides by."""
-    weights = observations.sample_weight
-    return float(n_samples) if weights is None else float(weights.sum())
 
 
 def fitted_attributes(

@@ -7,7 +7,7 @@ import pytest
 
 import latentem
 from latentem import Chunks, ConvergenceWarning, GaussianMixture, GaussianMixtureModel
-from latentem.estimators import gaussian_mixture as gm_module
+from latentem.estimators import fit_data as fit_data_module
 
 RNG = np.random.default_rng(21)
 TRUTH = GaussianMixtureModel.from_parameters(
@@ -54,8 +54,10 @@ def test_other_chunked_inputs_equal_the_in_memory_fit():
 
 
 def test_large_chunked_input_is_initialised_from_a_uniform_sample(tmp_path, monkeypatch):
-    monkeypatch.setattr(gm_module, "INIT_SAMPLE_ROWS", 300)
+    monkeypatch.setattr(fit_data_module, "INIT_SAMPLE_ROWS", 300)
     data = _memmap(tmp_path / "x.dat", X)
+    rows = fit_data_module.fit_data(data, None, None, 256, np.random.default_rng(4))
+    assert rows.sample.X.shape[0] == 300 < rows.n_samples == X.shape[0]
     first = GaussianMixture(3, random_state=4, chunk_size=256).fit(data)
     again = GaussianMixture(3, random_state=4, chunk_size=500).fit(X)
     # the same sample is drawn whatever the storage, so the fits agree
