@@ -165,12 +165,13 @@ def _carry_common_row(
         if i % _EVERY_BLOCK == 0:
             _renormalise_rows(row[:, :n], row_scale[:, :n], row_dead[:, :n])
     _renormalise_rows(row, row_scale, row_dead)
-    # every live row of a block is its common row; rows dead before stay dead
+    # every live row of a block is its common row and shares its scale; a row dead
+    # before keeps its bound (the live rows' scale proves nothing about it)
     blocks = slice(0, n_agreed)
-    Q[:, blocks] = np.where(dead[:, blocks, None], 0.0, row)
-    log_scale[:, blocks] += row_scale
+    live = ~dead[:, blocks]
+    log_scale[:, blocks] += np.where(live, row_scale, 0.0)
     dead[:, blocks] |= row_dead
-    Q[:, blocks] *= ~dead[:, blocks, None]
+    Q[:, blocks] = np.where(dead[:, blocks, None], 0.0, row)
 
 
 def _block_products(

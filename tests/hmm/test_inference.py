@@ -221,6 +221,29 @@ def test_blocks_that_forget_their_start_carry_one_row_and_stay_exact(monkeypatch
     np.testing.assert_allclose(result.transitions, reference.transitions, rtol=1e-10)
 
 
+def test_carrying_one_row_keeps_the_bounds_of_rows_that_died_before(monkeypatch):
+    # state 2 is absorbing and explains the data e^60 times worse: the row started in
+    # it dies, the others agree. Carrying one row must give the block products of the
+    # full computation: the same live rows and scales, and the dead rows' bounds as
+    # they were (the live rows' scale proves nothing about them).
+    T = 3000
+    transmat = np.array([[0.85, 0.15, 0.0], [0.25, 0.75, 0.0], [0.0, 0.0, 1.0]])
+    rng = np.random.default_rng(0)
+    log_b = np.column_stack([rng.normal(size=T), rng.normal(size=T), np.full(T, -60.0)])
+    plan = scan_plan(np.array([T]), block=300)
+    emissions = scan.scaled_exp(log_b[plan.layout.rows])[0]
+    seen = _agreements(monkeypatch)
+    Q, log_scale, dead = scan._block_products(emissions, transmat, plan.block_layout)
+    assert True in seen
+    monkeypatch.setattr(scan, "_rows_agree", lambda Q, dead: None)
+    full_Q, full_scale, full_dead = scan._block_products(emissions, transmat, plan.block_layout)
+    assert full_dead.any() and not full_dead.all()
+    np.testing.assert_array_equal(dead, full_dead)
+    np.testing.assert_allclose(Q, full_Q, rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(log_scale[~dead], full_scale[~dead], rtol=1e-13)
+    np.testing.assert_array_equal(log_scale[dead], full_scale[dead])
+
+
 def test_blocks_that_never_forget_their_start_keep_every_row(monkeypatch):
     # a deterministic cycle seen through uninformative emissions never forgets where it
     # started: the rows stay distinct, and the answer is still exact
