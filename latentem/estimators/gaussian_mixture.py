@@ -13,9 +13,7 @@ from latentem.core.exceptions import ConvergenceWarning
 from latentem.core.model import LatentModel
 from latentem.core.online import OnlineEM, OnlineState
 from latentem.core.parallel import check_n_jobs, parallel_map
-from latentem.core.sources import (
-    check_chunk_size,
-)
+from latentem.core.sources import check_chunk_size
 from latentem.core.validation import (
     as_generator,
     check_array,
@@ -30,10 +28,7 @@ from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.mixture.initialization import INIT_METHODS, initial_responsibilities
 from latentem.mixture.kernels.data import GaussianData, check_dtype, prepare_data
-from latentem.mixture.missing import (
-    incomplete_rows,
-    starting_data,
-)
+from latentem.mixture.missing import incomplete_rows, starting_data
 from latentem.mixture.prior import GaussianMixturePrior
 
 __all__ = ["INIT_SAMPLE_ROWS", "GaussianMixture"]
