@@ -136,42 +136,46 @@ def _rows_agree(Q: np.ndarray, dead: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def _carry_common_row(
-    common: np.ndarray,
+def _advance_rows(
+    Q: np.ndarray,
+    log_scale: np.ndarray,
+    dead: np.ndarray,
     Bb: np.ndarray,
     A: np.ndarray,
     layout: Layout,
     first_step: int,
-    Q: np.ndarray,
-    log_scale: np.ndarray,
-    dead: np.ndarray,
-) -> None:
-    """Finish the block products from ``first_step`` on with one row per block.
+    until_agreed: bool,
+) -> tuple[int, np.ndarray] | None:
+    """Multiply the rows of block products by the steps from ``first_step`` on, in place.
 
-    ``common`` (n, K) is the row all live rows of the first ``n`` blocks
-    agree on; ``Q``, ``log_scale`` and ``dead`` (start-major, as in
-    :func:`_block_products`) are updated in place for those blocks.
+    ``Q`` is (n_rows, n, K) for the first ``n`` blocks (start-major: row
+    ``s`` of block ``j`` is ``Q[s, j]``), ``log_scale`` and ``dead``
+    (n_rows, n); rows are renormalised every :data:`_EVERY_BLOCK` steps.
+    With ``until_agreed``, stops at the first renormalisation where every
+    live row agrees (:func:`_rows_agree`) and returns the next step and the
+    common rows (n, K); otherwise runs to the end and returns None.
     """
-    n_agreed = common.shape[0]
-    row = common[None].copy()
-    work = np.empty_like(row)
-    row_scale = np.zeros((1, n_agreed))
-    row_dead = np.zeros((1, n_agreed), dtype=bool)
+    n_rows, n_blocks, K = Q.shape
+    work = np.empty_like(Q)
     offsets, counts = layout.offsets.tolist(), layout.counts.tolist()
+    flat_Q, flat_work = Q.reshape(n_rows * n_blocks, K), work.reshape(n_rows * n_blocks, K)
+    product = np.matmul if n_rows * n_blocks <= CHUNK_ROWS else matmul_rows
     for i in range(first_step, layout.n_steps):
         n, start = counts[i], offsets[i]
-        np.matmul(row[:, :n], A, out=work[:, :n])
-        np.multiply(work[:, :n], Bb[start : start + n], out=row[:, :n])
+        emissions = Bb[start : start + n]
+        if n == n_blocks:
+            product(flat_Q, A, out=flat_work)
+            np.multiply(work, emissions, out=Q)
+        else:
+            np.matmul(Q[:, :n], A, out=work[:, :n])
+            np.multiply(work[:, :n], emissions, out=Q[:, :n])
         if i % _EVERY_BLOCK == 0:
-            _renormalise_rows(row[:, :n], row_scale[:, :n], row_dead[:, :n])
-    _renormalise_rows(row, row_scale, row_dead)
-    # every live row of a block is its common row and shares its scale; a row dead
-    # before keeps its bound (the live rows' scale proves nothing about it)
-    blocks = slice(0, n_agreed)
-    live = ~dead[:, blocks]
-    log_scale[:, blocks] += np.where(live, row_scale, 0.0)
-    dead[:, blocks] |= row_dead
-    Q[:, blocks] = np.where(dead[:, blocks, None], 0.0, row)
+            _renormalise_rows(Q[:, :n], log_scale[:, :n], dead[:, :n])
+            if until_agreed:
+                common = _rows_agree(Q[:, :n], dead[:, :n])
+                if common is not None:
+                    return i + 1, common
+    return None
 
 
 def _block_products(
@@ -211,30 +215,23 @@ def _block_products(
     # the emissions of a step broadcasts over whole contiguous (n_blocks, K) slabs
     Q = np.zeros((K, n_blocks, K))
     Q[np.arange(K), :, np.arange(K)] = 1.0
-    work = np.empty_like(Q)
     log_scale = np.zeros((K, n_blocks))
     dead = np.zeros((K, n_blocks), dtype=bool)
-    offsets, counts = layout.offsets.tolist(), layout.counts.tolist()
-    flat_Q, flat_work = Q.reshape(K * n_blocks, K), work.reshape(K * n_blocks, K)
-    product = np.matmul if K * n_blocks <= CHUNK_ROWS else matmul_rows
-    common, first_shared = None, layout.n_steps
-    for i in range(1, layout.n_steps):
-        n, start = counts[i], offsets[i]
-        emissions = Bb[start : start + n]
-        if n == n_blocks:
-            product(flat_Q, A, out=flat_work)
-            np.multiply(work, emissions, out=Q)
-        else:
-            np.matmul(Q[:, :n], A, out=work[:, :n])
-            np.multiply(work[:, :n], emissions, out=Q[:, :n])
-        if i % _EVERY_BLOCK == 0:
-            _renormalise_rows(Q[:, :n], log_scale[:, :n], dead[:, :n])
-            common = _rows_agree(Q[:, :n], dead[:, :n])
-            if common is not None:
-                first_shared = i + 1
-                break
-    if common is not None:
-        _carry_common_row(common, Bb, A, layout, first_shared, Q, log_scale, dead)
+    agreed = _advance_rows(Q, log_scale, dead, Bb, A, layout, 1, until_agreed=True)
+    if agreed is not None:
+        next_step, common = agreed
+        n_agreed = common.shape[0]
+        row = common[None].copy()
+        row_scale = np.zeros((1, n_agreed))
+        row_dead = np.zeros((1, n_agreed), dtype=bool)
+        _advance_rows(row, row_scale, row_dead, Bb, A, layout, next_step, until_agreed=False)
+        _renormalise_rows(row, row_scale, row_dead)
+        # every live row of a block is its common row and shares its scale; a row dead
+        # before keeps its bound (the live rows' scale proves nothing about it)
+        blocks = slice(0, n_agreed)
+        log_scale[:, blocks] += np.where(~dead[:, blocks], row_scale, 0.0)
+        dead[:, blocks] |= row_dead
+        Q[:, blocks] = np.where(dead[:, blocks, None], 0.0, row)
     _renormalise_rows(Q, log_scale, dead)
     return Q.transpose(1, 0, 2), log_scale.T, dead.T
 
