@@ -67,22 +67,11 @@ def soft_responsibilities(joint_t: np.ndarray) -> np.ndarray:
            [0.25, 0.8 ]])
     """
     floor = _LOG_FLOORS.get(joint_t.dtype) or log_floor(joint_t.dtype)
-    if joint_t.size:
-        # reduce() directly: the array methods add a Python frame per block
-        lowest = float(np.minimum.reduce(joint_t, axis=None))
-        highest = float(np.maximum.reduce(joint_t, axis=None))
-        if floor < lowest and highest < -floor and highest - lowest < -floor:
-            # the usual block: every exp is a normal number, no sum overflows and
-            # nothing falls below the floor relative to its row's largest, so no
-            # shift by each row's largest is needed (two passes fewer, the same
-            # result to rounding)
-            np.exp(joint_t, out=joint_t)
-            total = joint_t.sum(axis=0)
-            joint_t *= np.reciprocal(total)
-            return np.log(total)
-    top = joint_t.max(axis=0)
-    joint_t -= top
-    if joint_t.size and joint_t.min() < floor:
+    top = None
+    if not _exp_is_safe(joint_t, floor):
+        top = joint_t.max(axis=0)
+        joint_t -= top
+    if top is not None and joint_t.size and joint_t.min() < floor:
         # exp() is ~15 times slower on arguments it underflows (or -inf) than on the
         # floor, so clip first; subtracting a hair above exp(floor) then zeroes
         # exactly the clipped entries without a branchy masked assignment
@@ -94,7 +83,22 @@ def soft_responsibilities(joint_t: np.ndarray) -> np.ndarray:
         np.exp(joint_t, out=joint_t)
     total = joint_t.sum(axis=0)
     joint_t *= np.reciprocal(total)
-    return top + np.log(total)
+    return np.log(total) if top is None else top + np.log(total)
+
+
+def _exp_is_safe(joint_t: np.ndarray, floor: float) -> bool:
+    """Whether a block can be normalised without shifting each row by its largest.
+
+    True when every exp is a normal number, no sum overflows and nothing falls
+    below the floor relative to its row's largest: then the shift changes
+    nothing but rounding, and skipping it saves two passes.
+    """
+    if not joint_t.size:
+        return False
+    # reduce() directly: the array methods add a Python frame per block
+    lowest = float(np.minimum.reduce(joint_t, axis=None))
+    highest = float(np.maximum.reduce(joint_t, axis=None))
+    return floor < lowest and highest < -floor and highest - lowest < -floor
 
 
 def soft_objective(joint_t: np.ndarray) -> np.ndarray:
