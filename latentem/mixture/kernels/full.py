@@ -155,7 +155,7 @@ class FullFactorKernel(LinearKernel):
         moments: list[np.ndarray],
         scratch: Scratch,
     ) -> None:
-        moments[0] += features @ resp_t.T
+        super().add_moments(features, resp_t, moments, scratch)  # counts and first moments
         centred = features[:-1]
         scaled = scratch("scaled", centred.shape[0], centred.shape[1])
         roots = np.sqrt(resp_t)

@@ -66,7 +66,7 @@ class TiedKernel(LinearKernel):
         moments: list[np.ndarray],
         scratch: Scratch,
     ) -> None:
-        moments[0] += features @ resp_t.T
+        super().add_moments(features, resp_t, moments, scratch)  # counts and first moments
         centred = features[:-1]
         moments[1] += (centred * resp_t.sum(axis=0)) @ centred.T
 
