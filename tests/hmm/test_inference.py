@@ -160,12 +160,11 @@ def long_problem(seed, T, K=3, spread=3.0):
     return rng.normal(scale=spread, size=(T, K)), rng.dirichlet(np.ones(K)), transmat
 
 
-@pytest.mark.parametrize("lengths", [[2000], [700, 1, 3, 900], [300] * 4])
-def test_scaled_scan_equals_log_space_on_long_sequences(lengths):
-    log_b, startprob, transmat = long_problem(0, sum(lengths))
+def assert_scan_equals_log_space(log_b, startprob, transmat, lengths, block):
+    """The blocked scaled scan, in blocks of ``block`` steps, against log space."""
     lengths = np.array(lengths)
     reference = log_forward_backward(log_b, np.log(startprob), np.log(transmat), lengths)
-    plan = scan_plan(lengths, block=64)
+    plan = scan_plan(lengths, block=block)
     result = scaled_scan(log_b[plan.layout.rows], startprob, transmat, plan)
     assert not result.failed.any()
     np.testing.assert_allclose(result.log_likelihood, reference.log_likelihood, rtol=1e-12)
@@ -173,6 +172,12 @@ def test_scaled_scan_equals_log_space_on_long_sequences(lengths):
         result.posteriors[plan.positions], reference.posteriors, rtol=1e-8, atol=1e-12
     )
     np.testing.assert_allclose(result.transitions, reference.transitions, rtol=1e-10)
+
+
+@pytest.mark.parametrize("lengths", [[2000], [700, 1, 3, 900], [300] * 4])
+def test_scaled_scan_equals_log_space_on_long_sequences(lengths):
+    log_b, startprob, transmat = long_problem(0, sum(lengths))
+    assert_scan_equals_log_space(log_b, startprob, transmat, lengths, block=64)
 
 
 def _agreements(monkeypatch):
@@ -206,19 +211,10 @@ def test_blocks_that_forget_their_start_carry_one_row_and_stay_exact(monkeypatch
     seen = _agreements(monkeypatch)
     T = sum(lengths)
     log_b, startprob, transmat = slowly_forgetting_problem(T) if slowly else long_problem(1, T, K=4)
-    lengths = np.array(lengths)
-    reference = log_forward_backward(log_b, np.log(startprob), np.log(transmat), lengths)
-    plan = scan_plan(lengths, block=300)
-    result = scaled_scan(log_b[plan.layout.rows], startprob, transmat, plan)
+    assert_scan_equals_log_space(log_b, startprob, transmat, lengths, block=300)
     assert True in seen
     if slowly:
         assert seen[:3] == [False] * 3
-    assert not result.failed.any()
-    np.testing.assert_allclose(result.log_likelihood, reference.log_likelihood, rtol=1e-12)
-    np.testing.assert_allclose(
-        result.posteriors[plan.positions], reference.posteriors, rtol=1e-8, atol=1e-12
-    )
-    np.testing.assert_allclose(result.transitions, reference.transitions, rtol=1e-10)
 
 
 def test_carrying_one_row_keeps_the_bounds_of_rows_that_died_before(monkeypatch):
