@@ -43,6 +43,9 @@ class FitData:
         Their number, or their total weight: what "per sample" divides by.
     every_row : ndarray or DataSource
         Every row as checked, to be labelled by ``fit_predict``.
+    complete : bool
+        Whether ``source`` is in memory with no missing entry, so that it
+        can be prepared for the kernels once for the whole fit.
     """
 
     source: Observations | DataSource
@@ -50,6 +53,7 @@ class FitData:
     n_samples: int
     total_weight: float
     every_row: np.ndarray | DataSource
+    complete: bool
 
 
 def total_weight(observations: Observations, n_samples: int) -> float:
@@ -92,8 +96,8 @@ def fit_data(
     Examples
     --------
     >>> data = fit_data(np.arange(8.0).reshape(4, 2), None, None, 2, np.random.default_rng(0))
-    >>> data.n_samples, data.sample.X.shape, type(data.source).__name__
-    (4, (4, 2), 'ArrayChunks')
+    >>> data.n_samples, data.sample.X.shape, type(data.source).__name__, data.complete
+    (4, (4, 2), 'ArrayChunks', False)
     """
     chunked = (
         chunk_size is not None
@@ -104,14 +108,16 @@ def fit_data(
     if not chunked:
         every_row = check_array(X, min_samples=2, allow_nan=True)
         observations = Observations(every_row, sample_weight=sample_weight, labels=labels)
-        if incomplete_rows(every_row) is not None:
+        complete = incomplete_rows(every_row) is None
+        if not complete:
             check_fit_data(every_row)
             informative = informative_rows(every_row)
             if not informative.all():  # rows with nothing observed carry no information
                 observations = observations[informative]
+                complete = incomplete_rows(observations.X) is None
         n_rows = observations.X.shape[0]
         weight = total_weight(observations, n_rows)
-        return FitData(observations, observations, n_rows, weight, every_row)
+        return FitData(observations, observations, n_rows, weight, every_row, complete)
     if sample_weight is not None or labels is not None:
         if isinstance(X, DataSource) or is_dask_array(X):
             raise ValueError(
@@ -127,11 +133,11 @@ def fit_data(
         )
     rows, indices = sample_rows(source, INIT_SAMPLE_ROWS, n_samples, rng)
     if not isinstance(X, Observations):
-        return FitData(source, Observations(rows), n_samples, float(n_samples), source)
+        return FitData(source, Observations(rows), n_samples, float(n_samples), source, False)
     weights, known = X.sample_weight, X.labels
     sample = Observations(
         rows,
         None if weights is None else weights[indices],
         None if known is None else known[indices],
     )
-    return FitData(source, sample, n_samples, total_weight(X, n_samples), source)
+    return FitData(source, sample, n_samples, total_weight(X, n_samples), source, False)

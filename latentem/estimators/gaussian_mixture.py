@@ -488,7 +488,7 @@ class GaussianMixture(Estimator):
             accelerate=self.accelerate,
         )
         data: GaussianData | Observations | DataSource = source
-        if isinstance(source, Observations) and incomplete_rows(source.X) is None:
+        if rows.complete:
             # the rows are centred (and their features built) once for every start;
             # chunks of out-of-core data are prepared as they are read
             kernel = settings["covariance_type"].kernel(n_features, settings["n_components"])
