@@ -218,7 +218,9 @@ class Kernel(abc.ABC):
         scratch : callable
             Reusable per-thread arrays, if the kernel needs any.
         """
-        moments[0] += features @ resp_t.T
+        # np.dot, not matmul: matmul keeps the GIL when an operand is a transposed
+        # view, so threads ran these products one at a time (docs/benchmarks.md)
+        moments[0] += np.dot(features, resp_t.T)
 
     @abc.abstractmethod
     def statistics(

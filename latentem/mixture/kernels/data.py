@@ -44,6 +44,7 @@ __all__ = [
     "FEATURE_CACHE_BYTES",
     "GaussianData",
     "check_dtype",
+    "default_plan",
     "default_threads",
     "prepare_data",
 ]
@@ -58,11 +59,18 @@ BLOCK_BYTES = 4 * 2**20
 
 _MIN_BLOCK_ROWS = 256
 
-#: Below this many feature-by-component products per row, a pass is nearly all short
-#: element-wise NumPy calls, which two threads cannot overlap under the GIL: one
-#: thread is faster (measured at n=1,000,000, d=2, k=3 in ``docs/benchmarks.md``).
+#: Below this many feature-by-component products per row a problem is *narrow*: a
+#: pass is nearly all short element-wise NumPy calls, and a second thread gains only
+#: when the blocks are large and there are many of them (see :func:`default_plan`).
 MIN_PRODUCTS_FOR_THREADS = 64
+
+#: A narrow problem runs on several threads only with at least this many rows per
+#: thread (measured at d = 2, k = 3 in ``docs/benchmarks.md``: two threads were slower
+#: than one at 100,000 rows and faster from 200,000).
+MIN_NARROW_ROWS_PER_THREAD = 131072
+
 _MAX_BLOCK_ROWS = 16384
+_MAX_THREADED_BLOCK_ROWS = 32768
 
 #: Working precisions the kernels support.
 DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -80,12 +88,42 @@ def check_dtype(dtype: Any) -> np.dtype:
     return value
 
 
-def _block_rows(footprint: int) -> int:
+def _block_rows(footprint: int, n_threads: int) -> int:
     # float64 sizes blocks for float32 too: the same rows per block keep the same
     # number of NumPy calls per row, which is what the blocks are for
-    rows = BLOCK_BYTES / (footprint * 8)
-    rows = 2 ** round(math.log2(max(rows, 1.0)))
+    exact = BLOCK_BYTES / (footprint * 8)
+    rows = 2 ** round(math.log2(max(exact, 1.0)))
+    if rows > _MAX_BLOCK_ROWS and n_threads > 1:
+        # threads take turns holding the GIL between NumPy calls, so larger calls pay
+        # on several threads where one thread is faster with blocks that stay in cache;
+        # never above the byte budget, though
+        return int(min(2 ** math.floor(math.log2(exact)), _MAX_THREADED_BLOCK_ROWS))
     return int(min(max(rows, _MIN_BLOCK_ROWS), _MAX_BLOCK_ROWS))
+
+
+def default_plan(
+    kernel: Kernel, n_samples: int, n_features: int, n_components: int
+) -> tuple[int, int]:
+    """Default threads and rows per block of a pass over prepared data.
+
+    Every available core, except for a narrow problem (fewer than
+    :data:`MIN_PRODUCTS_FOR_THREADS` products per row) with fewer than
+    :data:`MIN_NARROW_ROWS_PER_THREAD` rows per core, which runs on one
+    thread. Blocks hold about :data:`BLOCK_BYTES` of the kernel's
+    footprint, in a power of two of rows between 256 and 16384, or up to
+    32768 on several threads.
+
+    Examples
+    --------
+    >>> from latentem.mixture.kernels import DiagKernel
+    >>> default_plan(DiagKernel(), 1000, 2, 3)  # narrow and small: one thread
+    (1, 16384)
+    """
+    products = kernel.n_feature_rows(n_features) * n_components
+    threads = default_threads()
+    if products < MIN_PRODUCTS_FOR_THREADS and n_samples < threads * MIN_NARROW_ROWS_PER_THREAD:
+        threads = 1
+    return threads, _block_rows(kernel.block_footprint(n_features, n_components), threads)
 
 
 @frozen(eq=False)
@@ -190,12 +228,10 @@ def prepare_data(
         Keep the per-row features when they take at most this many bytes
         (default :data:`FEATURE_CACHE_BYTES`); 0 never keeps them.
     n_threads : int, optional
-        Threads per pass (default: the cores available to the process, or 1
-        when the kernel's features times ``n_components`` are fewer than
-        :data:`MIN_PRODUCTS_FOR_THREADS`).
+        Threads per pass (default: :func:`default_plan`).
     block_rows : int, optional
-        Rows per block (default: from :data:`BLOCK_BYTES` and the kernel's
-        footprint per row).
+        Rows per block (default: :func:`default_plan`'s, for ``n_threads``
+        threads).
 
     Returns
     -------
@@ -219,10 +255,10 @@ def prepare_data(
     work_dtype = check_dtype(dtype)
     budget = FEATURE_CACHE_BYTES if cache_bytes is None else cache_bytes
     budget = check_int(budget, "cache_bytes", minimum=0)
-    threads = n_threads  # GaussianData checks it
-    if threads is None:
-        products = kernel.n_feature_rows(X.shape[1]) * n_components
-        threads = default_threads() if products >= MIN_PRODUCTS_FOR_THREADS else 1
+    threads, rows = default_plan(kernel, X.shape[0], X.shape[1], n_components)
+    if n_threads is not None:  # GaussianData checks both
+        threads = n_threads
+        rows = _block_rows(kernel.block_footprint(X.shape[1], n_components), threads)
     frame, centred = kernel.make_frame(X)
     centred = centred.astype(work_dtype, copy=False)
     n_rows = kernel.n_feature_rows(X.shape[1])
@@ -234,7 +270,7 @@ def prepare_data(
         centred = features[kernel.linear_rows(X.shape[1])]
     centred.setflags(write=False)
     if block_rows is None:
-        block_rows = _block_rows(kernel.block_footprint(X.shape[1], n_components))
+        block_rows = rows
     return GaussianData(
         kernel,
         frame,

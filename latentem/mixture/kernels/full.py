@@ -161,7 +161,8 @@ class FullFactorKernel(LinearKernel):
         roots = np.sqrt(resp_t)
         for component, root in enumerate(roots):
             np.multiply(centred, root, out=scaled)
-            moments[1][component] += scaled @ scaled.T  # a symmetric rank update
+            # a symmetric rank update; np.dot releases the GIL here, matmul does not
+            moments[1][component] += np.dot(scaled, scaled.T)
 
     def statistics(
         self, moments: list[np.ndarray], frame: Frame

@@ -68,7 +68,7 @@ class TiedKernel(LinearKernel):
     ) -> None:
         super().add_moments(features, resp_t, moments, scratch)  # counts and first moments
         centred = features[:-1]
-        moments[1] += (centred * resp_t.sum(axis=0)) @ centred.T
+        moments[1] += np.dot(centred * resp_t.sum(axis=0), centred.T)  # not matmul: the GIL
 
     def statistics(
         self, moments: list[np.ndarray], frame: Frame

@@ -127,3 +127,18 @@ def test_narrow_problems_run_on_one_thread_and_wide_ones_on_every_core(monkeypat
     assert (narrow.n_threads, wide.n_threads) == (1, 2)
     # an explicit choice wins
     assert prepare_data(rows[:, :2], DiagKernel(), n_components=3, n_threads=2).n_threads == 2
+
+
+def test_long_narrow_problems_run_on_every_core_in_larger_blocks(monkeypatch):
+    from latentem.mixture.kernels import data as data_module
+
+    monkeypatch.setattr(data_module, "default_threads", lambda: 2)
+    enough = 2 * data_module.MIN_NARROW_ROWS_PER_THREAD
+    assert data_module.default_plan(DiagKernel(), enough - 1, 2, 3) == (1, 16384)
+    # 5 features + 3 per component: 4 MiB holds 37449 rows, a power of two below that
+    assert data_module.default_plan(DiagKernel(), enough, 2, 3) == (2, 32768)
+    # d = 3, k = 5: 4 MiB holds 23831 rows, so 16384 (not the nearest power, 32768)
+    assert data_module.default_plan(DiagKernel(), enough, 3, 5) == (2, 16384)
+    # one explicit thread keeps blocks within cache
+    rows = np.zeros((20, 2))
+    assert prepare_data(rows, DiagKernel(), n_components=3, n_threads=1).block_rows == 16384
