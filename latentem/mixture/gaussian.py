@@ -439,7 +439,14 @@ class GaussianMixtureModel(LatentModel):
         counts, means, scatter, objective = passes.expected_statistics(
             data, self._projection(data), self.assignment.block_responsibilities
         )
-        return GaussianMixtureStats(counts, means, scatter, objective, self.covariance_type)
+        return GaussianMixtureStats(
+            counts,
+            means,
+            scatter,
+            objective,
+            self.covariance_type,
+            machine_epsilon=float(np.finfo(data.dtype).eps),
+        )
 
     def _conditionals(self, X: np.ndarray, residuals: bool = False) -> missing.Conditionals:
         return missing.conditionals(
@@ -658,7 +665,7 @@ def _parameters_from_statistics(
         covariances = structure.covariances_from_scatter(
             np.asarray(stats.scatter), counts, reg_covar, previous_covariances
         )
-    _check_not_collapsed(structure, means, covariances)
+    _check_not_collapsed(structure, counts, means, covariances, stats.machine_epsilon)
     return GaussianMixtureModel(
         weights=weights,
         means=means,
@@ -676,7 +683,11 @@ _RESOLUTION_ULPS = 16.0
 
 
 def _check_not_collapsed(
-    structure: CovarianceType, means: np.ndarray, covariances: np.ndarray
+    structure: CovarianceType,
+    counts: np.ndarray,
+    means: np.ndarray,
+    covariances: np.ndarray,
+    machine_epsilon: float,
 ) -> None:
     """Refuse M-step variances below the floating-point resolution of the means.
 
@@ -684,16 +695,36 @@ def _check_not_collapsed(
     a component can close in on a single point. Once its deviation is below the
     rounding of its mean, the parameters no longer describe the data and EM's
     guarantee is lost to rounding, so the fit stops with advice instead.
+
+    Notes
+    -----
+    Two resolutions apply, in the data's units, per component ``k`` and
+    feature ``j``:
+
+    * the rounding of the mean itself in float64,
+      ``(16 eps_64 |mu_kj|)^2``;
+    * the rounding of the statistics. The kernels sum ``y^2`` about the
+      data's centre ``c`` and subtract ``n mu^2``, so a variance below
+      ``16 eps (mu_kj - c_j)^2`` is lost to cancellation, where ``eps`` is
+      the working precision's (``machine_epsilon``; float32's is 5e8 times
+      float64's). The centre is taken as the counts-weighted mean of the
+      means, the mean of the rows.
     """
     n_components, n_features = means.shape
     variances = np.einsum("kii->ki", structure.full_matrices(covariances, n_components, n_features))
-    resolution = (_RESOLUTION_ULPS * np.finfo(float).eps * np.abs(means)) ** 2
+    centre = np.average(means, axis=0, weights=counts) if counts.sum() > 0 else 0.0
+    of_mean = (_RESOLUTION_ULPS * np.finfo(float).eps * np.abs(means)) ** 2
+    of_statistics = _RESOLUTION_ULPS * machine_epsilon * (means - centre) ** 2
+    resolution = np.maximum(of_mean, np.where(counts[:, None] > 0, of_statistics, 0.0))
     collapsed = (variances <= resolution) & (resolution > 0)
     if collapsed.any():
         k, j = (int(i) for i in np.argwhere(collapsed)[0])
+        advice = ""
+        if machine_epsilon > np.finfo(float).eps:
+            advice = "fit in float64 (dtype=numpy.float64), "
         raise ValueError(
             f"component {k} collapsed onto a point: its variance in feature {j} is "
             f"{variances[k, j]:.3g}, below the rounding of its mean {means[k, j]:.17g}; "
-            "increase reg_covar (e.g. reg_covar=1e-6 times the data's variance), reduce "
-            "n_components, or remove duplicated points"
+            f"{advice}increase reg_covar (e.g. reg_covar=1e-6 times the data's variance), "
+            "reduce n_components, or remove duplicated points"
         )

@@ -20,6 +20,8 @@ from latentem.mixture.kernels import passes
 from latentem.mixture.kernels.base import Components, zero_safe_divide
 from latentem.mixture.kernels.data import GaussianData, prepare_data
 
+_FLOAT64_EPSILON = float(np.finfo(np.float64).eps)
+
 __all__ = [
     "GaussianMixtureStats",
     "accumulate_statistics",
@@ -70,7 +72,14 @@ def prepared_statistics(
     data: GaussianData, resp: np.ndarray, log_likelihood: float, structure: CovarianceType
 ) -> GaussianMixtureStats:
     counts, means, scatter = passes.statistics_from_responsibilities(data, resp)
-    return GaussianMixtureStats(counts, means, scatter, log_likelihood, structure)
+    return GaussianMixtureStats(
+        counts,
+        means,
+        scatter,
+        log_likelihood,
+        structure,
+        machine_epsilon=float(np.finfo(data.dtype).eps),
+    )
 
 
 def accumulate_statistics(
@@ -136,6 +145,10 @@ class GaussianMixtureStats:
     log_likelihood : float
         The objective term of the rows.
     covariance_type : CovarianceType
+    machine_epsilon : float, default=numpy.finfo(numpy.float64).eps
+        Rounding unit of the arithmetic that summed them (float32's for a
+        float32 pass of the kernels); merged statistics keep the larger. The
+        M-step refuses variances this arithmetic cannot resolve.
 
     Notes
     -----
@@ -162,6 +175,15 @@ class GaussianMixtureStats:
     scatter: np.ndarray = field(converter=readonly_array)
     log_likelihood: float = field(converter=float)
     covariance_type: CovarianceType = field(converter=parse_covariance_type)
+    machine_epsilon: float = field(default=_FLOAT64_EPSILON, converter=float, kw_only=True)
+
+    @machine_epsilon.validator
+    def _check_machine_epsilon(self, attribute: Any, value: float) -> None:
+        if not 0.0 < value < 1.0:
+            raise ValueError(
+                f"machine_epsilon must be a rounding unit in (0, 1), such as "
+                f"numpy.finfo(numpy.float32).eps; got {value!r}"
+            )
 
     def __add__(self, other: Any) -> GaussianMixtureStats:
         if not isinstance(other, GaussianMixtureStats):
@@ -187,6 +209,7 @@ class GaussianMixtureStats:
             scatter=scatter,
             log_likelihood=self.log_likelihood + other.log_likelihood,
             covariance_type=self.covariance_type,
+            machine_epsilon=max(self.machine_epsilon, other.machine_epsilon),
         )
 
     def scale(self, factor: float) -> GaussianMixtureStats:
@@ -202,4 +225,5 @@ class GaussianMixtureStats:
             scatter=self.scatter * factor,
             log_likelihood=self.log_likelihood * factor,
             covariance_type=self.covariance_type,
+            machine_epsilon=self.machine_epsilon,
         )

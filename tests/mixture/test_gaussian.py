@@ -2,6 +2,7 @@
 
 import warnings
 
+import attrs
 import numpy as np
 import pytest
 from scipy import stats
@@ -207,3 +208,50 @@ def test_collapse_below_rounding_is_a_named_error(covariance_type):
     # a deviation of 1e-10 around 1 is tiny but resolvable
     fitted = start.m_step(shrunk(1e-20, 1.0))
     assert np.all(np.isfinite(fitted.precisions_cholesky))
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical"])
+def test_a_variance_lost_to_float32_rounding_is_a_collapse(covariance_type):
+    model = GaussianMixtureModel.from_data(X, 2, covariance_type=covariance_type, random_state=0)
+    stats = model.e_step(X)
+    # component 0 shrinks to a variance of 1e-8 about its mean; the rows' mean is
+    # elsewhere, so summed squares about it cancel to float32's resolution, ~1e-7
+    scatter = np.array(stats.scatter)
+    scatter[0] = scatter[0] / np.max(scatter[0]) * 1e-8 * stats.counts[0]
+    means = np.array(stats.means)
+    means[0] = np.average(means, axis=0, weights=stats.counts) + 3.0
+    tiny = attrs.evolve(stats, means=means, scatter=scatter)
+    assert np.all(np.isfinite(model.m_step(tiny).precisions_cholesky))  # float64 resolves it
+    in_float32 = attrs.evolve(tiny, machine_epsilon=np.finfo(np.float32).eps)
+    with pytest.raises(ValueError, match=r"component 0 collapsed .* fit in float64"):
+        model.m_step(in_float32)
+    # statistics added together keep the coarser rounding
+    with pytest.raises(ValueError, match=r"component 0 collapsed"):
+        model.m_step(tiny.scale(0.5) + in_float32.scale(0.5))
+    with pytest.raises(ValueError, match=r"machine_epsilon must be a rounding unit in \(0, 1\)"):
+        attrs.evolve(stats, machine_epsilon=0.0)
+
+
+def test_float32_em_stops_at_a_single_point_component_instead_of_losing_ground():
+    # found by Hypothesis: hard EM empties a component down to one point; in float32 its
+    # variance came out as 1.25e-8 instead of 0, and the objective then fell by 0.17%
+    truth = GaussianMixtureModel(
+        [0.9491018, 0.0508982],
+        [[-2.69346804, 3.83630131, 3.37801556], [-2.83957449, 5.67047205, 0.27761548]],
+        [0.91730703, 1.04902584],
+        covariance_type="spherical",
+    )
+    rows, _ = truth.sample(144, random_state=13280495)
+    start = GaussianMixtureModel.from_data(
+        rows, 3, covariance_type="spherical", assignment="hard", reg_covar=0.0, random_state=128
+    )
+    for dtype in (np.float64, np.float32):
+        data = start.prepare(rows, dtype=dtype)
+        model, objectives = start, []
+        with pytest.raises(ValueError, match=r"component 0 collapsed onto a point"):
+            for _ in range(30):
+                stats = model.e_step(data)
+                objectives.append(stats.log_likelihood)
+                model = model.m_step(stats)
+        assert len(objectives) == 10  # the same iteration in both precisions
+        assert np.all(np.diff(objectives) >= -1e-9 * np.abs(objectives[1:]))
