@@ -10,9 +10,6 @@ OpenBLAS's threading threshold.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
 import numpy as np
 
 from latentem.core.buffers import aligned_empty
@@ -20,7 +17,6 @@ from latentem.core.buffers import aligned_empty
 __all__ = [
     "CHUNK_ROWS",
     "Scratch",
-    "ScratchPool",
     "matmul_rows",
     "row_dots",
     "row_max",
@@ -130,37 +126,6 @@ class Scratch:
             # on a cache line: with 8 states a row of messages is exactly one line
             stored = self._arrays[name] = aligned_empty(shape)
         return stored
-
-
-class ScratchPool:
-    """:class:`Scratch` sets lent to one pass at a time, so threads never share one.
-
-    Examples
-    --------
-    >>> pool = ScratchPool()
-    >>> with pool.borrow() as first:
-    ...     with pool.borrow() as second:  # a concurrent pass gets its own
-    ...         first is second
-    False
-    >>> with pool.borrow() as again:
-    ...     again is first or again is second
-    True
-    """
-
-    def __init__(self) -> None:
-        self._free: list[Scratch] = []
-
-    @contextlib.contextmanager
-    def borrow(self) -> Iterator[Scratch]:
-        """Lend a set of work arrays for the duration of the ``with`` block."""
-        try:
-            scratch = self._free.pop()  # atomic under the GIL
-        except IndexError:
-            scratch = Scratch()
-        try:
-            yield scratch
-        finally:
-            self._free.append(scratch)
 
 
 def scaled_exp(

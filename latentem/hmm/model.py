@@ -9,6 +9,7 @@ from typing import Any, cast
 import numpy as np
 from attrs import evolve, field, frozen
 
+from latentem.core.buffers import LendingPool
 from latentem.core.model import LatentModel
 from latentem.core.stats import AdditiveStatistics
 from latentem.core.validation import as_generator, check_int, check_option, readonly_array
@@ -19,7 +20,7 @@ from latentem.hmm.inference import (
     ragged_forward_backward,
     viterbi_decode,
 )
-from latentem.hmm.kernels import ScratchPool, take_rows
+from latentem.hmm.kernels import Scratch, take_rows
 from latentem.hmm.plan import ScanPlan, scan_plan
 from latentem.hmm.probabilities import (
     check_concentration,
@@ -37,7 +38,7 @@ DECODERS = ("viterbi", "map")
 # long as the Sequences object lives, so EM does that work once rather than every iteration.
 _PREPARED: weakref.WeakKeyDictionary[Sequences, tuple[Hashable, Any]] = weakref.WeakKeyDictionary()
 # the scan's work arrays, kept for the next E-step on the same data (freed with it)
-_SCRATCH: weakref.WeakKeyDictionary[Sequences, ScratchPool] = weakref.WeakKeyDictionary()
+_SCRATCH: weakref.WeakKeyDictionary[Sequences, LendingPool[Scratch]] = weakref.WeakKeyDictionary()
 
 
 @frozen(eq=False)
@@ -196,8 +197,8 @@ class HiddenMarkovModel(LatentModel):
         sequences, X, log_emissions, plan = self._prepare(data)
         pool = _SCRATCH.get(sequences)
         if pool is None:
-            pool = _SCRATCH.setdefault(sequences, ScratchPool())
-        with pool.borrow() as scratch:
+            pool = _SCRATCH.setdefault(sequences, LendingPool())
+        with pool.borrow(Scratch) as scratch:
             result = ragged_forward_backward(
                 log_emissions,
                 self.startprob,

@@ -17,3 +17,24 @@ def test_arrays_start_on_a_cache_line_and_hold_their_shape(shape, dtype):
             assert out.ctypes.data % ALIGNMENT == 0
         out[...] = 1  # the whole view is usable memory
         assert np.all(out == 1)
+
+
+def test_a_pool_lends_an_object_to_one_borrower_at_a_time_and_keeps_it():
+    from latentem.core.buffers import LendingPool
+
+    pool = LendingPool()
+    made = []
+
+    def make():
+        made.append(object())
+        return made[-1]
+
+    with pool.borrow(make) as first, pool.borrow(make) as second:
+        assert first is not second
+    with pool.borrow(make) as again:
+        assert again in (first, second)
+    assert len(made) == 2
+    with pytest.raises(RuntimeError), pool.borrow(make):
+        raise RuntimeError("the pass failed")
+    with pool.borrow(make) as a, pool.borrow(make) as b:  # given back even so
+        assert {id(a), id(b)} == {id(first), id(second)}

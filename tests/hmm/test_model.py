@@ -24,6 +24,7 @@ from latentem.hmm import (
 )
 from latentem.testing import assert_models_close, assert_monotone, check_latent_model
 from latentem.testing import strategies as lst
+from tests.reuse import runs_in_turn_and_at_once
 
 # -- a user-written family: the "any Distribution" path ------------------------------------
 
@@ -422,8 +423,6 @@ def test_prepared_data_are_reused_only_by_emissions_that_prepare_alike():
 def test_e_steps_reusing_work_arrays_equal_fresh_ones_also_from_threads():
     # E-steps on the same data keep the scan's work arrays for the next one; a step
     # must see nothing of the previous step's values, nor of a concurrent step's
-    from concurrent.futures import ThreadPoolExecutor
-
     truth = two_state(GaussianEmissions([[0.0, 0.0], [3.0, 1.0]], np.ones((2, 2)), "diag"))
     data = sampled(truth, [700, 3, 1, 450])
     models = [
@@ -438,11 +437,8 @@ def test_e_steps_reusing_work_arrays_equal_fresh_ones_also_from_threads():
         return model.e_step(Sequences(data.X.copy(), data.lengths))
 
     expected = [fresh(model) for model in models]
-    again = [models[i % 4].e_step(data) for i in range(8)]
-    with ThreadPoolExecutor(4) as pool:
-        concurrent = list(pool.map(lambda i: models[i % 4].e_step(data), range(16)))
-    for i, result in enumerate(again + concurrent):
-        reference = expected[i % 4]
+    for variant, result in runs_in_turn_and_at_once(lambda i: models[i].e_step(data), 4):
+        reference = expected[variant]
         assert result.log_likelihood == reference.log_likelihood
         np.testing.assert_array_equal(result.transitions, reference.transitions)
         np.testing.assert_array_equal(result.start, reference.start)

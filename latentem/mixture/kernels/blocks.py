@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from attrs import frozen
 
-from latentem.core.buffers import ALIGNMENT, aligned_empty
+from latentem.core.buffers import ALIGNMENT, LendingPool, aligned_empty
 from latentem.core.parallel import single_threaded_blas
 from latentem.mixture.kernels.data import GaussianData
 
@@ -58,10 +59,20 @@ def plan_blocks(n_samples: int, block_rows: int) -> BlockPlan:
 
 
 class Workspace:
-    """Per-thread scratch: reused buffers and the features of the current block."""
+    """Per-thread scratch: reused buffers and the features of the current block.
+
+    It holds the data's arrays but not the :class:`GaussianData` object, so a
+    pool of workspaces kept for that object does not keep it alive.
+    """
 
     def __init__(self, data: GaussianData) -> None:
-        self._data = data
+        self._kernel = data.kernel
+        self._centred = data.centred
+        self._features = data.features
+        self._dtype = data.dtype
+        # wide enough for any block of this data, and no wider: a chunk of a few rows
+        # must not pay for a full block
+        self._widest = min(data.block_rows, data.n_samples)
         self._buffers: dict[str, np.ndarray] = {}
         self._n_feature_rows = data.kernel.n_feature_rows(data.n_features)
 
@@ -75,29 +86,31 @@ class Workspace:
         """
         stored = self._buffers.get(name)
         if stored is None or stored.shape[0] != n_rows or stored.shape[1] < width:
-            # wide enough for any block of this data, and no wider: a chunk of a few
-            # rows must not pay for a full block
-            widest = min(self._data.block_rows, self._data.n_samples)
             # every row starts on a cache line: the buffer does, and rows are padded
             # to whole lines
-            per_line = ALIGNMENT // self._data.dtype.itemsize
-            padded = -(-max(width, widest) // per_line) * per_line
-            stored = aligned_empty((n_rows, padded), self._data.dtype)
+            per_line = ALIGNMENT // self._dtype.itemsize
+            padded = -(-max(width, self._widest) // per_line) * per_line
+            stored = aligned_empty((n_rows, padded), self._dtype)
             self._buffers[name] = stored
         return stored[:, :width] if width < stored.shape[1] else stored
 
     def features(self, rows: slice) -> np.ndarray:
         """The block's features, shape (n_feature_rows, n_rows_in_block)."""
-        data = self._data
-        if data.features is not None:
-            return data.features[:, rows]
-        centred = data.centred[:, rows]
+        if self._features is not None:
+            return self._features[:, rows]
+        centred = self._centred[:, rows]
         out = self.buffer("features", self._n_feature_rows, centred.shape[1])
-        data.kernel.write_features(centred, out)
+        self._kernel.write_features(centred, out)
         return out
 
 
 Work = Callable[[int, slice, Workspace], None]
+
+# each data object's workspaces, kept for its next pass (freed with it): allocating them
+# at every pass faulted their pages in again each time
+_WORKSPACES: weakref.WeakKeyDictionary[GaussianData, LendingPool[Workspace]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def run_blocks(data: GaussianData, plan: BlockPlan, work: Work) -> None:
@@ -114,18 +127,22 @@ def run_blocks(data: GaussianData, plan: BlockPlan, work: Work) -> None:
     upcoming = iter(range(plan.n_tasks))
     errors: list[BaseException] = []
 
+    pool = _WORKSPACES.get(data)
+    if pool is None:
+        pool = _WORKSPACES.setdefault(data, LendingPool())
+
     def worker() -> None:
-        workspace = Workspace(data)
-        while not errors:
-            with lock:
-                task = next(upcoming, None)
-            if task is None:
-                return
-            try:
-                for rows in plan.tasks[task]:
-                    work(task, rows, workspace)
-            except BaseException as error:  # re-raised in the calling thread
-                errors.append(error)
+        with pool.borrow(lambda: Workspace(data)) as workspace:
+            while not errors:
+                with lock:
+                    task = next(upcoming, None)
+                if task is None:
+                    return
+                try:
+                    for rows in plan.tasks[task]:
+                        work(task, rows, workspace)
+                except BaseException as error:  # re-raised in the calling thread
+                    errors.append(error)
 
     with single_threaded_blas():
         helpers = [

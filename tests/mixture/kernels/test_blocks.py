@@ -7,6 +7,7 @@ from threadpoolctl import threadpool_info
 from latentem.core.buffers import ALIGNMENT
 from latentem.mixture.kernels import DiagKernel, prepare_data
 from latentem.mixture.kernels.blocks import MAX_TASKS, Workspace, plan_blocks, run_blocks
+from tests.reuse import runs_in_turn_and_at_once
 
 X = np.random.default_rng(0).normal(size=(1000, 2))
 
@@ -55,3 +56,38 @@ def test_block_buffers_of_the_kernels_have_every_row_on_a_cache_line():
         assert buffer.shape == (2, width)
         for row in buffer:
             assert row.ctypes.data % ALIGNMENT == 0
+
+
+def test_passes_reusing_workspaces_equal_fresh_ones_also_from_threads():
+    # a data object keeps its workspaces for the next pass; a pass must see nothing of
+    # the previous pass's values, nor of a concurrent pass's
+    from latentem.mixture import GaussianMixtureModel
+
+    rows = np.random.default_rng(1).normal(size=(3000, 2))
+    models = [
+        GaussianMixtureModel.from_data(rows, k, covariance_type="diag", random_state=k)
+        for k in (2, 3, 5)
+    ]
+    data = prepare_data(rows, DiagKernel(), n_threads=2, block_rows=256)
+
+    def fresh(model):  # data no pass has seen: new workspaces
+        return model.e_step(prepare_data(rows, DiagKernel(), n_threads=2, block_rows=256))
+
+    expected = [fresh(model) for model in models]
+    for variant, result in runs_in_turn_and_at_once(lambda i: models[i].e_step(data), 3):
+        reference = expected[variant]
+        assert result.log_likelihood == reference.log_likelihood
+        np.testing.assert_array_equal(result.counts, reference.counts)
+        np.testing.assert_array_equal(result.scatter, reference.scatter)
+
+
+def test_kept_workspaces_do_not_keep_the_data_alive():
+    import gc
+    import weakref
+
+    data = prepare_data(X, DiagKernel(), n_threads=2, block_rows=100)
+    run_blocks(data, plan_blocks(data.n_samples, data.block_rows), lambda *args: None)
+    gone = weakref.ref(data)
+    del data
+    gc.collect()
+    assert gone() is None
