@@ -32,3 +32,17 @@ def test_benchmark_runs_quick(script, options):
     assert "quick-full" in result.stdout
     if script == "bench_gmm.py":
         assert "answers agree with scikit-learn" in result.stdout
+
+
+def test_narrow_threads_benchmark_runs_quick():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_narrow_threads.py"), "--quick"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "np.dot(features, resp_t.T)" in result.stdout
+    assert "1 thread(s), 16384 rows" in result.stdout  # 50,000 rows: narrow and short
