@@ -20,8 +20,8 @@ by block. A pass needs O(block) more: per thread one block of features and
 one of (n_components, rows) log-densities (together about
 :data:`BLOCK_BYTES`; ``(k d + 1, rows)`` whitened rows for the factor
 kernel), kept with the data object for its next pass and freed with it, and at
-most 64 accumulators of the moments' size; never an (n, k, d) array. Per-row results (``predict_proba``, ``joint_log_prob``) are
-(n, k) arrays by nature.
+most 64 accumulators of the moments' size; never an (n, k, d) array. Per-row
+results (``predict_proba``, ``joint_log_prob``) are (n, k) arrays by nature.
 """
 
 from __future__ import annotations
