@@ -10,6 +10,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def run_quick(script, *options):
+    """The script's output with ``--quick``; fails the test if it exits with an error."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), "--quick", *options],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 @pytest.mark.parametrize(
     "script, options",
     [
@@ -20,29 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 )
 def test_benchmark_runs_quick(script, options):
     pytest.importorskip("sklearn")
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / script), "--quick", *options],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "quick-full" in result.stdout
+    output = run_quick(script, *options)
+    assert "quick-full" in output
     if script == "bench_gmm.py":
-        assert "answers agree with scikit-learn" in result.stdout
+        assert "answers agree with scikit-learn" in output
 
 
 def test_narrow_threads_benchmark_runs_quick():
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_narrow_threads.py"), "--quick"],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "np.dot(features, resp_t.T)" in result.stdout
-    assert "1 thread(s), 16384 rows" in result.stdout  # 50,000 rows: narrow and short
+    output = run_quick("bench_narrow_threads.py")
+    assert "np.dot(features, resp_t.T)" in output
+    assert "1 thread(s), 16384 rows" in output  # 50,000 rows: narrow and short
