@@ -129,6 +129,23 @@ def accumulate_statistics(
 # ----------------------------------------------------------------------------- statistics
 
 
+def _check_machine_epsilon(value: Any) -> float:
+    """``value`` as a float rounding unit in (0, 1), or an error naming the argument."""
+    try:
+        epsilon = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"machine_epsilon must be a number, such as numpy.finfo(numpy.float32).eps; "
+            f"got {value!r}"
+        ) from None
+    if not 0.0 < epsilon < 1.0:
+        raise ValueError(
+            f"machine_epsilon must be a rounding unit in (0, 1), such as "
+            f"numpy.finfo(numpy.float32).eps; got {value!r}"
+        )
+    return epsilon
+
+
 @frozen(eq=False)
 class GaussianMixtureStats:
     """Sufficient statistics of a Gaussian mixture over some rows.
@@ -175,15 +192,9 @@ class GaussianMixtureStats:
     scatter: np.ndarray = field(converter=readonly_array)
     log_likelihood: float = field(converter=float)
     covariance_type: CovarianceType = field(converter=parse_covariance_type)
-    machine_epsilon: float = field(default=_FLOAT64_EPSILON, converter=float, kw_only=True)
-
-    @machine_epsilon.validator
-    def _check_machine_epsilon(self, attribute: Any, value: float) -> None:
-        if not 0.0 < value < 1.0:
-            raise ValueError(
-                f"machine_epsilon must be a rounding unit in (0, 1), such as "
-                f"numpy.finfo(numpy.float32).eps; got {value!r}"
-            )
+    machine_epsilon: float = field(
+        default=_FLOAT64_EPSILON, converter=_check_machine_epsilon, kw_only=True
+    )
 
     def __add__(self, other: Any) -> GaussianMixtureStats:
         if not isinstance(other, GaussianMixtureStats):

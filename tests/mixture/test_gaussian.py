@@ -230,6 +230,8 @@ def test_a_variance_lost_to_float32_rounding_is_a_collapse(covariance_type):
         model.m_step(tiny.scale(0.5) + in_float32.scale(0.5))
     with pytest.raises(ValueError, match=r"machine_epsilon must be a rounding unit in \(0, 1\)"):
         attrs.evolve(stats, machine_epsilon=0.0)
+    with pytest.raises(TypeError, match=r"machine_epsilon must be a number"):
+        attrs.evolve(stats, machine_epsilon=np.float32)
 
 
 def test_float32_em_stops_at_a_single_point_component_instead_of_losing_ground():

@@ -256,8 +256,8 @@ def prepare_data(
     budget = FEATURE_CACHE_BYTES if cache_bytes is None else cache_bytes
     budget = check_int(budget, "cache_bytes", minimum=0)
     threads, rows = default_plan(kernel, X.shape[0], X.shape[1], n_components)
-    if n_threads is not None:  # GaussianData checks both
-        threads = n_threads
+    if n_threads is not None:
+        threads = check_int(n_threads, "n_threads", minimum=1)
         rows = _block_rows(kernel.block_footprint(X.shape[1], n_components), threads)
     frame, centred = kernel.make_frame(X)
     centred = centred.astype(work_dtype, copy=False)

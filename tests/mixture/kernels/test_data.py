@@ -139,6 +139,8 @@ def test_long_narrow_problems_run_on_every_core_in_larger_blocks(monkeypatch):
     assert data_module.default_plan(DiagKernel(), enough, 2, 3) == (2, 32768)
     # d = 3, k = 5: 4 MiB holds 23831 rows, so 16384 (not the nearest power, 32768)
     assert data_module.default_plan(DiagKernel(), enough, 3, 5) == (2, 16384)
+    with pytest.raises(ValueError, match=r"n_threads must be"):
+        prepare_data(np.zeros((20, 2)), DiagKernel(), n_threads=0)
     # one explicit thread keeps blocks within cache
     rows = np.zeros((20, 2))
     assert prepare_data(rows, DiagKernel(), n_components=3, n_threads=1).block_rows == 16384
