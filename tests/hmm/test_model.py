@@ -424,7 +424,7 @@ def test_e_steps_reusing_work_arrays_equal_fresh_ones_also_from_threads():
     # E-steps on the same data keep the scan's work arrays for the next one; a step
     # must see nothing of the previous step's values, nor of a concurrent step's
     truth = two_state(GaussianEmissions([[0.0, 0.0], [3.0, 1.0]], np.ones((2, 2)), "diag"))
-    data = sampled(truth, [700, 3, 1, 450])
+    data = sampled(truth, [7000, 3, 1, 4500])
     models = [
         two_state(
             GaussianEmissions([[0.5 * i, 0.0], [2.0, 1.0 + i]], np.full((2, 2), 1.0 + i), "diag"),
