@@ -134,12 +134,14 @@ class GaussianMixture(Estimator):
     dtype : {"float64", "float32"}, default="float64"
         Working precision of the E- and M-step kernels (parameters and
         statistics stay float64; ``numpy.float32`` is accepted too, the
-        names are what :func:`latentem.save` stores). float32 is faster but less accurate: the
+        names are what :func:`latentem.save` stores). float32 halves the
+        memory of the prepared rows and is faster where the matrix products
+        dominate (d = 16), about even at d = 2, and less accurate: the
         objective to about 1e-4 relative for ``full`` (its expanded quadratic
-        form loses digits) and 1e-7 for the others, parameters to about
-        1e-5 (``docs/benchmarks.md``); a decrease of the objective smaller
-        than 1e-4 relative is then not reported. Rows with missing entries
-        are always evaluated in float64.
+        form loses digits) and 1e-6 for the others, parameters to about 1e-5
+        (``docs/benchmarks.md``); a decrease of the objective smaller than
+        1e-4 relative is then not reported. Rows with missing entries are
+        always evaluated in float64.
 
     Attributes
     ----------

@@ -320,9 +320,10 @@ class GaussianMixtureModel(LatentModel):
         data : array-like of shape (n_samples, n_features) or Observations
             Observations carry sample weights and known labels along.
         dtype : numpy.float64 or numpy.float32, default=numpy.float64
-            Working precision of the kernels. float32 is faster and halves
-            the memory of the prepared rows; log-likelihoods then agree with
-            float64 to about 1e-4 relative for ``full`` and 1e-7 for the
+            Working precision of the kernels. float32 halves the memory of
+            the prepared rows and is faster at d = 16 (about even at d = 2);
+            log-likelihoods then agree with
+            float64 to about 1e-4 relative for ``full`` and 1e-6 for the
             other types (``docs/benchmarks.md``).
         cache_bytes : int, optional
             Memory budget for caching per-row features across passes
