@@ -13,8 +13,8 @@ def runs_in_turn_and_at_once(
     run: Callable[[int], Any], n_variants: int, *, rounds: int = 2, threads: int = 4
 ) -> list[tuple[int, Any]]:
     """``(variant, run(variant))`` for ``rounds`` rounds in turn, then four rounds from threads."""
-    in_turn = [i % n_variants for i in range(rounds * n_variants)]
+    in_turn = [(i % n_variants, run(i % n_variants)) for i in range(rounds * n_variants)]
     at_once = [i % n_variants for i in range(4 * n_variants)]
     with ThreadPoolExecutor(threads) as pool:
         concurrent = list(pool.map(run, at_once))
-    return [(i, run(i)) for i in in_turn] + list(zip(at_once, concurrent, strict=True))
+    return in_turn + list(zip(at_once, concurrent, strict=True))
