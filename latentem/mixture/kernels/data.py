@@ -102,27 +102,36 @@ def _block_rows(footprint: int, n_threads: int) -> int:
 
 
 def default_plan(
-    kernel: Kernel, n_samples: int, n_features: int, n_components: int
+    kernel: Kernel,
+    n_samples: int,
+    n_features: int,
+    n_components: int,
+    n_threads: int | None = None,
 ) -> tuple[int, int]:
-    """Default threads and rows per block of a pass over prepared data.
+    """Threads and rows per block of a pass over prepared data.
 
-    Every available core, except for a narrow problem (fewer than
-    :data:`MIN_PRODUCTS_FOR_THREADS` products per row) with fewer than
-    :data:`MIN_NARROW_ROWS_PER_THREAD` rows per core, which runs on one
-    thread. Blocks hold about :data:`BLOCK_BYTES` of the kernel's
-    footprint, in a power of two of rows between 256 and 16384, or up to
-    32768 on several threads.
+    Threads: ``n_threads`` if given, else every available core, except for
+    a narrow problem (fewer than :data:`MIN_PRODUCTS_FOR_THREADS` products
+    per row) with fewer than :data:`MIN_NARROW_ROWS_PER_THREAD` rows per
+    core, which runs on one thread. Blocks hold about :data:`BLOCK_BYTES`
+    of the kernel's footprint, in a power of two of rows between 256 and
+    16384, or up to 32768 on several threads.
 
     Examples
     --------
     >>> from latentem.mixture.kernels import DiagKernel
     >>> default_plan(DiagKernel(), 1000, 2, 3)  # narrow and small: one thread
     (1, 16384)
+    >>> default_plan(DiagKernel(), 1000, 2, 3, n_threads=2)
+    (2, 32768)
     """
-    products = kernel.n_feature_rows(n_features) * n_components
-    threads = default_threads()
-    if products < MIN_PRODUCTS_FOR_THREADS and n_samples < threads * MIN_NARROW_ROWS_PER_THREAD:
-        threads = 1
+    if n_threads is not None:
+        threads = check_int(n_threads, "n_threads", minimum=1)
+    else:
+        products = kernel.n_feature_rows(n_features) * n_components
+        threads = default_threads()
+        if products < MIN_PRODUCTS_FOR_THREADS and n_samples < threads * MIN_NARROW_ROWS_PER_THREAD:
+            threads = 1
     return threads, _block_rows(kernel.block_footprint(n_features, n_components), threads)
 
 
@@ -255,10 +264,7 @@ def prepare_data(
     work_dtype = check_dtype(dtype)
     budget = FEATURE_CACHE_BYTES if cache_bytes is None else cache_bytes
     budget = check_int(budget, "cache_bytes", minimum=0)
-    threads, rows = default_plan(kernel, X.shape[0], X.shape[1], n_components)
-    if n_threads is not None:
-        threads = check_int(n_threads, "n_threads", minimum=1)
-        rows = _block_rows(kernel.block_footprint(X.shape[1], n_components), threads)
+    threads, rows = default_plan(kernel, X.shape[0], X.shape[1], n_components, n_threads)
     frame, centred = kernel.make_frame(X)
     centred = centred.astype(work_dtype, copy=False)
     n_rows = kernel.n_feature_rows(X.shape[1])
