@@ -14,6 +14,7 @@ import numpy as np
 
 from latentem.cli.models import CLI_MODELS, CliModel
 from latentem.io.tables import read_data
+from latentem.mixture.covariance import COVARIANCE_TYPES
 
 __all__ = [
     "add_data_argument",
@@ -68,7 +69,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="gmm", choices=sorted(CLI_MODELS), help=names)
     parser.add_argument(
         "--covariance",
-        choices=["full", "diag", "spherical", "tied"],
+        choices=list(COVARIANCE_TYPES),
         default=None,
         help="covariance structure (default: full for gmm, diag for hmm)",
     )

@@ -18,6 +18,7 @@ from latentem.cli.common import (
 from latentem.estimators.imputer import EMImputer
 from latentem.io.files import load, save
 from latentem.io.tables import read_table
+from latentem.mixture.covariance import COVARIANCE_TYPES
 
 __all__ = ["add_parser", "run_impute", "write_table"]
 
@@ -144,7 +145,7 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument(
         "--covariance",
-        choices=["full", "diag", "spherical", "tied"],
+        choices=list(COVARIANCE_TYPES),
         default=None,
         help="covariance structure (default full: observed features inform missing ones)",
     )

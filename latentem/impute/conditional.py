@@ -13,7 +13,7 @@ import numpy as np
 from latentem.core.validation import as_generator, check_int
 from latentem.mixture.assignment import SoftAssignment
 from latentem.mixture.gaussian import GaussianMixtureModel
-from latentem.mixture.missing import Conditionals, conditionals
+from latentem.mixture.missing import Conditionals
 
 __all__ = ["conditional_expectation", "draw_imputations", "mixture_moments"]
 
@@ -23,8 +23,8 @@ def _incomplete_part(
 ) -> tuple[np.ndarray, Conditionals, np.ndarray]:
     """Rows with NaN, their conditionals and their posterior over components given x_o."""
     rows = np.flatnonzero(np.isnan(X).any(axis=1))
-    part = conditionals(
-        X[rows], model.means, model.precisions_cholesky, model.covariance_type, residuals=True
+    part = model.covariance_type.conditionals(
+        X[rows], model.means, model.precisions_cholesky, residuals=True
     )
     with np.errstate(divide="ignore"):
         joint = np.log(model.weights) + part.log_prob

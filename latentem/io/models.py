@@ -18,7 +18,7 @@ from latentem.io.codec import StateReader
 from latentem.io.registry import register, register_attrs, register_estimator
 from latentem.mixture.assignment import ASSIGNMENTS, assignment
 from latentem.mixture.composed import Mixture
-from latentem.mixture.covariance import COVARIANCE_TYPES, covariance_type
+from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType, covariance_type
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.mixture.prior import GaussianMixturePrior
 
@@ -74,6 +74,15 @@ def _variant_codec(variant: Any) -> None:
 
 for _variant in (*COVARIANCE_TYPES.values(), *ASSIGNMENTS.values()):
     _variant_codec(_variant)
+
+# a structure registered later (latentem.mixture.register_covariance_type) is saved by name
+register(
+    CovarianceType,
+    name="CovarianceType",
+    to_state=lambda structure: {"name": structure.name},
+    from_state=lambda reader: covariance_type(reader.get_str("name", COVARIANCE_TYPES)),
+    subclasses=True,
+)
 
 
 # ----------------------------------------------------------------------------- families

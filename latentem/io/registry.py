@@ -53,6 +53,8 @@ class Codec:
 
 _BY_NAME: dict[str, Codec] = {}
 _BY_CLASS: dict[type, Codec] = {}
+# codecs that also save instances of subclasses without their own codec
+_FOR_SUBCLASSES: dict[type, Codec] = {}
 
 
 def register(
@@ -63,6 +65,7 @@ def register(
     name: str | None = None,
     version: int = 1,
     replace: bool = False,
+    subclasses: bool = False,
 ) -> Codec:
     """Teach :func:`latentem.save` and :func:`latentem.load` a new type.
 
@@ -70,7 +73,8 @@ def register(
     ----------
     cls : type
         Instances of exactly this class are saved with ``to_state``
-        (subclasses need their own registration, since they may hold more).
+        (subclasses need their own registration, since they may hold more,
+        unless ``subclasses`` is true).
     to_state : callable
         ``to_state(obj)`` returns a dict of the fields that rebuild ``obj``.
     from_state : callable
@@ -87,6 +91,10 @@ def register(
     replace : bool, default=False
         Allow re-registering a name or class (for instance in a notebook
         that redefines the class).
+    subclasses : bool, default=False
+        Also save instances of subclasses that have no codec of their own
+        (for a family whose members are rebuilt from their state alone, such
+        as covariance structures saved by registered name).
 
     Returns
     -------
@@ -133,6 +141,8 @@ def register(
     codec = Codec(name, cls, to_state, from_state, version)
     _BY_NAME[name] = codec
     _BY_CLASS[cls] = codec
+    if subclasses:
+        _FOR_SUBCLASSES[cls] = codec
     return codec
 
 
@@ -146,6 +156,8 @@ def codec_for(obj: Any) -> Codec:
     'GaussianMixture'
     """
     codec = _BY_CLASS.get(type(obj))
+    if codec is None:
+        codec = next((c for c in _FOR_SUBCLASSES.values() if isinstance(obj, c.cls)), None)
     if codec is None:
         raise TypeError(
             f"latentem.save does not know how to save a {type(obj).__qualname__}; register it "

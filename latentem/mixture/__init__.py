@@ -17,6 +17,7 @@ from latentem.mixture.covariance import (
     SphericalCovariance,
     TiedCovariance,
     covariance_type,
+    register_covariance_type,
 )
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.mixture.initialization import (
@@ -59,4 +60,5 @@ __all__ = [
     "initial_responsibilities",
     "kmeans",
     "kmeans_plusplus",
+    "register_covariance_type",
 ]

@@ -36,7 +36,7 @@ from latentem.mixture.kernels.data import GaussianData, prepare_data
 from latentem.mixture.kernels.responsibilities import soft_objective, soft_responsibilities
 from latentem.mixture.prior import GaussianMixturePrior, validate_prior
 from latentem.mixture.statistics import GaussianMixtureStats, prepared_statistics
-from latentem.mixture.vector import covariances_to_vector, parameters_from_vector
+from latentem.mixture.vector import parameters_from_vector
 
 __all__ = ["GaussianMixtureModel"]
 
@@ -191,10 +191,12 @@ class GaussianMixtureModel(LatentModel):
         structure = parse_covariance_type(covariance_type)
         resp = check_array(resp, "resp")
         if isinstance(X, GaussianData):
-            if X.kernel.name != structure.name:
+            expected = structure.kernel(X.n_features, resp.shape[1])
+            if X.kernel.name != expected.name:
                 raise ValueError(
-                    f"X was prepared for covariance_type={X.kernel.name!r}, not "
-                    f"{structure.name!r}; prepare it for the covariance type asked for"
+                    f"X was prepared for the {X.kernel.name!r} kernel, but covariance_type="
+                    f"{structure.name!r} uses the {expected.name!r} kernel; prepare it for the "
+                    "covariance type asked for"
                 )
             data = X
         else:
@@ -363,11 +365,12 @@ class GaussianMixtureModel(LatentModel):
             if missing.incomplete_rows(X) is not None:
                 return attrs.evolve(observations, X=X)
             return self.prepare(attrs.evolve(observations, X=X), cache_bytes=0)
-        if data.kernel.name != self.covariance_type.name:
+        expected = self.covariance_type.kernel(self.n_features, self.n_components)
+        if data.kernel.name != expected.name:
             raise ValueError(
-                f"data were prepared for covariance_type={data.kernel.name!r}, but the model "
-                f"has covariance_type={self.covariance_type.name!r}; prepare them with this "
-                "model's prepare()"
+                f"data were prepared for the {data.kernel.name!r} kernel, but the model "
+                f"(covariance_type={self.covariance_type.name!r}) uses the {expected.name!r} "
+                "kernel; prepare them with this model's prepare()"
             )
         if data.n_features != self.n_features:
             raise ValueError(
@@ -450,8 +453,8 @@ class GaussianMixtureModel(LatentModel):
         )
 
     def _conditionals(self, X: np.ndarray, residuals: bool = False) -> missing.Conditionals:
-        return missing.conditionals(
-            X, self.means, self.precisions_cholesky, self.covariance_type, residuals=residuals
+        return self.covariance_type.conditionals(
+            X, self.means, self.precisions_cholesky, residuals=residuals
         )
 
     def _e_step_incomplete(
@@ -533,7 +536,7 @@ class GaussianMixtureModel(LatentModel):
             [
                 self.weights,
                 self.means.ravel(),
-                covariances_to_vector(self.covariances, self.covariance_type),
+                self.covariance_type.to_vector(self.covariances),
             ]
         )
 

@@ -48,20 +48,14 @@ from collections.abc import Iterator
 import numpy as np
 from attrs import field, frozen
 
-from latentem.mixture.covariance import (
-    CovarianceType,
-    DiagCovariance,
-    FullCovariance,
-    TiedCovariance,
-)
-
 __all__ = [
     "Conditionals",
     "MissingPatterns",
     "check_fit_data",
-    "conditionals",
+    "diagonal_conditionals",
     "incomplete_rows",
     "informative_rows",
+    "pattern_conditionals",
     "starting_data",
 ]
 
@@ -410,7 +404,7 @@ _BLOCK_ROWS = 64
 _GATHER_FLOATS = 1 << 21
 
 
-def _pattern_conditionals(
+def pattern_conditionals(
     X: np.ndarray,
     means: np.ndarray,
     precisions: np.ndarray,
@@ -486,7 +480,7 @@ def _pattern_conditionals(
 
 @frozen(eq=False)
 class _Whitened:
-    """Output buffers of :func:`_pattern_conditionals`, in pattern-sorted row order."""
+    """Output buffers of :func:`pattern_conditionals`, in pattern-sorted row order."""
 
     log_prob: np.ndarray
     completed: np.ndarray | None
@@ -535,7 +529,7 @@ def _cholesky(matrices: np.ndarray) -> np.ndarray:
         ) from None
 
 
-def _diagonal_conditionals(
+def diagonal_conditionals(
     X: np.ndarray, means: np.ndarray, variances: np.ndarray, residuals: bool
 ) -> _DiagonalConditionals:
     """Masked elementwise densities: a missing entry simply drops out of the sum."""
@@ -550,60 +544,3 @@ def _diagonal_conditionals(
         if completed is not None:
             completed[k] = diff
     return _DiagonalConditionals(log_prob, completed, missing.astype(float), variances)
-
-
-def conditionals(
-    X: np.ndarray,
-    means: np.ndarray,
-    precisions_cholesky: np.ndarray,
-    structure: CovarianceType,
-    *,
-    residuals: bool = False,
-) -> Conditionals:
-    """Observed-data log-densities and conditional moments of the rows of ``X``.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Data with NaN marking missing entries (rows may be complete or have
-        no observed entry at all).
-    means : ndarray of shape (n_components, n_features)
-    precisions_cholesky : ndarray
-        Cholesky factors of the precisions in the layout of ``structure``
-        (as :attr:`GaussianMixtureModel.precisions_cholesky`).
-    structure : CovarianceType
-    residuals : bool, default=False
-        Also compute the completions (needed for statistics and imputation).
-
-    Returns
-    -------
-    Conditionals
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from scipy import stats
-    >>> from latentem.mixture import covariance_type
-    >>> full = covariance_type("full")
-    >>> factor = full.precisions_cholesky(np.array([[[2.0, 0.8], [0.8, 1.0]]]))
-    >>> X = np.array([[np.nan, 0.5], [1.0, 2.0]])
-    >>> c = conditionals(X, np.zeros((1, 2)), factor, full, residuals=True)
-    >>> bool(np.isclose(c.log_prob[0, 0], stats.norm(0, 1).logpdf(0.5)))
-    True
-    >>> c.residuals[0, 0]  # E[x_0 | x_1 = 0.5] = 0.8 * 0.5
-    array([0.4, 0.5])
-    """
-    n_components, n_features = means.shape
-    if isinstance(structure, DiagCovariance):  # spherical too
-        scales = precisions_cholesky.reshape(n_components, -1)
-        variances = np.broadcast_to(1.0 / scales**2, (n_components, n_features))
-        return _diagonal_conditionals(X, means, np.array(variances), residuals)
-    if isinstance(structure, (FullCovariance, TiedCovariance)):
-        precisions = structure.precisions(precisions_cholesky).reshape(-1, n_features, n_features)
-        return _pattern_conditionals(
-            X, means, precisions, residuals, summed=isinstance(structure, TiedCovariance)
-        )
-    raise TypeError(
-        f"missing entries are supported for the covariance types full, diag, spherical and "
-        f"tied; got {structure!r}. Impute the data first or use one of those types"
-    )

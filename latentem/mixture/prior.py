@@ -1,32 +1,29 @@
 """Conjugate priors for Gaussian mixtures: MAP estimation as in mclust's ``priorControl``.
 
 A :class:`GaussianMixturePrior` holds a Dirichlet prior on the weights and a
-normal-inverse-Wishart prior shared by the components. Its MAP update for each
-covariance structure is a small class (the structure's name is looked up once):
-``full`` (mclust's VVV), ``diag`` (VVI), ``spherical`` (VII) and ``tied`` (EEE).
-The formulas are those of Fraley & Raftery (2007), "Bayesian regularization for
-normal mixture estimation and model-based clustering", J. Classification 24.
+normal-inverse-Wishart prior shared by the components. The MAP update of the
+covariances and the prior's log-density belong to each covariance structure
+(``CovarianceType.niw_covariances``, ``niw_log_pdf``): ``full`` (mclust's VVV),
+``diag`` (VVI), ``spherical`` (VII) and ``tied`` (EEE). The formulas are those
+of Fraley & Raftery (2007), "Bayesian regularization for normal mixture
+estimation and model-based clustering", J. Classification 24.
 """
 
 from __future__ import annotations
 
-import abc
-import math
 from typing import Any
 
 import numpy as np
 from attrs import field, frozen
-from scipy.special import multigammaln
 
 from latentem.core.validation import check_array, check_float, check_int
 from latentem.distributions.base import prior_of_type
-from latentem.distributions.priors import DirichletPrior, NormalInverseWishart, niw_log_pdf
+from latentem.distributions.priors import DirichletPrior, NormalInverseWishart
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
+from latentem.mixture.covariance.base import NIWUpdate
 
 __all__ = ["GaussianMixturePrior", "validate_prior"]
-
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 def _shrunk_means(
@@ -39,189 +36,6 @@ def _shrunk_means(
     shrunk = (counts[:, None] * means + kappa * niw.mean) / safe[:, None]
     factor = np.where(pooled > 0, kappa * counts / safe, 0.0)
     return shrunk, means - niw.mean, factor
-
-
-@frozen(eq=False)
-class _Update:
-    """What a structure's MAP covariance update needs (see GaussianMixturePrior's Notes)."""
-
-    counts: np.ndarray  # W_k
-    scatter: np.ndarray  # S_k in the structure's layout
-    niw: NormalInverseWishart
-    deviations: np.ndarray  # xbar_k - m
-    factor: np.ndarray  # kappa W_k / (kappa + W_k)
-    updated: np.ndarray  # components to update; the others keep `previous`
-    previous: np.ndarray
-    reg_covar: float
-
-
-class _StructurePrior(abc.ABC):
-    """The MAP covariance update and log-density of one covariance structure."""
-
-    @abc.abstractmethod
-    def flat_dof(self, n_components: int, n_features: int) -> float:
-        """The dof for which, with zero scale and shrinkage, MAP equals ML."""
-
-    @abc.abstractmethod
-    def check_scale(self, niw: NormalInverseWishart) -> None:
-        """Raise a ValueError if the scale does not suit this structure."""
-
-    @abc.abstractmethod
-    def proper(self, niw: NormalInverseWishart) -> bool:
-        """Whether the prior determines a component that has no data."""
-
-    @abc.abstractmethod
-    def covariances(self, u: _Update) -> np.ndarray:
-        """MAP covariances (plus ``reg_covar`` on the diagonal) of the updated components."""
-
-    @abc.abstractmethod
-    def log_pdf(
-        self, niw: NormalInverseWishart, means: np.ndarray, covariances: np.ndarray
-    ) -> float:
-        """Log-density of all the components' means and covariances."""
-
-
-def _denominator(value: np.ndarray | float) -> np.ndarray:
-    value = np.asarray(value, dtype=float)
-    if np.any(value <= 0):
-        raise ValueError(
-            "the MAP covariance denominator (dof + counts + ...) is not positive: the prior's "
-            "dof is too small for a component with this little data; raise dof"
-        )
-    return value
-
-
-class _Full(_StructurePrior):
-    def flat_dof(self, n_components: int, n_features: int) -> float:
-        return -(n_features + 2.0)
-
-    def check_scale(self, niw: NormalInverseWishart) -> None:
-        niw.full_scale()
-
-    def proper(self, niw: NormalInverseWishart) -> bool:
-        return niw.is_proper()
-
-    def covariances(self, u: _Update) -> np.ndarray:
-        d, updated = u.niw.n_features, u.updated
-        outer = u.deviations[:, :, None] * u.deviations[:, None, :]
-        numerator = u.niw.full_scale() + u.scatter + u.factor[:, None, None] * outer
-        out = np.array(u.previous, dtype=float, copy=True)
-        denominator = _denominator(u.niw.dof + u.counts[updated] + d + 2.0)
-        out[updated] = numerator[updated] / denominator[:, None, None] + u.reg_covar * np.eye(d)
-        return out
-
-    def log_pdf(
-        self, niw: NormalInverseWishart, means: np.ndarray, covariances: np.ndarray
-    ) -> float:
-        return float(niw_log_pdf(niw, means, covariances).sum())
-
-
-class _Diag(_Full):
-    def flat_dof(self, n_components: int, n_features: int) -> float:
-        return -3.0
-
-    def check_scale(self, niw: NormalInverseWishart) -> None:
-        niw.diagonal_scale()
-
-    def proper(self, niw: NormalInverseWishart) -> bool:
-        return niw.is_proper(diagonal=True)
-
-    def covariances(self, u: _Update) -> np.ndarray:
-        updated = u.updated
-        numerator = u.niw.diagonal_scale() + u.scatter + u.factor[:, None] * u.deviations**2
-        out = np.array(u.previous, dtype=float, copy=True)
-        denominator = _denominator(u.niw.dof + u.counts[updated] + 3.0)
-        out[updated] = numerator[updated] / denominator[:, None] + u.reg_covar
-        return out
-
-
-def _scalar_scale(niw: NormalInverseWishart) -> float:
-    if niw.scale.ndim != 0:
-        raise ValueError(
-            "a spherical covariance needs a scalar NormalInverseWishart scale (one variance "
-            f"scale for all features); got shape {niw.scale.shape}"
-        )
-    return float(niw.scale)
-
-
-class _Spherical(_StructurePrior):
-    def flat_dof(self, n_components: int, n_features: int) -> float:
-        return -(n_features + 2.0)
-
-    def check_scale(self, niw: NormalInverseWishart) -> None:
-        _scalar_scale(niw)
-
-    def proper(self, niw: NormalInverseWishart) -> bool:
-        return niw.shrinkage > 0 and niw.dof > 0 and _scalar_scale(niw) > 0
-
-    def covariances(self, u: _Update) -> np.ndarray:
-        d, updated = u.niw.n_features, u.updated
-        spread = u.scatter.sum(axis=1) + u.factor * (u.deviations**2).sum(axis=1)
-        out = np.array(u.previous, dtype=float, copy=True)
-        denominator = _denominator(u.niw.dof + (u.counts[updated] + 1.0) * d + 2.0)
-        out[updated] = (_scalar_scale(u.niw) + spread[updated]) / denominator + u.reg_covar
-        return out
-
-    def log_pdf(
-        self, niw: NormalInverseWishart, means: np.ndarray, covariances: np.ndarray
-    ) -> float:
-        d, nu, kappa, scale = niw.n_features, niw.dof, niw.shrinkage, _scalar_scale(niw)
-        squared = ((means - niw.mean) ** 2).sum(axis=1)
-        kernel = -(nu + d + 2.0) / 2.0 * np.log(covariances)
-        kernel = kernel - (scale + kappa * squared) / (2.0 * covariances)
-        if self.proper(niw):
-            half = nu / 2.0
-            kernel = kernel + 0.5 * d * (math.log(kappa) - _LOG_2PI)
-            kernel = kernel + half * math.log(scale / 2.0) - math.lgamma(half)
-        return float(kernel.sum())
-
-
-class _Tied(_StructurePrior):
-    def flat_dof(self, n_components: int, n_features: int) -> float:
-        return -(n_features + 1.0 + n_components)
-
-    def check_scale(self, niw: NormalInverseWishart) -> None:
-        niw.full_scale()
-
-    def proper(self, niw: NormalInverseWishart) -> bool:
-        return niw.is_proper()
-
-    def covariances(self, u: _Update) -> np.ndarray:
-        d = u.niw.n_features
-        shift = (u.factor[:, None] * u.deviations).T @ u.deviations
-        numerator = u.niw.full_scale() + u.scatter + shift
-        denominator = _denominator(u.niw.dof + u.counts.sum() + d + 1.0 + u.counts.size)
-        return numerator / denominator + u.reg_covar * np.eye(d)
-
-    def log_pdf(
-        self, niw: NormalInverseWishart, means: np.ndarray, covariances: np.ndarray
-    ) -> float:
-        d, k, nu, kappa = niw.n_features, means.shape[0], niw.dof, niw.shrinkage
-        scale = niw.full_scale()
-        lower = np.linalg.cholesky(covariances)
-        log_det = 2.0 * np.log(np.diag(lower)).sum()
-        inverse = np.linalg.inv(covariances)
-        deviations = means - niw.mean
-        quadratic = np.einsum("ki,ij,kj->", deviations, inverse, deviations)
-        kernel = -(nu + d + 1.0 + k) / 2.0 * log_det - 0.5 * np.sum(scale * inverse)
-        kernel -= 0.5 * kappa * quadratic
-        if self.proper(niw):
-            kernel += 0.5 * k * d * (math.log(kappa) - _LOG_2PI)
-            kernel += 0.5 * nu * np.linalg.slogdet(scale)[1] - 0.5 * nu * d * math.log(2.0)
-            kernel -= multigammaln(nu / 2.0, d)
-        return float(kernel)
-
-
-_STRUCTURE_PRIORS: dict[str, _StructurePrior] = {
-    "full": _Full(),
-    "diag": _Diag(),
-    "spherical": _Spherical(),
-    "tied": _Tied(),
-}
-
-
-def _structure_prior(structure: CovarianceType) -> _StructurePrior:
-    return _STRUCTURE_PRIORS[structure.name]
 
 
 @frozen(eq=False)
@@ -313,10 +127,7 @@ class GaussianMixturePrior:
         covariance = (centred * weights[:, None]).T @ centred / (n_samples - 1.0)
         factor = (1.0 / n_components) ** (2.0 / d)
         if scale is None:
-            if structure.name in ("full", "tied"):
-                scale = factor * (covariance if n_samples > d else np.diag(np.diag(covariance)))
-            else:
-                scale = factor * float(np.trace(covariance)) / d
+            scale = structure.niw_default_scale(covariance, factor, n_samples)
         components = NormalInverseWishart(
             check_float(shrinkage, "shrinkage", minimum=0.0),
             centre if mean is None else mean,
@@ -330,9 +141,9 @@ class GaussianMixturePrior:
         cls, n_components: int, n_features: int, covariance_type: str | CovarianceType = "full"
     ) -> GaussianMixturePrior:
         """Improper hyperparameters whose MAP update is exactly maximum likelihood."""
-        structure = _structure_prior(parse_covariance_type(covariance_type))
-        dof = structure.flat_dof(n_components, n_features)
-        scale: Any = 0.0 if isinstance(structure, _Spherical) else np.zeros(n_features)
+        structure = parse_covariance_type(covariance_type)
+        dof = structure.niw_flat_dof(n_components, n_features)
+        scale = structure.niw_flat_scale(n_features)
         return cls(DirichletPrior(1.0), NormalInverseWishart(0.0, np.zeros(n_features), dof, scale))
 
     def check(self, structure: CovarianceType, n_components: int, n_features: int) -> None:
@@ -345,7 +156,7 @@ class GaussianMixturePrior:
                     f"prior components mean has {self.components.n_features} features but the "
                     f"model has {n_features}; build the prior from data of the same width"
                 )
-            _structure_prior(structure).check_scale(self.components)
+            structure.niw_check_scale(self.components)
 
     def map_weights(self, counts: np.ndarray) -> np.ndarray:
         """MAP mixing weights from the weighted counts (k,) (ML without a weights prior)."""
@@ -369,11 +180,10 @@ class GaussianMixturePrior:
         if niw is None:
             raise ValueError("map_components needs a components prior; this prior has none")
         counts = np.asarray(stats.counts)
-        prior = _structure_prior(structure)
-        updated = (counts > 0) | prior.proper(niw)
+        updated = (counts > 0) | structure.niw_is_proper(niw)
         shrunk, deviations, factor = _shrunk_means(counts, np.asarray(stats.means), niw)
         means = np.where(updated[:, None], shrunk, previous_means)
-        update = _Update(
+        update = NIWUpdate(
             counts,
             np.asarray(stats.scatter),
             niw,
@@ -383,7 +193,7 @@ class GaussianMixturePrior:
             previous_covariances,
             reg_covar,
         )
-        covariances = prior.covariances(update)
+        covariances = structure.niw_covariances(update)
         return means, covariances
 
     def log_pdf(
@@ -396,7 +206,7 @@ class GaussianMixturePrior:
         """Log-density of a Gaussian mixture's parameters under this prior."""
         total = 0.0 if self.weights is None else self.weights.log_pdf(weights)
         if self.components is not None:
-            total += _structure_prior(structure).log_pdf(self.components, means, covariances)
+            total += structure.niw_log_pdf(self.components, means, covariances)
         return total
 
 

@@ -18,39 +18,7 @@ import numpy as np
 
 from latentem.mixture.covariance import CovarianceType
 
-__all__ = ["covariances_from_vector", "covariances_to_vector", "parameters_from_vector"]
-
-
-def covariances_to_vector(covariances: np.ndarray, structure: CovarianceType) -> np.ndarray:
-    """Covariances (in ``structure``'s layout) as a 1-D vector without duplicated entries.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from latentem.mixture import covariance_type
-    >>> covariances_to_vector(np.array([[2.0, 0.5], [0.5, 1.0]]), covariance_type("tied"))
-    array([2. , 0.5, 1. ])
-    """
-    if structure.name in ("full", "tied"):
-        d = covariances.shape[-1]
-        rows, cols = np.tril_indices(d)
-        return covariances.reshape(-1, d, d)[:, rows, cols].ravel()
-    return covariances.ravel()
-
-
-def covariances_from_vector(
-    vector: np.ndarray, structure: CovarianceType, n_components: int, n_features: int
-) -> np.ndarray:
-    """Inverse of :func:`covariances_to_vector` (symmetric by construction)."""
-    shape = structure.parameter_shape(n_components, n_features)
-    if structure.name in ("full", "tied"):
-        rows, cols = np.tril_indices(n_features)
-        triangles = vector.reshape(-1, rows.size)
-        matrices = np.zeros((triangles.shape[0], n_features, n_features))
-        matrices[:, rows, cols] = triangles
-        matrices[:, cols, rows] = triangles
-        return matrices.reshape(shape)
-    return vector.reshape(shape)
+__all__ = ["parameters_from_vector"]
 
 
 def parameters_from_vector(
@@ -85,5 +53,5 @@ def parameters_from_vector(
             f"the vector's weights must be non-negative with a positive sum; got {vector[:k]}"
         )
     means = vector[k : k + k * n_features].reshape(k, n_features)
-    covariances = covariances_from_vector(vector[k + k * n_features :], structure, k, n_features)
+    covariances = structure.from_vector(vector[k + k * n_features :], k, n_features)
     return weights / total, means, covariances

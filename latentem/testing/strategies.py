@@ -44,7 +44,7 @@ from latentem.hmm.emissions import (
 from latentem.hmm.model import HiddenMarkovModel
 from latentem.hmm.sequences import Sequences
 from latentem.mixture.composed import Mixture
-from latentem.mixture.covariance import COVARIANCE_TYPES
+from latentem.mixture.covariance import COVARIANCE_TYPES, covariance_type
 from latentem.mixture.gaussian import GaussianMixtureModel
 
 __all__ = [
@@ -140,13 +140,14 @@ def spd_matrices(
 
 
 def _covariances(draw: Any, structure: str, k: int, d: int) -> np.ndarray:
-    if structure == "full":
-        return np.stack([draw(spd_matrices(d)) for _ in range(k)])
-    if structure == "tied":
-        return draw(spd_matrices(d))
-    count = k * d if structure == "diag" else k
-    values = np.array(draw(st.lists(st.floats(0.1, 10.0), min_size=count, max_size=count)))
-    return values.reshape(k, d) if structure == "diag" else values
+    """Covariances of ``structure``: the nearest ones to k random SPD matrices."""
+    matrices = np.stack([draw(spd_matrices(d)) for _ in range(k)])
+    return covariance_type(structure).from_full_matrices(matrices)
+
+
+def _structures(covariance_types: tuple[str, ...] | None) -> tuple[str, ...]:
+    # read at draw time, so structures registered after import are included
+    return tuple(COVARIANCE_TYPES) if covariance_types is None else covariance_types
 
 
 @st.composite
@@ -154,7 +155,7 @@ def gaussian_mixture_models(
     draw: Any,
     n_components: st.SearchStrategy[int] | None = None,
     n_features: st.SearchStrategy[int] | None = None,
-    covariance_types: tuple[str, ...] = tuple(COVARIANCE_TYPES),
+    covariance_types: tuple[str, ...] | None = None,
     assignments: tuple[str, ...] = ("soft", "hard"),
     reg_covar: float = 0.0,
     mean_scale: float = 5.0,
@@ -174,7 +175,7 @@ def gaussian_mixture_models(
     """
     k = draw(n_components if n_components is not None else st.integers(1, 4))
     d = draw(n_features if n_features is not None else st.integers(1, 3))
-    structure = draw(st.sampled_from(covariance_types))
+    structure = draw(st.sampled_from(_structures(covariance_types)))
     rng = np.random.default_rng(draw(seeds()))
     return GaussianMixtureModel(
         weights=draw(simplex_weights(k)),
@@ -462,15 +463,14 @@ def _transition_matrix(draw: Any, n_states: int, structural_zeros: bool) -> np.n
     return matrix
 
 
-def _weak_prior(structure: str, k: int, d: int, scale: float) -> GaussianPrior:
-    psi = {
-        "full": scale * np.broadcast_to(np.eye(d), (k, d, d)),
-        "diag": np.full((k, d), scale),
-        "spherical": np.full(k, scale * d),
-        "tied": scale * np.eye(d),
-    }[structure]
-    dof = {"full": np.zeros(k), "diag": np.zeros((k, d)), "spherical": np.zeros(k), "tied": 0.0}
-    return GaussianPrior(np.zeros((k, d)), np.zeros(k), psi, dof[structure], structure)
+def _weak_prior(name: str, k: int, d: int, scale: float) -> GaussianPrior | None:
+    """``Psi`` = ``scale`` times the identity, ``nu = 0``, no prior on the means."""
+    structure = covariance_type(name)
+    if not structure.supports_conjugate_prior:
+        return None
+    psi = structure.from_full_matrices(scale * np.broadcast_to(np.eye(d), (k, d, d)))
+    dof = np.zeros(structure.conjugate_dof_shape(k, d))
+    return GaussianPrior(np.zeros((k, d)), np.zeros(k), psi, dof, structure)
 
 
 @st.composite
@@ -479,7 +479,7 @@ def hmm_models(
     n_states: st.SearchStrategy[int] | None = None,
     n_features: st.SearchStrategy[int] | None = None,
     emissions: tuple[str, ...] = HMM_EMISSIONS,
-    covariance_types: tuple[str, ...] = tuple(COVARIANCE_TYPES),
+    covariance_types: tuple[str, ...] | None = None,
     structural_zeros: bool = True,
     covariance_prior: float = 1e-2,
 ) -> HiddenMarkovModel:
@@ -516,7 +516,7 @@ def hmm_models(
     rng = np.random.default_rng(draw(seeds()))
     if family == "gaussian":
         d = draw(n_features if n_features is not None else st.integers(1, 3))
-        structure = draw(st.sampled_from(covariance_types))
+        structure = draw(st.sampled_from(_structures(covariance_types)))
         model_emissions: Any = GaussianEmissions(
             rng.normal(scale=3.0, size=(k, d)),
             _covariances(draw, structure, k, d),

@@ -166,8 +166,8 @@ def test_every_row_path_of_the_pattern_kernel_agrees(
 def test_missing_kernels_on_complete_rows_equal_the_complete_data_path(covariance_type):
     model = _model(covariance_type)
     X = _data(fraction=0.0)
-    found = missing.conditionals(
-        X, model.means, model.precisions_cholesky, model.covariance_type, residuals=True
+    found = model.covariance_type.conditionals(
+        X, model.means, model.precisions_cholesky, residuals=True
     )
     np.testing.assert_allclose(
         found.log_prob + np.log(model.weights), model.joint_log_prob(X), rtol=1e-12

@@ -249,13 +249,7 @@ class GaussianHMM(BaseHMM):
         else:
             means = fitted_attribute(self, "means_")
         if self._needs_init("covariances", "_covars_", init):
-            cv = _data_covariance(X, min_covar)
-            covariances = {
-                "full": np.repeat(cv[None], k, axis=0),
-                "diag": np.repeat(np.diag(cv)[None], k, axis=0),
-                "spherical": np.full(k, np.mean(np.diag(cv))),
-                "tied": cv,
-            }[structure.name]
+            covariances = structure.same_for_all(_data_covariance(X, min_covar), k)
         else:
             covariances = fitted_attribute(self, "_covars_")
         return self._emissions(means, covariances, fixed)
@@ -447,13 +441,8 @@ class GMMHMM(BaseHMM):
         else:
             weights = fitted_attribute(self, "weights_")
         if self._needs_init("covariances", "covars_", init):
-            cv = _data_covariance(X, min_covar)
-            covariances = {
-                "full": np.broadcast_to(cv, (k, m, d, d)),
-                "diag": np.broadcast_to(np.diag(cv), (k, m, d)),
-                "spherical": np.full((k, m), np.mean(np.diag(cv))),
-                "tied": np.broadcast_to(cv, (k, d, d)),
-            }[structure.name]
+            per_state = structure.same_for_all(_data_covariance(X, min_covar), m)
+            covariances = np.broadcast_to(per_state, (k, *per_state.shape))
         else:
             covariances = fitted_attribute(self, "covars_")
         return self._emissions(weights, means, covariances, fixed)

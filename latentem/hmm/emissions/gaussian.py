@@ -1,40 +1,35 @@
-"""Gaussian emissions (any covariance structure) with a conjugate-form prior.
+"""Gaussian emissions (any registered covariance structure) with a conjugate-form prior.
 
-The structures (full, diag, spherical, tied) and the density and statistics
-kernels are those of the Gaussian mixture (:mod:`latentem.mixture`); this
-module adds the HMM emission protocol and the MAP update under
-:class:`GaussianPrior`, the prior behind hmmlearn's ``means_prior``,
-``means_weight``, ``covars_prior`` and ``covars_weight``.
+The structures, their kernels and statistics are the Gaussian mixture's
+(:mod:`latentem.mixture`); the data is prepared once per fit
+(:class:`~latentem.hmm.emissions.gaussian_rows.GaussianRows`), and rows with
+NaN get the observed-data likelihood as in a mixture. This module adds the
+HMM emission protocol and the MAP update under :class:`GaussianPrior`, the
+prior behind hmmlearn's ``means_prior``, ``means_weight``, ``covars_prior`` and
+``covars_weight``, whose per-structure parts are the structure's
+``conjugate_*`` methods.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
 from attrs import evolve, field, frozen
 
-from latentem.core.validation import check_array, most_negative_eigenvalue, readonly_array
+from latentem.core.validation import readonly_array
 from latentem.hmm.emissions.base import Emissions, check_fixed
-from latentem.hmm.kernels import CHUNK_ROWS, matmul_rows
+from latentem.hmm.emissions.gaussian_rows import GaussianRows, check_gaussian_data
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
-from latentem.mixture.statistics import (
-    GaussianMixtureStats,
-    accumulate_statistics,
-    estimate_log_gaussian_prob,
-)
+from latentem.mixture.statistics import GaussianMixtureStats
 
 __all__ = [
-    "DiagonalFeatures",
     "GaussianEmissions",
     "GaussianPrior",
     "check_gaussian_data",
     "covariance_terms",
-    "diagonal_log_prob",
-    "diagonal_statistics",
     "divide_covariances",
     "hmmlearn_gaussian_prior",
     "map_covariances",
@@ -43,18 +38,6 @@ __all__ = [
 ]
 
 _GAUSSIAN_PARAMETERS = ("means", "covariances")
-_DIAGONAL = ("diag", "spherical")
-_LOG_2PI = math.log(2.0 * math.pi)
-
-
-def _dof_shape(structure: CovarianceType, n_components: int, n_features: int) -> tuple[int, ...]:
-    """Shape of the prior's degrees of freedom: one per covariance entry that has its own."""
-    return {
-        "full": (n_components,),
-        "diag": (n_components, n_features),
-        "spherical": (n_components,),
-        "tied": (),
-    }[structure.name]
 
 
 @frozen(eq=False)
@@ -115,7 +98,7 @@ class GaussianPrior:
         expected = {
             "means_weight": (k,),
             "scale": self.covariance_type.parameter_shape(k, d),
-            "dof": _dof_shape(self.covariance_type, k, d),
+            "dof": self.covariance_type.conjugate_dof_shape(k, d),
         }
         for name, shape in expected.items():
             value = getattr(self, name)
@@ -137,56 +120,20 @@ class GaussianPrior:
                 f"{np.min(self.dof)!r}. hmmlearn's covars_weight maps to dof = covars_weight - 1 "
                 "(diag, spherical) or - n_features (full, tied), clipped at 0"
             )
-        self._check_scale()
-
-    def _check_scale(self) -> None:
-        """``Psi`` must be a covariance: non-negative variances, or symmetric PSD matrices."""
-        if self.covariance_type.name in ("diag", "spherical"):
-            if np.any(self.scale < 0):
-                raise ValueError(
-                    f"prior scale (hmmlearn's covars_prior) must be non-negative; got "
-                    f"{self.scale.min()!r}"
-                )
-            return
-        matrices = self.scale.reshape(-1, *self.scale.shape[-2:])
-        if not np.allclose(matrices, np.swapaxes(matrices, -1, -2), rtol=1e-10, atol=0.0):
-            raise ValueError("prior scale (hmmlearn's covars_prior) matrices must be symmetric")
-        negative = most_negative_eigenvalue(matrices)
-        if negative is not None:
-            raise ValueError(
-                f"prior scale (hmmlearn's covars_prior) matrices must be positive semidefinite; "
-                f"got an eigenvalue {negative!r}"
-            )
+        self.covariance_type.conjugate_check_scale(self.scale)
 
     def log_density(
         self, means: np.ndarray, precisions_cholesky: np.ndarray, covariances: np.ndarray
     ) -> float:
         """Log prior density of means and covariances, up to a constant."""
-        structure = self.covariance_type
-        delta = means - self.means
-        if structure.name in ("diag", "spherical"):
-            if structure.name == "diag":
-                quadratic = self.scale + self.means_weight[:, None] * delta**2
-            else:
-                quadratic = self.scale + self.means_weight * np.einsum("kd,kd->k", delta, delta)
-            return -0.5 * float(np.sum(quadratic / covariances + self.dof * np.log(covariances)))
-        n_features = means.shape[1]
-        log_det_precision = 2.0 * structure.log_det_cholesky(precisions_cholesky, n_features)
-        if structure.name == "full":
-            projected = np.einsum("kd,kde->ke", delta, precisions_cholesky)
-            trace = np.einsum(
-                "kde,kdf,kfe->k", precisions_cholesky, self.scale, precisions_cholesky
-            )
-            quadratic = trace + self.means_weight * np.einsum("ke,ke->k", projected, projected)
-            return -0.5 * float(np.sum(quadratic - self.dof * log_det_precision))
-        # tied: one covariance
-        U = precisions_cholesky
-        projected = delta @ U
-        trace = float(np.sum(U * (self.scale @ U)))
-        quadratic = trace + float(
-            np.sum(self.means_weight * np.einsum("ke,ke->k", projected, projected))
+        return self.covariance_type.conjugate_log_density(
+            means - self.means,
+            self.means_weight,
+            self.scale,
+            self.dof,
+            precisions_cholesky,
+            covariances,
         )
-        return -0.5 * (quadratic - float(self.dof) * float(log_det_precision[0]))
 
 
 def map_means(
@@ -251,45 +198,23 @@ def covariance_terms(
         weight = np.zeros(n_components)
         delta = np.zeros_like(means)
         scale = np.zeros(structure.parameter_shape(n_components, n_features))
-        dof = np.zeros(_dof_shape(structure, n_components, n_features))
+        dof = np.zeros(structure.conjugate_dof_shape(n_components, n_features))
     else:
         weight, delta, scale, dof = prior.means_weight, means - prior.means, prior.scale, prior.dof
     scatter = np.asarray(stats.scatter)
-    if structure.name == "diag":
-        numerator = scale + scatter + counts[:, None] * shift**2 + weight[:, None] * delta**2
-        return numerator, dof + counts[:, None]
-    if structure.name == "spherical":
-        numerator = (
-            scale
-            + scatter.sum(axis=1)
-            + counts * np.einsum("kd,kd->k", shift, shift)
-            + weight * np.einsum("kd,kd->k", delta, delta)
-        )
-        return numerator, dof + n_features * counts
-    if structure.name == "full":
-        numerator = (
-            scale
-            + scatter
-            + counts[:, None, None] * shift[:, :, None] * shift[:, None, :]
-            + weight[:, None, None] * delta[:, :, None] * delta[:, None, :]
-        )
-        return numerator, (dof + counts)[:, None, None]
-    # tied: the scatter is already summed over components
-    numerator = (
-        scale + scatter + (counts[:, None] * shift).T @ shift + (weight[:, None] * delta).T @ delta
-    )
-    return numerator, np.asarray(dof + counts.sum())
+    return structure.conjugate_terms(counts, scatter, shift, weight, delta, scale, dof)
 
 
 def divide_covariances(
-    numerator: np.ndarray, denominator: np.ndarray, previous: np.ndarray, *, matrices: bool
+    structure: CovarianceType,
+    numerator: np.ndarray,
+    denominator: np.ndarray,
+    previous: np.ndarray,
 ) -> np.ndarray:
-    """``numerator / denominator`` (symmetrised if ``matrices``); ``previous`` where the
+    """``numerator / denominator`` (symmetrised by the structure); ``previous`` where the
     denominator is not positive."""
     usable = denominator > 0
-    covariances = numerator / np.where(usable, denominator, 1.0)
-    if matrices:
-        covariances = 0.5 * (covariances + np.swapaxes(covariances, -1, -2))
+    covariances = structure.symmetrised(numerator / np.where(usable, denominator, 1.0))
     return np.where(usable, covariances, previous)
 
 
@@ -306,116 +231,14 @@ def map_covariances(
     A component (or, for tied, the shared matrix) whose denominator ``nu + n``
     is not positive keeps ``previous``.
     """
+    if prior is None and not structure.supports_conjugate_prior:
+        # maximum likelihood about ``centre`` through the structure's own M-step
+        counts = np.asarray(stats.counts)
+        shift = np.asarray(stats.means) - centre
+        scatter = np.asarray(stats.scatter) + structure.shift_scatter(shift, counts)
+        return structure.covariances_from_scatter(scatter, counts, 0.0, previous)
     numerator, denominator = covariance_terms(structure, stats, centre, means, prior)
-    return divide_covariances(
-        numerator, denominator, previous, matrices=structure.name in ("full", "tied")
-    )
-
-
-def _diagonal_precisions(
-    structure: CovarianceType, precisions_cholesky: np.ndarray, d: int
-) -> np.ndarray:
-    """Per-feature precisions (k, d) of a diag or spherical structure."""
-    precisions = precisions_cholesky**2
-    return precisions if structure.name == "diag" else np.repeat(precisions[:, None], d, axis=1)
-
-
-@frozen(eq=False)
-class DiagonalFeatures:
-    """Data prepared for diag and spherical Gaussians: ``[1, z, z^2]`` with ``z = x - c``.
-
-    Attributes
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    reference : ndarray of shape (n_features,)
-        The centre ``c``: the mean of the first rows (inside the data).
-    features : ndarray of shape (n_samples, 2 n_features + 1)
-    """
-
-    X: np.ndarray
-    reference: np.ndarray
-    features: np.ndarray
-
-    @classmethod
-    def of(cls, X: np.ndarray) -> DiagonalFeatures:
-        """The features of ``X``, built chunk by chunk."""
-        n_samples, n_features = X.shape
-        reference = X[:CHUNK_ROWS].mean(axis=0)  # a full mean costs a slow pass
-        features = np.empty((n_samples, 2 * n_features + 1))
-        features[:, 0] = 1.0
-        for start in range(0, n_samples, CHUNK_ROWS):
-            stop = min(start + CHUNK_ROWS, n_samples)
-            centred = features[start:stop, 1 : n_features + 1]
-            np.subtract(X[start:stop], reference, out=centred)
-            np.multiply(centred, centred, out=features[start:stop, n_features + 1 :])
-        return cls(X, reference, features)
-
-
-def diagonal_log_prob(
-    data: np.ndarray | DiagonalFeatures,
-    means: np.ndarray,
-    precisions_cholesky: np.ndarray,
-    structure: CovarianceType,
-) -> np.ndarray:
-    """``log N(x_t | mu_k, Sigma_k)`` for diag or spherical covariances, shape (n, k).
-
-    Notes
-    -----
-    With ``z = x - c`` and ``m_k = mu_k - c`` for a centre ``c`` inside the
-    data, ``log N = -(sum_d p_kd (z_d - m_kd)^2 + d log 2 pi) / 2 + log det
-    U_k`` is one product of the features ``[1, z, z^2]`` (n, 2d + 1) with a
-    (2d + 1, k) matrix (:class:`DiagonalFeatures`). Centring makes it
-    exactly invariant to shifting the data; its rounding error relative to
-    a component's variance grows with the squared distance, in standard
-    deviations, between that component and ``c``.
-    """
-    prepared = data if isinstance(data, DiagonalFeatures) else DiagonalFeatures.of(data)
-    n_features = prepared.X.shape[1]
-    M = means - prepared.reference
-    P = _diagonal_precisions(structure, precisions_cholesky, n_features)
-    log_det = structure.log_det_cholesky(precisions_cholesky, n_features)
-    constant = log_det - 0.5 * (n_features * _LOG_2PI + np.einsum("kd,kd->k", M * M, P))
-    weights = np.concatenate([constant[:, None], M * P, -0.5 * P], axis=1).T
-    return matmul_rows(prepared.features, weights)
-
-
-def diagonal_statistics(
-    data: np.ndarray | DiagonalFeatures, posteriors: np.ndarray, structure: CovarianceType
-) -> GaussianMixtureStats:
-    """Weighted counts, means and per-feature scatter (k, d) for diag or spherical covariances.
-
-    One product of the posteriors with ``[1, z, z^2]``; the scatter about
-    each component's mean is then ``sum_t gamma_tk z_t^2 - n_k zbar_k^2``
-    (see :func:`diagonal_log_prob` on accuracy).
-    """
-    prepared = data if isinstance(data, DiagonalFeatures) else DiagonalFeatures.of(data)
-    n_features = prepared.X.shape[1]
-    moments = posteriors.T @ prepared.features
-    counts = moments[:, 0]
-    safe = np.where(counts > 0, counts, 1.0)[:, None]
-    centred_means = np.where(counts[:, None] > 0, moments[:, 1 : n_features + 1] / safe, 0.0)
-    scatter = moments[:, n_features + 1 :] - counts[:, None] * centred_means**2
-    return GaussianMixtureStats(
-        counts=counts,
-        means=centred_means + prepared.reference,
-        scatter=np.maximum(scatter, 0.0),
-        log_likelihood=0.0,
-        covariance_type=structure,
-    )
-
-
-def _raw(data: Any) -> np.ndarray:
-    return data.X if isinstance(data, DiagonalFeatures) else data
-
-
-def check_gaussian_data(X: Any, n_features: int) -> np.ndarray:
-    """``X`` as a finite float array with ``n_features`` columns."""
-    X = check_array(X)
-    if X.shape[1] != n_features:
-        raise ValueError(
-            f"X has {X.shape[1]} features, but the emissions model {n_features} features"
-        )
-    return X
+    return divide_covariances(structure, numerator, denominator, previous)
 
 
 def sample_gaussians(
@@ -441,14 +264,16 @@ def _collapse_message(error: ValueError) -> str:
 
 @frozen(eq=False)
 class GaussianEmissions(Emissions):
-    """One Gaussian per state, with full, diag, spherical or tied covariances.
+    """One Gaussian per state, with the covariances of any registered structure.
 
     Parameters
     ----------
     means : array-like of shape (n_states, n_features)
     covariances : array-like
-        (k, d, d) full, (k, d) diag, (k,) spherical, (d, d) tied.
-    covariance_type : {"full", "diag", "spherical", "tied"}, default="full"
+        In the structure's layout: (k, d, d) full, (k, d) diag, (k,)
+        spherical, (d, d) tied.
+    covariance_type : str or CovarianceType, default="full"
+        A name in :data:`~latentem.mixture.COVARIANCE_TYPES`.
     prior : GaussianPrior, optional
         Maximum likelihood without one.
     fixed : collection of {"means", "covariances"}, default=()
@@ -517,25 +342,28 @@ class GaussianEmissions(Emissions):
     def check_data(self, X: Any) -> np.ndarray:
         return check_gaussian_data(X, self.n_features)
 
-    def prepare(self, X: np.ndarray) -> Any:
-        if self.covariance_type.name in _DIAGONAL:
-            return DiagonalFeatures.of(X)
-        return X
+    def prepare(self, X: np.ndarray) -> GaussianRows:
+        return GaussianRows.of(X, self.covariance_type, self.n_states)
 
     def data_key(self) -> Hashable:
-        return ("gaussian", self.covariance_type.name in _DIAGONAL, self.n_features)
+        kernel = self.covariance_type.kernel(self.n_features, self.n_states)
+        return ("gaussian", type(kernel), self.n_states, self.n_features)
+
+    def _rows(self, X: Any) -> GaussianRows:
+        return X if isinstance(X, GaussianRows) else self.prepare(self.check_data(X))
 
     def log_prob(self, X: Any) -> np.ndarray:
-        if self.covariance_type.name in _DIAGONAL:
-            return diagonal_log_prob(X, self.means, self.precisions_cholesky, self.covariance_type)
-        return estimate_log_gaussian_prob(
-            _raw(X), self.means, self.precisions_cholesky, self.covariance_type
+        return self._rows(X).joint_log_prob(
+            self.covariance_type,
+            np.zeros(self.n_states),
+            self.means,
+            self.precisions_cholesky,
         )
 
     def statistics(self, X: Any, posteriors: np.ndarray) -> GaussianMixtureStats:
-        if self.covariance_type.name in _DIAGONAL:
-            return diagonal_statistics(X, posteriors, self.covariance_type)
-        return accumulate_statistics(_raw(X), posteriors, 0.0, self.covariance_type)
+        return self._rows(X).statistics(
+            self.covariance_type, self.means, self.precisions_cholesky, posteriors
+        )
 
     def maximize(self, stats: GaussianMixtureStats) -> GaussianEmissions:
         counts = np.asarray(stats.counts)
@@ -580,21 +408,5 @@ def hmmlearn_gaussian_prior(
     k, d = n_states, n_features
     means = np.broadcast_to(np.asarray(means_prior, dtype=float), (k, d))
     weight = np.broadcast_to(np.asarray(means_weight, dtype=float), (k,))
-    covars_weight = np.asarray(covars_weight, dtype=float)
-    if structure.name in ("diag", "spherical"):
-        dof = np.maximum(np.broadcast_to(covars_weight, (k,)) - 1.0, 0.0)
-        scale = np.broadcast_to(np.asarray(covars_prior, dtype=float), (k, d))
-        if structure.name == "diag":
-            return GaussianPrior(
-                means, weight, scale, np.repeat(dof[:, None], d, axis=1), structure
-            )
-        return GaussianPrior(means, weight, scale.sum(axis=1), d * dof, structure)
-    if structure.name == "full":
-        dof = np.maximum(np.broadcast_to(covars_weight, (k,)) - d, 0.0)
-        scale = np.broadcast_to(np.asarray(covars_prior, dtype=float), (k, d, d))
-        return GaussianPrior(means, weight, scale, dof, structure)
-    dof_tied = max(float(covars_weight) - d, 0.0) if covars_weight.ndim == 0 else math.nan
-    if math.isnan(dof_tied):
-        raise ValueError("covars_weight must be a number for covariance_type='tied'")
-    scale = np.broadcast_to(np.asarray(covars_prior, dtype=float), (d, d))
-    return GaussianPrior(means, weight, scale, dof_tied, structure)
+    scale, dof = structure.hmmlearn_prior(k, d, covars_prior, covars_weight)
+    return GaussianPrior(means, weight, scale, dof, structure)

@@ -19,38 +19,24 @@ from latentem.hmm.emissions.base import Emissions, check_fixed
 from latentem.hmm.emissions.gaussian import (
     GaussianPrior,
     _collapse_message,
-    check_gaussian_data,
     covariance_terms,
     divide_covariances,
+    map_covariances,
     map_means,
     sample_gaussians,
 )
+from latentem.hmm.emissions.gaussian_rows import GaussianRows, check_gaussian_data
 from latentem.hmm.probabilities import (
     check_concentration,
     check_probabilities,
     dirichlet_log_prior,
     dirichlet_map,
 )
-from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
+from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
-from latentem.mixture.statistics import (
-    GaussianMixtureStats,
-    accumulate_statistics,
-    estimate_log_gaussian_prob,
-)
+from latentem.mixture.statistics import GaussianMixtureStats
 
 __all__ = ["GaussianMixtureEmissions", "hmmlearn_mixture_prior"]
-
-_FULL = COVARIANCE_TYPES["full"]
-
-
-def _layout_shape(structure: CovarianceType, k: int, m: int, d: int) -> tuple[int, ...]:
-    return {
-        "full": (k, m, d, d),
-        "diag": (k, m, d),
-        "spherical": (k, m),
-        "tied": (k, d, d),
-    }[structure.name]
 
 
 @frozen(eq=False)
@@ -62,10 +48,12 @@ class GaussianMixtureEmissions(Emissions):
     weights : array-like of shape (n_states, n_mix)
         Mixture weights of every state; rows sum to 1.
     means : array-like of shape (n_states, n_mix, n_features)
-    covariances : array-like
-        (k, m, d, d) full, (k, m, d) diag, (k, m) spherical, (k, d, d) tied
-        (one matrix per state, shared by its components).
-    covariance_type : {"full", "diag", "spherical", "tied"}, default="diag"
+    covariances : array-like of shape (n_states, ...)
+        Per state, the structure's layout for ``n_mix`` components: (k, m, d,
+        d) full, (k, m, d) diag, (k, m) spherical, (k, d, d) tied (one matrix
+        per state, shared by its components).
+    covariance_type : str or CovarianceType, default="diag"
+        A name in :data:`~latentem.mixture.COVARIANCE_TYPES`.
     weights_prior : float or array-like of shape (n_states, n_mix), default=1.0
         Dirichlet concentrations of the weights.
     prior : GaussianPrior, optional
@@ -120,7 +108,7 @@ class GaussianMixtureEmissions(Emissions):
         set_(
             self, "weights_prior", check_concentration(self.weights_prior, "weights_prior", (k, m))
         )
-        expected = _layout_shape(self.covariance_type, k, m, d)
+        expected = (k, *self.covariance_type.parameter_shape(m, d))
         if self.covariances.shape != expected:
             raise ValueError(
                 f"covariances for covariance_type={self.covariance_type.name!r} must have shape "
@@ -143,23 +131,26 @@ class GaussianMixtureEmissions(Emissions):
 
     @property
     def _flat_structure(self) -> CovarianceType:
-        return _FULL if self.covariance_type.name == "tied" else self.covariance_type
+        _, m, d = self.means.shape
+        return self.covariance_type.independent_view(self.covariances, m, d)[0]
 
     def _flat_covariances(self) -> np.ndarray:
-        k, m = self.means.shape[:2]
-        if self.covariance_type.name == "tied":
-            return np.repeat(self.covariances, m, axis=0)
-        return self.covariances.reshape((k * m, *self.covariances.shape[2:]))
+        k, m, d = self.means.shape
+        structure, covariances = self.covariance_type.independent_view(self.covariances, m, d)
+        return covariances.reshape((k * m, *structure.parameter_shape(1, d)[1:]))
 
-    def _joint_log_prob(self, X: np.ndarray) -> np.ndarray:
+    def _joint_log_prob(self, X: Any) -> np.ndarray:
         """``log w_km + log N(x | mu_km, Sigma_km)``, shape (n_samples, n_states, n_mix)."""
         k, m, d = self.means.shape
-        log_density = estimate_log_gaussian_prob(
-            X, self.means.reshape(k * m, d), self.precisions_cholesky, self._flat_structure
-        )
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights)
-        return log_density.reshape(-1, k, m) + log_weights
+        joint = self._rows(X).joint_log_prob(
+            self._flat_structure,
+            log_weights.ravel(),
+            self.means.reshape(k * m, d),
+            self.precisions_cholesky,
+        )
+        return joint.reshape(-1, k, m)
 
     # -- the protocol ----------------------------------------------------------------
 
@@ -179,13 +170,7 @@ class GaussianMixtureEmissions(Emissions):
     @property
     def n_parameters(self) -> int:
         k, m, d = self.means.shape
-        covariance = {
-            "full": k * m * d * (d + 1) // 2,
-            "diag": k * m * d,
-            "spherical": k * m,
-            "tied": k * d * (d + 1) // 2,
-        }[self.covariance_type.name]
-        return k * (m - 1) + k * m * d + covariance
+        return k * (m - 1) + k * m * d + k * self.covariance_type.n_parameters(m, d)
 
     def full_covariances(self) -> np.ndarray:
         """Covariances as (n_states, n_mix, n_features, n_features) matrices."""
@@ -196,23 +181,34 @@ class GaussianMixtureEmissions(Emissions):
     def check_data(self, X: Any) -> np.ndarray:
         return check_gaussian_data(X, self.n_features)
 
-    def data_key(self) -> Hashable:
-        return ("gaussian", False, self.n_features)
+    def prepare(self, X: np.ndarray) -> GaussianRows:
+        return GaussianRows.of(X, self._flat_structure, self.n_states * self.n_mix)
 
-    def log_prob(self, X: np.ndarray) -> np.ndarray:
+    def data_key(self) -> Hashable:
+        c, d = self.n_states * self.n_mix, self.n_features
+        return ("gaussian", type(self._flat_structure.kernel(d, c)), c, d)
+
+    def _rows(self, X: Any) -> GaussianRows:
+        return X if isinstance(X, GaussianRows) else self.prepare(self.check_data(X))
+
+    def log_prob(self, X: Any) -> np.ndarray:
         joint = self._joint_log_prob(X)
         if self.n_mix == 1:
             return joint[:, :, 0]
         return logsumexp(joint, axis=2)
 
-    def statistics(self, X: np.ndarray, posteriors: np.ndarray) -> GaussianMixtureStats:
-        joint = self._joint_log_prob(X)
+    def statistics(self, X: Any, posteriors: np.ndarray) -> GaussianMixtureStats:
+        rows = self._rows(X)
+        joint = self._joint_log_prob(rows)
         norm = logsumexp(joint, axis=2, keepdims=True)
         norm = np.where(np.isfinite(norm), norm, 0.0)
         with np.errstate(under="ignore"):
             within = np.exp(joint - norm)
-        weights = (posteriors[:, :, None] * within).reshape(X.shape[0], -1)
-        return accumulate_statistics(X, weights, 0.0, self._flat_structure)
+        weights = (posteriors[:, :, None] * within).reshape(rows.n_samples, -1)
+        k, m, d = self.means.shape
+        return rows.statistics(
+            self._flat_structure, self.means.reshape(k * m, d), self.precisions_cholesky, weights
+        )
 
     def maximize(self, stats: GaussianMixtureStats) -> GaussianMixtureEmissions:
         k, m, d = self.means.shape
@@ -227,29 +223,27 @@ class GaussianMixtureEmissions(Emissions):
         covariances = self.covariances
         if "covariances" not in self.fixed:
             centre = flat_means if self.centre_on_previous_means else means
-            numerator, denominator = covariance_terms(
-                self._flat_structure, stats, centre, means, self.prior
-            )
-            if self.covariance_type.name == "tied":
-                numerator = numerator.reshape(k, m, d, d).sum(axis=1)
-                denominator = denominator.reshape(k, m).sum(axis=1)[:, None, None]
-                covariances = divide_covariances(
-                    numerator, denominator, self.covariances, matrices=True
-                )
-            else:
-                flat = divide_covariances(
-                    numerator,
-                    denominator,
-                    self._flat_covariances(),
-                    matrices=self.covariance_type.name == "full",
-                )
-                covariances = flat.reshape(self.covariances.shape)
+            covariances = self._map_covariances(stats, centre, means)
         try:
             return evolve(
                 self, weights=weights, means=means.reshape(k, m, d), covariances=covariances
             )
         except ValueError as error:
             raise ValueError(_collapse_message(error)) from None
+
+    def _map_covariances(
+        self, stats: GaussianMixtureStats, centre: np.ndarray, means: np.ndarray
+    ) -> np.ndarray:
+        """The covariance update on the flat components, pooled per state where shared."""
+        structure, flat = self.covariance_type, self._flat_structure
+        shape = self.covariances.shape
+        if flat == structure:
+            previous = self._flat_covariances()
+            return map_covariances(flat, stats, centre, means, previous, self.prior).reshape(shape)
+        numerator, denominator = covariance_terms(flat, stats, centre, means, self.prior)
+        numerator, denominator = structure.group_terms(numerator, denominator, self.n_states)
+        previous = self.covariances.reshape(numerator.shape)
+        return divide_covariances(structure, numerator, denominator, previous).reshape(shape)
 
     def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         k, m, d = self.means.shape
@@ -296,40 +290,7 @@ def hmmlearn_mixture_prior(
     spherical and ``(Psi, nu)`` for full and tied.
     """
     k, m, d = n_states, n_mix, n_features
-    c = k * m
-    means = np.broadcast_to(np.asarray(means_prior, dtype=float), (k, m, d)).reshape(c, d)
-    weight = np.broadcast_to(np.asarray(means_weight, dtype=float), (k, m)).reshape(c)
-    name = structure.name
-    if name == "full":
-        psi = 0.0 if covars_prior is None else covars_prior
-        nu = -(d + 2.0) if covars_weight is None else covars_weight
-        scale = np.broadcast_to(np.asarray(psi, dtype=float), (k, m, d, d))
-        scale = np.swapaxes(scale, -1, -2).reshape(c, d, d)
-        dof = np.broadcast_to(np.asarray(nu, dtype=float), (k, m)).reshape(c) + d + 2.0
-        return GaussianPrior(means, weight, scale, dof, structure)
-    if name == "tied":
-        psi = 0.0 if covars_prior is None else covars_prior
-        nu = -(m + d + 1.0) if covars_weight is None else covars_weight
-        scale = np.swapaxes(np.broadcast_to(np.asarray(psi, dtype=float), (k, d, d)), -1, -2)
-        dof = np.broadcast_to(np.asarray(nu, dtype=float), (k,)) + m + d + 1.0
-        # split each state's Psi and nu evenly over its components (see GaussianMixtureEmissions)
-        return GaussianPrior(
-            means,
-            weight,
-            np.repeat(scale / m, m, axis=0),
-            np.repeat(dof / m, m),
-            _FULL,
-        )
-    shape = (k, m, d) if name == "diag" else (k, m)
-    default_alpha = -1.5 if name == "diag" else -(m + 2.0) / 2.0
-    alpha = np.broadcast_to(
-        np.asarray(default_alpha if covars_prior is None else covars_prior, dtype=float), shape
-    )
-    beta = np.broadcast_to(
-        np.asarray(0.0 if covars_weight is None else covars_weight, dtype=float), shape
-    )
-    flat = (c, d) if name == "diag" else (c,)
-    offset = 3.0 if name == "diag" else d + 2.0
-    return GaussianPrior(
-        means, weight, (2.0 * beta).reshape(flat), (2.0 * alpha + offset).reshape(flat), structure
-    )
+    means = np.broadcast_to(np.asarray(means_prior, dtype=float), (k, m, d)).reshape(k * m, d)
+    weight = np.broadcast_to(np.asarray(means_weight, dtype=float), (k, m)).reshape(k * m)
+    flat, scale, dof = structure.hmmlearn_mixture_prior(k, m, d, covars_prior, covars_weight)
+    return GaussianPrior(means, weight, scale, dof, flat)

@@ -64,7 +64,7 @@ def test_data_for_another_model_are_refused_with_the_fix():
     with pytest.raises(ValueError, match=r"X has 2 features, but the model is expecting 3"):
         MODEL.prepare(X[:, :2])
     diag = prepare_data(X, DiagKernel())
-    with pytest.raises(ValueError, match=r"prepared for covariance_type='diag'.* prepare\(\)"):
+    with pytest.raises(ValueError, match=r"prepared for the 'diag' kernel.* prepare\(\)"):
         MODEL.e_step(diag)
     narrow = random_model("full", n_features=2).prepare(X[:, :2])
     with pytest.raises(ValueError, match=r"X has 2 features, but the model is expecting 3"):
@@ -80,7 +80,7 @@ def test_starting_parameters_from_prepared_data_equal_those_from_the_array():
     from_array = GaussianMixtureModel.from_responsibilities(X, resp)
     from_data = GaussianMixtureModel.from_responsibilities(MODEL.prepare(X), resp)
     np.testing.assert_allclose(from_data.covariances, from_array.covariances, rtol=1e-12)
-    with pytest.raises(ValueError, match=r"prepared for covariance_type='diag', not 'full'"):
+    with pytest.raises(ValueError, match=r"for the 'diag' kernel, but covariance_type='full'"):
         GaussianMixtureModel.from_responsibilities(prepare_data(X, DiagKernel()), resp)
 
 

@@ -1,0 +1,415 @@
+"""What a covariance structure is: the one class that owns everything structure-specific.
+
+A structure knows the layout of its parameters, turns centred scatter into
+covariances (maximum likelihood or MAP under either conjugate prior), picks
+its fast kernel, gives the conditional densities of rows with missing entries,
+packs its parameters into a vector and translates hmmlearn's prior arguments.
+Nothing outside the structure classes branches on a structure's name or class:
+mixtures, HMM emissions, priors, missing data, save/load, the CLI and the
+Hypothesis strategies call these methods, and read :data:`COVARIANCE_TYPES`.
+
+Conventions (shared with scikit-learn): ``precisions_cholesky`` holds upper
+triangular ``U`` with ``precision = U @ U.T``; for ``diag`` and ``spherical``
+it holds ``1 / sqrt(variance)``.
+
+Two conjugate priors meet here. The mixture's (mclust's ``priorControl``, a
+:class:`~latentem.distributions.NormalInverseWishart` shared by the
+components) updates covariances through :meth:`CovarianceType.niw_covariances`;
+the HMM emissions' :class:`~latentem.hmm.GaussianPrior` (hmmlearn's
+per-state form) through :meth:`CovarianceType.conjugate_terms`.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from attrs import frozen
+from scipy.linalg import lapack
+
+from latentem.mixture.kernels.base import Kernel
+
+if TYPE_CHECKING:
+    from latentem.distributions.priors import NormalInverseWishart
+    from latentem.mixture.missing import Conditionals
+
+__all__ = ["CovarianceType", "NIWUpdate", "check_positive", "map_denominator"]
+
+COLLAPSE_ADVICE = (
+    "in a fit this means the component collapsed onto fewer distinct points than "
+    "features, or a feature is constant: increase reg_covar (e.g. reg_covar=1e-6), "
+    "reduce n_components, or remove constant or duplicated features"
+)
+
+
+# LAPACK is called directly for these small factorisations: scipy.linalg's wrappers
+# reach OpenBLAS routines that start its threads, which costs more than a whole
+# E-step on a busy machine (docs/benchmarks.md).
+
+
+def cholesky_lower(matrix: np.ndarray, what: str) -> np.ndarray:
+    """Lower Cholesky factor of one symmetric positive-definite matrix, or a ValueError."""
+    if not np.all(np.isfinite(matrix)):
+        raise ValueError(f"{what} contains NaN or infinite values; {COLLAPSE_ADVICE}")
+    lower, info = lapack.dpotrf(matrix, lower=1, clean=1)
+    if info != 0:
+        raise ValueError(f"{what} is not positive definite; {COLLAPSE_ADVICE}")
+    return lower
+
+
+def check_symmetric(matrix: np.ndarray, what: str) -> None:
+    scale = np.max(np.abs(matrix)) if matrix.size else 0.0
+    if not np.allclose(matrix, matrix.T, rtol=1e-8, atol=1e-12 * scale):
+        raise ValueError(f"{what} must be symmetric; make it (M + M.T) / 2 or check its values")
+
+
+def inverse_upper_factor(lower: np.ndarray) -> np.ndarray:
+    """``U = inv(L).T`` so that ``U @ U.T = inv(L @ L.T)``."""
+    inverse, info = lapack.dtrtri(lower, lower=1)
+    if info != 0:  # pragma: no cover - a Cholesky factor has a positive diagonal
+        raise ValueError("a Cholesky factor is singular; increase reg_covar")
+    return inverse.T + 0.0  # + 0.0 turns LAPACK's -0.0 entries into 0.0
+
+
+def check_positive(values: np.ndarray, name: str) -> None:
+    """Raise a ValueError naming ``name`` and the first bad entry unless all are positive."""
+    bad = ~(values > 0) | ~np.isfinite(values)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name} must be positive and finite; got {values[where]!r} at index {where}; "
+            f"{COLLAPSE_ADVICE}"
+        )
+
+
+def map_denominator(value: np.ndarray | float) -> np.ndarray:
+    """A MAP covariance denominator, or a ValueError saying to raise the prior's dof."""
+    value = np.asarray(value, dtype=float)
+    if np.any(value <= 0):
+        raise ValueError(
+            "the MAP covariance denominator (dof + counts + ...) is not positive: the prior's "
+            "dof is too small for a component with this little data; raise dof"
+        )
+    return value
+
+
+def lower_triangles(matrices: np.ndarray) -> np.ndarray:
+    """The lower triangles of (..., d, d) symmetric matrices, flattened."""
+    d = matrices.shape[-1]
+    rows, cols = np.tril_indices(d)
+    return matrices.reshape(-1, d, d)[:, rows, cols].ravel()
+
+
+def symmetric_from_triangles(vector: np.ndarray, n_features: int) -> np.ndarray:
+    """Inverse of :func:`lower_triangles`: (m, d, d) symmetric matrices."""
+    rows, cols = np.tril_indices(n_features)
+    triangles = vector.reshape(-1, rows.size)
+    matrices = np.zeros((triangles.shape[0], n_features, n_features))
+    matrices[:, rows, cols] = triangles
+    matrices[:, cols, rows] = triangles
+    return matrices
+
+
+@frozen(eq=False)
+class NIWUpdate:
+    """What a structure's MAP update under a normal-inverse-Wishart prior needs.
+
+    See :class:`~latentem.mixture.GaussianMixturePrior`'s Notes for the formulas.
+    """
+
+    counts: np.ndarray  # W_k
+    scatter: np.ndarray  # S_k in the structure's scatter layout
+    niw: NormalInverseWishart
+    deviations: np.ndarray  # xbar_k - m
+    factor: np.ndarray  # kappa W_k / (kappa + W_k)
+    updated: np.ndarray  # components to update; the others keep `previous`
+    previous: np.ndarray
+    reg_covar: float
+
+
+class CovarianceType(abc.ABC):
+    """How one kind of covariance is stored, evaluated and estimated.
+
+    Subclasses are stateless; compare them with ``==`` or by :attr:`name`.
+    A new structure subclasses this (or one of the built-in structures),
+    gives it a unique :attr:`name` and registers it with
+    :func:`~latentem.mixture.register_covariance_type`; the guide
+    ``docs/user_guide/covariance_structures.rst`` walks through one.
+
+    Examples
+    --------
+    >>> from latentem.mixture import covariance_type
+    >>> cov = covariance_type("diag")
+    >>> cov.name, cov.parameter_shape(n_components=3, n_features=2)
+    ('diag', (3, 2))
+    """
+
+    name: ClassVar[str]
+    _kernel: ClassVar[Kernel]
+    #: Whether the MAP update under a NormalInverseWishart prior is implemented.
+    supports_niw_prior: ClassVar[bool] = True
+    #: Whether the conjugate (hmmlearn-form) prior of the HMM emissions is implemented.
+    supports_conjugate_prior: ClassVar[bool] = True
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        from latentem.mixture.covariance import covariance_type
+
+        return covariance_type, (self.name,)
+
+    # -- layout ---------------------------------------------------------------
+
+    def kernel(self, n_features: int, n_components: int) -> Kernel:
+        """The kernel evaluating this structure over blocks of rows (:mod:`..kernels`).
+
+        Its choice may depend on the shape of the problem, never on the result.
+        The kernel fixes the layouts of ``precisions_cholesky`` it reads and of
+        the scatter it sums.
+        """
+        return self._kernel
+
+    @abc.abstractmethod
+    def parameter_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
+        """Shape of ``covariances`` (and of ``precisions``)."""
+
+    @abc.abstractmethod
+    def n_parameters(self, n_components: int, n_features: int) -> int:
+        """Number of free covariance parameters."""
+
+    def check_covariances(
+        self, covariances: np.ndarray, n_components: int, n_features: int, name: str
+    ) -> None:
+        """Raise a ValueError naming ``name`` unless the shape fits."""
+        expected = self.parameter_shape(n_components, n_features)
+        if covariances.shape != expected:
+            raise ValueError(
+                f"{name} for covariance_type={self.name!r} must have shape {expected} "
+                f"(from n_components={n_components}, n_features={n_features}); "
+                f"got {covariances.shape}"
+            )
+
+    @abc.abstractmethod
+    def full_matrices(
+        self, covariances: np.ndarray, n_components: int, n_features: int
+    ) -> np.ndarray:
+        """Covariances as (k, d, d) matrices."""
+
+    @abc.abstractmethod
+    def from_full_matrices(self, matrices: np.ndarray) -> np.ndarray:
+        """The nearest covariances of this structure to (k, d, d) matrices.
+
+        Diagonal structures keep the diagonals, spherical ones their means,
+        shared ones the mean over components.
+        """
+
+    @abc.abstractmethod
+    def same_for_all(self, covariance: np.ndarray, n_components: int) -> np.ndarray:
+        """Every component given one (d, d) covariance (projected onto this structure)."""
+
+    def to_vector(self, covariances: np.ndarray) -> np.ndarray:
+        """The covariances as a 1-D vector without duplicated entries (SQUAREM's layout)."""
+        return np.asarray(covariances, dtype=float).ravel()
+
+    def from_vector(self, vector: np.ndarray, n_components: int, n_features: int) -> np.ndarray:
+        """Inverse of :meth:`to_vector`."""
+        return vector.reshape(self.parameter_shape(n_components, n_features))
+
+    def independent_view(
+        self, covariances: np.ndarray, n_components: int, n_features: int
+    ) -> tuple[CovarianceType, np.ndarray]:
+        """A structure without shared parameters and its covariances, same densities.
+
+        ``covariances`` may carry leading group axes (one set of ``n_components``
+        per HMM state). Shared structures expand to one matrix per component.
+        """
+        return self, covariances
+
+    def group_terms(
+        self, numerator: np.ndarray, denominator: np.ndarray, n_groups: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Map-update terms of the :meth:`independent_view`, pooled back per group."""
+        return numerator, denominator
+
+    # -- factors --------------------------------------------------------------
+
+    @abc.abstractmethod
+    def precisions_cholesky(self, covariances: np.ndarray) -> np.ndarray:
+        """Cholesky factors of the precisions; ValueError naming the component if not PD."""
+
+    @abc.abstractmethod
+    def covariances_from_precisions(self, precisions: np.ndarray) -> np.ndarray:
+        """Invert user-given precisions, checking they are symmetric positive definite."""
+
+    @abc.abstractmethod
+    def precisions(self, precisions_cholesky: np.ndarray) -> np.ndarray:
+        """Precisions from their Cholesky factors."""
+
+    @abc.abstractmethod
+    def log_det_cholesky(self, precisions_cholesky: np.ndarray, n_features: int) -> np.ndarray:
+        """``log det U`` per component, i.e. half the log-determinant of the precision."""
+
+    # -- maximum likelihood -----------------------------------------------------
+
+    @abc.abstractmethod
+    def shift_scatter(self, delta: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        """The scatter term ``sum_k weight_k delta_k delta_k^T`` in the scatter layout.
+
+        Used when two chunks' statistics about different means are merged.
+        """
+
+    @abc.abstractmethod
+    def covariances_from_scatter(
+        self,
+        scatter: np.ndarray,
+        counts: np.ndarray,
+        reg_covar: float,
+        previous: np.ndarray,
+    ) -> np.ndarray:
+        """M-step: covariances from scatter and counts; empty components keep ``previous``."""
+
+    # -- missing data -----------------------------------------------------------
+
+    def conditionals(
+        self,
+        X: np.ndarray,
+        means: np.ndarray,
+        precisions_cholesky: np.ndarray,
+        residuals: bool = False,
+    ) -> Conditionals:
+        """Observed-data densities and conditional moments of rows with NaN entries.
+
+        The default works per missingness pattern on full precision matrices,
+        with scatter in the (k, d, d) layout; see :mod:`latentem.mixture.missing`.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Data with NaN marking missing entries (rows may be complete or have
+            no observed entry at all).
+        means : ndarray of shape (n_components, n_features)
+        precisions_cholesky : ndarray
+            In this structure's layout.
+        residuals : bool, default=False
+            Also compute the completions (needed for statistics and imputation).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scipy import stats
+        >>> from latentem.mixture import covariance_type
+        >>> full = covariance_type("full")
+        >>> factor = full.precisions_cholesky(np.array([[[2.0, 0.8], [0.8, 1.0]]]))
+        >>> X = np.array([[np.nan, 0.5], [1.0, 2.0]])
+        >>> c = full.conditionals(X, np.zeros((1, 2)), factor, residuals=True)
+        >>> bool(np.isclose(c.log_prob[0, 0], stats.norm(0, 1).logpdf(0.5)))
+        True
+        >>> c.residuals[0, 0]  # E[x_0 | x_1 = 0.5] = 0.8 * 0.5
+        array([0.4, 0.5])
+        """
+        from latentem.mixture.missing import pattern_conditionals
+
+        n_features = means.shape[1]
+        precisions = self.precisions(precisions_cholesky).reshape(-1, n_features, n_features)
+        return pattern_conditionals(X, means, precisions, residuals, summed=False)
+
+    # -- the mixture's prior: a NormalInverseWishart shared by the components ----
+
+    def _no_prior(self, which: str) -> ValueError:
+        return ValueError(
+            f"covariance_type={self.name!r} has no MAP update under a {which}; fit it "
+            "without a prior (prior=None) or pick a covariance_type that has one"
+        )
+
+    def niw_flat_dof(self, n_components: int, n_features: int) -> float:
+        """The dof for which, with zero scale and shrinkage, MAP equals maximum likelihood."""
+        raise self._no_prior("NormalInverseWishart prior")
+
+    def niw_flat_scale(self, n_features: int) -> Any:
+        """The zero scale of the flat prior, in the layout :meth:`niw_check_scale` takes."""
+        return np.zeros(n_features)
+
+    def niw_default_scale(self, covariance: np.ndarray, factor: float, n_samples: float) -> Any:
+        """mclust's ``defaultPrior`` scale from the data covariance (d, d)."""
+        raise self._no_prior("NormalInverseWishart prior")
+
+    def niw_check_scale(self, niw: NormalInverseWishart) -> None:
+        """Raise a ValueError if the prior's scale does not suit this structure."""
+        raise self._no_prior("NormalInverseWishart prior")
+
+    def niw_is_proper(self, niw: NormalInverseWishart) -> bool:
+        """Whether the prior determines a component that has no data."""
+        raise self._no_prior("NormalInverseWishart prior")
+
+    def niw_covariances(self, update: NIWUpdate) -> np.ndarray:
+        """MAP covariances (plus ``reg_covar`` on the diagonal); others keep ``previous``."""
+        raise self._no_prior("NormalInverseWishart prior")
+
+    def niw_log_pdf(
+        self, niw: NormalInverseWishart, means: np.ndarray, covariances: np.ndarray
+    ) -> float:
+        """Log-density of all the components' means and covariances."""
+        raise self._no_prior("NormalInverseWishart prior")
+
+    # -- the HMM emissions' conjugate prior (hmmlearn's form) -----------------------
+
+    def conjugate_dof_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
+        """Shape of the prior's degrees of freedom: one per covariance entry that has its own."""
+        raise self._no_prior("GaussianPrior")
+
+    def conjugate_check_scale(self, scale: np.ndarray) -> None:
+        """``Psi`` must be a covariance: non-negative variances or symmetric PSD matrices."""
+        raise self._no_prior("GaussianPrior")
+
+    def conjugate_log_density(
+        self,
+        delta: np.ndarray,
+        means_weight: np.ndarray,
+        scale: np.ndarray,
+        dof: np.ndarray,
+        precisions_cholesky: np.ndarray,
+        covariances: np.ndarray,
+    ) -> float:
+        """Log prior density, up to a constant, with ``delta = mu - mu_0``."""
+        raise self._no_prior("GaussianPrior")
+
+    def conjugate_terms(
+        self,
+        counts: np.ndarray,
+        scatter: np.ndarray,
+        shift: np.ndarray,
+        means_weight: np.ndarray,
+        delta: np.ndarray,
+        scale: np.ndarray,
+        dof: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Numerator and denominator of the MAP covariances (see ``GaussianPrior``)."""
+        raise self._no_prior("GaussianPrior")
+
+    def symmetrised(self, covariances: np.ndarray) -> np.ndarray:
+        """Covariances with rounding asymmetry removed (matrices only)."""
+        return covariances
+
+    def hmmlearn_prior(
+        self, n_states: int, n_features: int, covars_prior: Any, covars_weight: Any
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(scale, dof)`` of hmmlearn's GaussianHMM ``covars_prior``, ``covars_weight``."""
+        raise self._no_prior("GaussianPrior (hmmlearn's covars_prior)")
+
+    def hmmlearn_mixture_prior(
+        self, n_states: int, n_mix: int, n_features: int, covars_prior: Any, covars_weight: Any
+    ) -> tuple[CovarianceType, np.ndarray, np.ndarray]:
+        """``(structure, scale, dof)`` of hmmlearn's GMMHMM arguments (None: its defaults).
+
+        The prior covers the ``n_states * n_mix`` components flattened
+        state-major, in the layout of :meth:`independent_view`'s structure.
+        """
+        raise self._no_prior("GaussianPrior (hmmlearn's covars_prior)")
