@@ -437,7 +437,7 @@ class GaussianMixtureModel(LatentModel):
             X = data.X
             return self._e_step_incomplete(data, X, cast(np.ndarray, missing.incomplete_rows(X)))
         self._check_labels(data.labels)
-        counts, means, scatter, objective = passes.expected_statistics(
+        counts, means, scatter, objective = passes.statistics_and_objective(
             data, self._projection(data), self.assignment.block_responsibilities
         )
         return GaussianMixtureStats(

@@ -22,16 +22,18 @@ from latentem.mixture.kernels.responsibilities import (
 )
 
 __all__ = [
-    "expected_statistics",
     "joint_log_prob",
     "log_marginal",
     "most_probable",
     "objective",
     "posterior",
+    "statistics_and_objective",
     "statistics_from_responsibilities",
 ]
 
-Statistics = tuple[np.ndarray, np.ndarray, np.ndarray]
+#: Per-component counts, means and scatter in data units, as :meth:`Kernel.statistics
+#: <latentem.mixture.kernels.base.Kernel.statistics>` returns them.
+CountsMeansScatter = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _joint(
@@ -53,7 +55,7 @@ def _moments(data: GaussianData, n_components: int, n_tasks: int) -> list[np.nda
     return [np.zeros((n_tasks, *shape)) for shape in shapes]
 
 
-def expected_statistics(
+def statistics_and_objective(
     data: GaussianData, projection: Projection, transform: BlockTransform
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """E-step: counts, means, scatter (data units) and the objective of ``data``.
@@ -92,7 +94,7 @@ def expected_statistics(
     return counts, means, scatter, float(objective_sums.sum())
 
 
-def statistics_from_responsibilities(data: GaussianData, resp: np.ndarray) -> Statistics:
+def statistics_from_responsibilities(data: GaussianData, resp: np.ndarray) -> CountsMeansScatter:
     """Counts, means and scatter of ``data`` under given responsibilities (n_samples, k).
 
     Sample weights and labels held by ``data`` are not applied: ``resp`` is
