@@ -30,10 +30,12 @@ from attrs import field, frozen
 from latentem.mixture.kernels.features import write_linear_features
 from latentem.mixture.kernels.frame import Frame, whitened_frame
 
-__all__ = ["Components", "Kernel", "LinearKernel", "Projection", "Scratch"]
+__all__ = ["Components", "Kernel", "LinearKernel", "Projection", "ScratchBuffers"]
 
-#: ``scratch(name, n_rows, width)``: a reusable per-thread array of the working dtype.
-Scratch = Callable[[str, int, int], np.ndarray]
+#: How a kernel gets work arrays: ``scratch(name, n_rows, width)`` returns the calling
+#: thread's reusable array of that name, in the working dtype
+#: (:meth:`Workspace.buffer <latentem.mixture.kernels.blocks.Workspace.buffer>`).
+ScratchBuffers = Callable[[str, int, int], np.ndarray]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -190,7 +192,7 @@ class Kernel(abc.ABC):
         """
 
     def joint(
-        self, features: np.ndarray, projection: Projection, out: np.ndarray, scratch: Scratch
+        self, features: np.ndarray, projection: Projection, out: np.ndarray, scratch: ScratchBuffers
     ) -> None:
         """``log w_k + log N(x_i | ...)`` into ``out`` of shape (n_components, n_rows)."""
         np.matmul(projection.weights, features, out=out)
@@ -206,7 +208,7 @@ class Kernel(abc.ABC):
         features: np.ndarray,
         resp_t: np.ndarray,
         moments: list[np.ndarray],
-        scratch: Scratch,
+        scratch: ScratchBuffers,
     ) -> None:
         """Add the block's responsibility-weighted feature sums: ``moments[0] += Z @ R^T``.
 

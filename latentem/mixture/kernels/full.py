@@ -11,7 +11,7 @@ from latentem.mixture.kernels.base import (
     Kernel,
     LinearKernel,
     Projection,
-    Scratch,
+    ScratchBuffers,
     centred_scatters,
     component_constants,
     counts_and_means,
@@ -137,7 +137,7 @@ class FullFactorKernel(LinearKernel):
         return make_projection([blocks, constants], absent, dtype, stacked)
 
     def joint(
-        self, features: np.ndarray, projection: Projection, out: np.ndarray, scratch: Scratch
+        self, features: np.ndarray, projection: Projection, out: np.ndarray, scratch: ScratchBuffers
     ) -> None:
         stacked = cast(np.ndarray, projection.factor)
         whitened = scratch("whitened", stacked.shape[0], features.shape[1])
@@ -153,7 +153,7 @@ class FullFactorKernel(LinearKernel):
         features: np.ndarray,
         resp_t: np.ndarray,
         moments: list[np.ndarray],
-        scratch: Scratch,
+        scratch: ScratchBuffers,
     ) -> None:
         super().add_moments(features, resp_t, moments, scratch)  # counts and first moments
         centred = features[:-1]

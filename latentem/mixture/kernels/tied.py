@@ -10,7 +10,7 @@ from latentem.mixture.kernels.base import (
     Components,
     LinearKernel,
     Projection,
-    Scratch,
+    ScratchBuffers,
     component_constants,
     counts_and_means,
     make_projection,
@@ -50,7 +50,7 @@ class TiedKernel(LinearKernel):
         return make_projection([linear, constants], absent, dtype, row_factor)
 
     def joint(
-        self, features: np.ndarray, projection: Projection, out: np.ndarray, scratch: Scratch
+        self, features: np.ndarray, projection: Projection, out: np.ndarray, scratch: ScratchBuffers
     ) -> None:
         super().joint(features, projection, out, scratch)
         whitened = cast(np.ndarray, projection.factor) @ features[:-1]
@@ -64,7 +64,7 @@ class TiedKernel(LinearKernel):
         features: np.ndarray,
         resp_t: np.ndarray,
         moments: list[np.ndarray],
-        scratch: Scratch,
+        scratch: ScratchBuffers,
     ) -> None:
         super().add_moments(features, resp_t, moments, scratch)  # counts and first moments
         centred = features[:-1]
