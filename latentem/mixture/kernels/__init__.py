@@ -5,7 +5,7 @@
 * :mod:`~latentem.mixture.kernels.features`: per-row features (products
   ``y_i y_j``, squares, coordinates);
 * :mod:`~latentem.mixture.kernels.base`: the kernel protocol (parameters as
-  weights on the features, moments, statistics), implemented per covariance
+  coefficients on the features, moments, statistics), implemented per covariance
   structure in :mod:`~latentem.mixture.kernels.full`,
   :mod:`~latentem.mixture.kernels.diagonal` and
   :mod:`~latentem.mixture.kernels.tied`;
