@@ -16,7 +16,7 @@ from latentem.mixture.kernels.blocks import Workspace, plan_blocks, run_blocks
 from latentem.mixture.kernels.data import GaussianData
 from latentem.mixture.kernels.responsibilities import (
     BlockTransform,
-    observe,
+    objective_terms,
     soft_objective,
     soft_responsibilities,
 )
@@ -83,7 +83,7 @@ def statistics_and_objective(
 
     def work(task: int, rows: slice, workspace: Workspace) -> None:
         features, joint_t = _joint(workspace, data, coefficients, rows)
-        terms = observe(
+        terms = objective_terms(
             joint_t, transform, _part(data.labels, rows), _part(data.sample_weight, rows)
         )
         objective_sums[task] += np.add.reduce(terms, dtype=np.float64)
@@ -124,7 +124,7 @@ def objective(
 
     def work(task: int, rows: slice, workspace: Workspace) -> None:
         _, joint_t = _joint(workspace, data, coefficients, rows)
-        terms = observe(
+        terms = objective_terms(
             joint_t,
             transform,
             _part(data.labels, rows),

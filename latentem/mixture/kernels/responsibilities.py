@@ -17,7 +17,7 @@ __all__ = [
     "hard_objective",
     "hard_responsibilities",
     "log_floor",
-    "observe",
+    "objective_terms",
     "soft_objective",
     "soft_responsibilities",
 ]
@@ -134,7 +134,7 @@ def hard_objective(joint_t: np.ndarray) -> np.ndarray:
     return joint_t.max(axis=0)
 
 
-def observe(
+def objective_terms(
     joint_t: np.ndarray,
     transform: BlockTransform,
     labels: np.ndarray | None = None,
@@ -142,7 +142,10 @@ def observe(
     *,
     responsibilities: bool = True,
 ) -> np.ndarray:
-    """Apply ``transform``, then pin labelled rows and weight every row.
+    """The rows' objective terms from ``transform``, labelled rows pinned, every row weighted.
+
+    With ``responsibilities``, ``joint_t`` is left holding the rows'
+    responsibilities, pinned and weighted the same way.
 
     Parameters
     ----------
