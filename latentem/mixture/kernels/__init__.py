@@ -26,8 +26,8 @@ stay in their modules.
 from latentem.mixture.kernels.base import Kernel
 from latentem.mixture.kernels.data import (
     BLOCK_BYTES,
-    DTYPES,
     FEATURE_CACHE_BYTES,
+    KERNEL_DTYPES,
     GaussianData,
     prepare_data,
 )
@@ -38,8 +38,8 @@ from latentem.mixture.kernels.tied import TiedKernel
 
 __all__ = [
     "BLOCK_BYTES",
-    "DTYPES",
     "FEATURE_CACHE_BYTES",
+    "KERNEL_DTYPES",
     "DiagKernel",
     "FullFactorKernel",
     "FullKernel",
