@@ -190,11 +190,11 @@ def full_kernel(n_features: int, n_components: int) -> Kernel:
 
     Notes
     -----
-    Nanoseconds per row and E-step on one core, fitted to timings on a Xeon
-    with OpenBLAS (the choice only affects speed, never the result):
-    :class:`FullKernel` about ``1.2 d^2 + 0.06 k d^2 + 10`` (building the
-    ``d (d + 1) / 2`` products dominates), :class:`FullFactorKernel` about
-    ``k (0.065 d^2 + 3.1 d + 23.5)`` (per-component work).
+    Compares the two kernels' costs per row and E-step, models fitted to
+    single-core timings (``docs/benchmarks.md``, "Full covariances: which
+    kernel"): building the ``d (d + 1) / 2`` products dominates
+    :class:`FullKernel`, per-component work :class:`FullFactorKernel`. The
+    choice only affects speed, never the result.
     """
     d, k = n_features, n_components
     products = 1.2 * d * d + 0.06 * k * d * d + 10.0
