@@ -2,8 +2,9 @@
 
 A stepping strategy yields the *kept* points of a fit, each with its E-step
 already done; :class:`~latentem.EM` records them, tests convergence and stops.
-Plain EM keeps every EM image; :class:`Squarem` also tries extrapolated
-points and keeps one only if it does not lower the objective.
+Plain EM keeps every point, each one EM step after the last; :class:`Squarem`
+also tries extrapolated points and keeps one only if it does not lower the
+objective.
 """
 
 from __future__ import annotations
@@ -70,13 +71,13 @@ class Point:
         Its statistics.
     objective : float
         ``stats.log_likelihood + model.log_prior()``.
-    image : LatentModel or None
-        ``model.m_step(stats)``, the EM step from ``model`` (None when the
-        objective is not finite).
+    next_model : LatentModel or None
+        ``model.m_step(stats)``: the model one EM step after ``model`` (None
+        when the objective is not finite).
     n_samples : int
         Samples counted by the E-step.
     em_step : bool
-        True when ``model`` is the EM image of the point kept before it, so
+        True when ``model`` is the ``next_model`` of the point kept before it, so
         the change of objective between the two is an EM step's change (the
         convergence test uses only those).
     """
@@ -84,7 +85,7 @@ class Point:
     model: LatentModel
     stats: Any
     objective: float
-    image: LatentModel | None
+    next_model: LatentModel | None
     n_samples: int
     em_step: bool = True
 
@@ -119,7 +120,7 @@ class Stepping(abc.ABC):
     ...         point = evaluate(model)
     ...         yield point
     ...         while evaluate.remaining >= 2:
-    ...             point = evaluate(evaluate(point.image).image)
+    ...             point = evaluate(evaluate(point.next_model).next_model)
     ...             yield point
     >>> X = np.random.default_rng(0).normal(size=(50, 1))
     >>> start = latentem.GaussianMixtureModel.from_data(X, 2, random_state=0)
@@ -140,7 +141,7 @@ class Stepping(abc.ABC):
 
 @frozen
 class PlainEM(Stepping):
-    """Every point is the EM image of the one before.
+    """Every point is the ``next_model`` of the one before: one EM step after it.
 
     Examples
     --------
@@ -156,9 +157,9 @@ class PlainEM(Stepping):
         point = evaluate(model)
         while True:
             yield point
-            if evaluate.remaining <= 0 or point.image is None:
+            if evaluate.remaining <= 0 or point.next_model is None:
                 return
-            point = evaluate(point.image)
+            point = evaluate(point.next_model)
 
 
 def _check_step(value: Any, name: str) -> float:
@@ -237,15 +238,15 @@ class Squarem(Stepping):
         base = evaluate(model)
         yield base
         step_max = self.step_max
-        while evaluate.remaining > 0 and base.image is not None:
-            first = evaluate(base.image)
+        while evaluate.remaining > 0 and base.next_model is not None:
+            first = evaluate(base.next_model)
             yield first
-            if evaluate.remaining <= 0 or first.image is None:
+            if evaluate.remaining <= 0 or first.next_model is None:
                 return
-            alpha, vector = self._step(base.model, first.model, first.image, step_max)
+            alpha, vector = self._step(base.model, first.model, first.next_model, step_max)
             if vector is None:
                 # alpha = 1 is a plain EM step: kept as EM keeps it
-                base = evaluate(first.image)
+                base = evaluate(first.next_model)
                 yield base
             else:
                 trial = evaluate.attempt(
@@ -256,7 +257,7 @@ class Squarem(Stepping):
                         trial.model,
                         trial.stats,
                         trial.objective,
-                        trial.image,
+                        trial.next_model,
                         trial.n_samples,
                         em_step=False,
                     )

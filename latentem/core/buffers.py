@@ -3,9 +3,8 @@
 NumPy's allocator aligns arrays to 16 bytes. The kernels stream short
 blocks of rows through AVX-512 units, whose 64-byte loads and stores cost
 more when they straddle two cache lines: the E-step of a Gaussian mixture
-at n = 1,000,000, d = 2, k = 3 measured 12.0-12.7 ms per pass with its
-block buffers on 64-byte boundaries against 13.3-14.0 ms 16 or 48 bytes off
-(``docs/benchmarks.md``).
+measured faster with its block buffers on 64-byte boundaries than 16 or 48
+bytes off (``docs/benchmarks.md``, "Alignment").
 """
 
 from __future__ import annotations
@@ -55,8 +54,9 @@ class LendingPool(Generic[_T]):
 
     Work arrays allocated afresh at every EM iteration are handed back to the
     operating system when freed and faulted in again, page by page, at the
-    next iteration (``docs/benchmarks.md`` measured 29,000 page faults and 40%
-    of a Baum-Welch fit). A pool kept with the data lends the same ones again.
+    next iteration, which measured as a large share of a Baum-Welch fit
+    (``docs/benchmarks.md``, "Page faults"). A pool kept with the data lends the
+    same ones again.
 
     The pool holds no factory: kept in a ``WeakKeyDictionary`` keyed by the
     data, it must not refer to the data object, or the entry would never go.

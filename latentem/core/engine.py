@@ -129,8 +129,8 @@ class _Evaluator:
         stats, n_samples = expected_statistics(model, self.source)
         self.n_samples = n_samples
         objective = float(stats.log_likelihood) + float(model.log_prior())
-        image = model.m_step(stats) if math.isfinite(objective) else None
-        return Point(model, stats, objective, image, n_samples)
+        next_model = model.m_step(stats) if math.isfinite(objective) else None
+        return Point(model, stats, objective, next_model, n_samples)
 
     def attempt(self, make_model: Callable[[], LatentModel]) -> Point | None:
         """The point of parameters that may be invalid; None if they are."""
@@ -139,7 +139,7 @@ class _Evaluator:
                 point = self(make_model())
             except (ValueError, ArithmeticError):
                 return None
-        return point if point.image is not None else None
+        return point if point.next_model is not None else None
 
 
 @frozen
@@ -266,7 +266,7 @@ class EM:
             if objectives:
                 self._check_decrease(objectives[-1], objective, iteration, point.model)
             objectives.append(objective)
-            model = cast(LatentModel, point.image)  # finite objective: the M-step ran
+            model = cast(LatentModel, point.next_model)  # finite objective: the M-step ran
             change = (
                 math.inf
                 if previous is None or not point.em_step

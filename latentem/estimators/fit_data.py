@@ -19,7 +19,7 @@ from latentem.core.sources import is_dask_array, is_out_of_core, sample_rows, sc
 from latentem.core.validation import check_array
 from latentem.mixture.missing import check_fit_data, incomplete_rows, informative_rows
 
-__all__ = ["INIT_SAMPLE_ROWS", "FitData", "fit_data", "total_weight"]
+__all__ = ["INIT_SAMPLE_ROWS", "FitData", "validated_fit_data", "weighted_n_samples"]
 
 #: With chunked input, the initialisation sees at most this many rows (a uniform sample).
 INIT_SAMPLE_ROWS = 100_000
@@ -56,19 +56,19 @@ class FitData:
     complete: bool
 
 
-def total_weight(observations: Observations, n_samples: int) -> float:
+def weighted_n_samples(observations: Observations, n_samples: int) -> float:
     """Rows, or their total weight: what "per sample" divides by.
 
     Examples
     --------
-    >>> total_weight(Observations(np.zeros((3, 1)), sample_weight=[1.0, 2.0, 0.5]), 3)
+    >>> weighted_n_samples(Observations(np.zeros((3, 1)), sample_weight=[1.0, 2.0, 0.5]), 3)
     3.5
     """
     weights = observations.sample_weight
     return float(n_samples) if weights is None else float(weights.sum())
 
 
-def fit_data(
+def validated_fit_data(
     X: Any,
     sample_weight: Any,
     labels: Any,
@@ -95,7 +95,8 @@ def fit_data(
 
     Examples
     --------
-    >>> data = fit_data(np.arange(8.0).reshape(4, 2), None, None, 2, np.random.default_rng(0))
+    >>> rng = np.random.default_rng(0)
+    >>> data = validated_fit_data(np.arange(8.0).reshape(4, 2), None, None, 2, rng)
     >>> data.n_samples, data.sample.X.shape, type(data.source).__name__, data.complete
     (4, (4, 2), 'ArrayChunks', False)
     """
@@ -116,7 +117,7 @@ def fit_data(
                 observations = observations[informative]
                 complete = incomplete_rows(observations.X) is None
         n_rows = observations.X.shape[0]
-        weight = total_weight(observations, n_rows)
+        weight = weighted_n_samples(observations, n_rows)
         return FitData(observations, observations, n_rows, weight, every_row, complete)
     if sample_weight is not None or labels is not None:
         if isinstance(X, DataSource) or is_dask_array(X):
@@ -140,4 +141,4 @@ def fit_data(
         None if weights is None else weights[indices],
         None if known is None else known[indices],
     )
-    return FitData(source, sample, n_samples, total_weight(X, n_samples), source, False)
+    return FitData(source, sample, n_samples, weighted_n_samples(X, n_samples), source, False)

@@ -22,7 +22,7 @@ from latentem.core.validation import (
     check_option,
 )
 from latentem.estimators.base import Estimator
-from latentem.estimators.fit_data import INIT_SAMPLE_ROWS, fit_data
+from latentem.estimators.fit_data import INIT_SAMPLE_ROWS, validated_fit_data
 from latentem.mixture.assignment import ASSIGNMENTS, apply_observations
 from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
 from latentem.mixture.gaussian import GaussianMixtureModel
@@ -465,7 +465,7 @@ class GaussianMixture(Estimator):
         """Fit; return the model, the data the fit ran on and every row as checked."""
         n_jobs = check_n_jobs(self.n_jobs)
         rng = as_generator(self.random_state)
-        rows = fit_data(X, sample_weight, labels, check_chunk_size(self.chunk_size), rng)
+        rows = validated_fit_data(X, sample_weight, labels, check_chunk_size(self.chunk_size), rng)
         source, sample, every_row = rows.source, rows.sample, rows.every_row
         n_samples, n_effective = rows.n_samples, rows.total_weight
         if not n_effective > 0:

@@ -104,9 +104,9 @@ class Scratch:
     A pass of the scan needs a few temporaries of the data's size. Allocated
     afresh at every EM iteration, they are handed back to the operating
     system when freed and faulted in again, page by page, at the next
-    iteration: measured on one sequence of 100,000 steps and 8 states, 29,000
-    page faults and about 40% of a 10-iteration fit. Arrays held here are
-    only ever used inside one pass (none is returned to the caller).
+    iteration, which measured as a large share of a fit (``docs/benchmarks.md``,
+    "Page faults"). Arrays held here are only ever used inside one pass (none
+    is returned to the caller).
 
     Examples
     --------

@@ -11,7 +11,7 @@ command line.
 from latentem.io import hmm as _hmm  # noqa: F401  (registers latentem's HMM types)
 from latentem.io import models as _models  # noqa: F401  (registers latentem's own types)
 from latentem.io.checkpoint import Checkpoint, load_checkpoint
-from latentem.io.codec import DTYPES, StateReader
+from latentem.io.codec import SAVED_DTYPES, StateReader
 from latentem.io.files import FORMAT_VERSION, load, save, sidecar_path
 from latentem.io.registry import (
     Codec,
@@ -25,8 +25,8 @@ from latentem.io.registry import (
 from latentem.io.tables import read_data, read_table
 
 __all__ = [
-    "DTYPES",
     "FORMAT_VERSION",
+    "SAVED_DTYPES",
     "Checkpoint",
     "Codec",
     "StateReader",

@@ -12,7 +12,7 @@ what JSON cannot:
   object of a registered type (see :mod:`latentem.io.registry`).
 
 Decoding builds arrays only after checking that the declared dtype is one of
-:data:`DTYPES` and that the declared shape matches the bytes present, so a
+:data:`SAVED_DTYPES` and that the declared shape matches the bytes present, so a
 tampered file can neither allocate more memory than its own size nor smuggle
 in an object array.
 """
@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DTYPES", "MAX_DEPTH", "ArrayStore", "StateReader", "array_nbytes", "check_shape"]
+__all__ = ["MAX_DEPTH", "SAVED_DTYPES", "ArrayStore", "StateReader", "array_nbytes", "check_shape"]
 
 #: The array dtypes a file may declare, by name, with their exact byte layout.
-DTYPES: dict[str, np.dtype] = {
+SAVED_DTYPES: dict[str, np.dtype] = {
     "float64": np.dtype("<f8"),
     "float32": np.dtype("<f4"),
     "int64": np.dtype("<i8"),
@@ -65,10 +65,10 @@ def array_nbytes(shape: tuple[int, ...], dtype: np.dtype) -> int:
 
 def _dtype_name(array: np.ndarray, path: str) -> str:
     # either byte order is saved (as little-endian); the kind and size must match exactly
-    for name, dtype in DTYPES.items():
+    for name, dtype in SAVED_DTYPES.items():
         if array.dtype.kind == dtype.kind and array.dtype.itemsize == dtype.itemsize:
             return name
-    listed = ", ".join(DTYPES)
+    listed = ", ".join(SAVED_DTYPES)
     raise TypeError(
         f"{path}: cannot save an array of dtype {array.dtype}; latentem saves arrays of "
         f"dtype {listed} only. Convert it, e.g. with .astype(np.float64)"
@@ -92,7 +92,7 @@ class ArrayStore:
     def encode(self, array: np.ndarray, path: str) -> dict[str, Any]:
         name = _dtype_name(array, path)
         # C order, little-endian (np.ascontiguousarray would turn 0-d arrays into 1-d)
-        data = np.array(array, dtype=DTYPES[name], order="C", copy=True)
+        data = np.array(array, dtype=SAVED_DTYPES[name], order="C", copy=True)
         entry: dict[str, Any] = {"dtype": name, "shape": list(data.shape)}
         if self.npz_threshold is not None and data.nbytes >= self.npz_threshold:
             key = f"a{len(self.npz)}"
@@ -177,10 +177,10 @@ def _decode_array(entry: Any, load_npz: ArrayLoader, path: str) -> np.ndarray:
         set(entry) == {"dtype", "shape", "base64"} or set(entry) == {"dtype", "shape", "npz"}
     ):
         raise _fail(path, "an $array must hold 'dtype', 'shape' and one of 'base64' or 'npz'")
-    if entry["dtype"] not in DTYPES:
-        listed = ", ".join(DTYPES)
+    if entry["dtype"] not in SAVED_DTYPES:
+        listed = ", ".join(SAVED_DTYPES)
         raise _fail(path, f"array dtype must be one of {listed}; got {entry['dtype']!r}")
-    dtype = DTYPES[entry["dtype"]]
+    dtype = SAVED_DTYPES[entry["dtype"]]
     shape = check_shape(entry["shape"], path)
     if "npz" in entry:
         if not isinstance(entry["npz"], str):

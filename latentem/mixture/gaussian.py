@@ -31,7 +31,7 @@ from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.criteria import icl_from_joint
 from latentem.mixture.initialization import initial_responsibilities
 from latentem.mixture.kernels import passes
-from latentem.mixture.kernels.base import Components, Projection
+from latentem.mixture.kernels.base import Components, FrameCoefficients
 from latentem.mixture.kernels.data import GaussianData, prepare_data
 from latentem.mixture.kernels.responsibilities import soft_objective, soft_responsibilities
 from latentem.mixture.prior import GaussianMixturePrior, validate_prior
@@ -379,7 +379,7 @@ class GaussianMixtureModel(LatentModel):
             )
         return data
 
-    def _projection(self, data: GaussianData) -> Projection:
+    def _coefficients(self, data: GaussianData) -> FrameCoefficients:
         """The parameters as weights on the kernel's features in ``data``'s frame."""
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights)
@@ -389,7 +389,7 @@ class GaussianMixtureModel(LatentModel):
             self.precisions_cholesky,
             self.covariance_type.log_det_cholesky(self.precisions_cholesky, self.n_features),
         )
-        return data.kernel.projection(components, data.frame, data.dtype)
+        return data.kernel.coefficients(components, data.frame, data.dtype)
 
     def _check_labels(self, labels: np.ndarray | None) -> None:
         if labels is not None and labels.size and labels.max() >= self.n_components:
@@ -407,7 +407,7 @@ class GaussianMixtureModel(LatentModel):
         """
         data = self._data(X)
         if isinstance(data, GaussianData):
-            return passes.joint_log_prob(data, self._projection(data))
+            return passes.joint_log_prob(data, self._coefficients(data))
         return self._joint_log_prob(data.X)
 
     def _joint_log_prob(self, X: np.ndarray) -> np.ndarray:
@@ -417,7 +417,7 @@ class GaussianMixtureModel(LatentModel):
         incomplete = missing.incomplete_rows(X)
         if incomplete is None:
             data = self.prepare(X, cache_bytes=0)
-            return passes.joint_log_prob(data, self._projection(data))
+            return passes.joint_log_prob(data, self._coefficients(data))
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights)
         joint = np.empty((X.shape[0], self.n_components))
@@ -440,8 +440,8 @@ class GaussianMixtureModel(LatentModel):
             X = data.X
             return self._e_step_incomplete(data, X, cast(np.ndarray, missing.incomplete_rows(X)))
         self._check_labels(data.labels)
-        counts, means, scatter, objective = passes.expected_statistics(
-            data, self._projection(data), self.assignment.block_responsibilities
+        counts, means, scatter, objective = passes.statistics_and_objective(
+            data, self._coefficients(data), self.assignment.block_responsibilities
         )
         return GaussianMixtureStats(
             counts,
@@ -504,7 +504,7 @@ class GaussianMixtureModel(LatentModel):
         data = self._data(data)
         if isinstance(data, GaussianData):
             self._check_labels(data.labels)
-            return passes.objective(data, self._projection(data), self.assignment.block_objective)
+            return passes.objective(data, self._coefficients(data), self.assignment.block_objective)
         observations, X = data, data.X
         keep = missing.informative_rows(X)
         if not keep.all():
@@ -568,14 +568,14 @@ class GaussianMixtureModel(LatentModel):
         """Marginal log-density ``log p(x_i)`` of every row, shape (n_samples,)."""
         data = self._inference(X)
         if isinstance(data, GaussianData):
-            return passes.log_marginal(data, self._projection(data))
+            return passes.log_marginal(data, self._coefficients(data))
         return soft_objective(data)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Posterior probability of every component, shape (n_samples, n_components)."""
         data = self._inference(X)
         if isinstance(data, GaussianData):
-            return passes.posterior(data, self._projection(data))
+            return passes.posterior(data, self._coefficients(data))
         soft_responsibilities(data)
         return data.T
 
@@ -583,7 +583,7 @@ class GaussianMixtureModel(LatentModel):
         """Most probable component of every row, shape (n_samples,)."""
         data = self._inference(X)
         if isinstance(data, GaussianData):
-            return passes.most_probable(data, self._projection(data))
+            return passes.most_probable(data, self._coefficients(data))
         return np.argmax(data, axis=0)
 
     def _informative(self, X: Any) -> GaussianData | np.ndarray:

@@ -64,8 +64,8 @@ def estimate_log_gaussian_prob(
         factors,
         structure.log_det_cholesky(factors, n_features),
     )
-    projection = data.kernel.projection(components, data.frame, data.dtype)
-    return passes.joint_log_prob(data, projection)
+    coefficients = data.kernel.coefficients(components, data.frame, data.dtype)
+    return passes.joint_log_prob(data, coefficients)
 
 
 def prepared_statistics(

@@ -16,7 +16,8 @@ from latentem.plot.mixture import plot_mixture
 
 __all__ = ["FrameRecorder", "plot_objective", "save_frames"]
 
-Frame = tuple[int, Any]
+#: ``(iteration, model after that iteration)``, as :class:`FrameRecorder` keeps it.
+RecordedFrame = tuple[int, Any]
 
 
 def plot_objective(history: Any, *, ax: Any = None, per_sample: int | None = None) -> Any:
@@ -86,7 +87,7 @@ class FrameRecorder:
 
     def __init__(self, start: LatentModel | None = None, every: int = 1) -> None:
         self.every = check_int(every, "every", minimum=1)
-        self.frames: list[Frame] = [] if start is None else [(0, start)]
+        self.frames: list[RecordedFrame] = [] if start is None else [(0, start)]
 
     def __call__(self, iteration: int, objective: float, model: LatentModel) -> None:
         if iteration % self.every == 0:

@@ -56,7 +56,7 @@ def test_other_chunked_inputs_equal_the_in_memory_fit():
 def test_large_chunked_input_is_initialised_from_a_uniform_sample(tmp_path, monkeypatch):
     monkeypatch.setattr(fit_data_module, "INIT_SAMPLE_ROWS", 300)
     data = _memmap(tmp_path / "x.dat", X)
-    rows = fit_data_module.fit_data(data, None, None, 256, np.random.default_rng(4))
+    rows = fit_data_module.validated_fit_data(data, None, None, 256, np.random.default_rng(4))
     assert rows.sample.X.shape[0] == 300 < rows.n_samples == X.shape[0]
     first = GaussianMixture(3, random_state=4, chunk_size=256).fit(data)
     again = GaussianMixture(3, random_state=4, chunk_size=500).fit(X)

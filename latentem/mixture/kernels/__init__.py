@@ -5,7 +5,7 @@
 * :mod:`~latentem.mixture.kernels.features`: per-row features (products
   ``y_i y_j``, squares, coordinates);
 * :mod:`~latentem.mixture.kernels.base`: the kernel protocol (parameters as
-  weights on the features, moments, statistics), implemented per covariance
+  coefficients on the features, moments, statistics), implemented per covariance
   structure in :mod:`~latentem.mixture.kernels.full`,
   :mod:`~latentem.mixture.kernels.diagonal` and
   :mod:`~latentem.mixture.kernels.tied`;
@@ -26,8 +26,8 @@ stay in their modules.
 from latentem.mixture.kernels.base import Kernel
 from latentem.mixture.kernels.data import (
     BLOCK_BYTES,
-    DTYPES,
     FEATURE_CACHE_BYTES,
+    KERNEL_DTYPES,
     GaussianData,
     prepare_data,
 )
@@ -38,8 +38,8 @@ from latentem.mixture.kernels.tied import TiedKernel
 
 __all__ = [
     "BLOCK_BYTES",
-    "DTYPES",
     "FEATURE_CACHE_BYTES",
+    "KERNEL_DTYPES",
     "DiagKernel",
     "FullFactorKernel",
     "FullKernel",

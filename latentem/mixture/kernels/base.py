@@ -1,11 +1,12 @@
-"""The kernel protocol: parameters as weights on per-row features, moments, statistics.
+"""The kernel protocol: parameters as coefficients on per-row features, moments, statistics.
 
 Every kernel evaluates all components at once with matrix products per
 block of rows:
 
 * E-step: ``joint = W @ Z`` where ``Z`` holds the rows' features (see
   :mod:`~latentem.mixture.kernels.features`) and ``W`` (n_components,
-  n_feature_rows) each component's expanded quadratic form; the result
+  n_feature_rows) each component's expanded quadratic form (the
+  :class:`FrameCoefficients`); the result
   is ``log w_k + log N(x_i | mu_k, Sigma_k)`` for every component and row.
 * M-step: ``moments += Z @ R^T`` with ``R`` the responsibilities: for each
   component its count, first moment and second moments in the frame.
@@ -30,10 +31,12 @@ from attrs import field, frozen
 from latentem.mixture.kernels.features import write_linear_features
 from latentem.mixture.kernels.frame import Frame, whitened_frame
 
-__all__ = ["Components", "Kernel", "LinearKernel", "Projection", "Scratch"]
+__all__ = ["Components", "FrameCoefficients", "Kernel", "LinearKernel", "ScratchBuffers"]
 
-#: ``scratch(name, n_rows, width)``: a reusable per-thread array of the working dtype.
-Scratch = Callable[[str, int, int], np.ndarray]
+#: How a kernel gets work arrays: ``scratch(name, n_rows, width)`` returns the calling
+#: thread's reusable array of that name, in the working dtype
+#: (:meth:`Workspace.buffer <latentem.mixture.kernels.blocks.Workspace.buffer>`).
+ScratchBuffers = Callable[[str, int, int], np.ndarray]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -64,13 +67,14 @@ class Components:
 
 
 @frozen(eq=False)
-class Projection:
-    """The parameters of a mixture as weights on the features of one frame.
+class FrameCoefficients:
+    """A mixture's parameters as each component's coefficients on the features of one frame.
 
     Attributes
     ----------
-    weights : ndarray of shape (n_components, n_feature_rows)
-        ``joint = weights @ features`` for most kernels.
+    matrix : ndarray of shape (n_components, n_feature_rows)
+        Row ``k`` holds component ``k``'s coefficients: ``joint = matrix @ features``
+        for most kernels.
     absent : ndarray of bool, shape (n_components,)
         Components of weight zero: their joint log-density is ``-inf``.
     factor : ndarray or None
@@ -79,7 +83,7 @@ class Projection:
         Whether some component has weight zero (set from ``absent``).
     """
 
-    weights: np.ndarray
+    matrix: np.ndarray
     absent: np.ndarray
     factor: np.ndarray | None = None
     # read once per block of every pass: worth keeping rather than recomputing
@@ -92,7 +96,7 @@ class Projection:
     @property
     def n_components(self) -> int:
         """Number of components."""
-        return int(self.weights.shape[0])
+        return int(self.matrix.shape[0])
 
 
 def zero_safe_divide(numerator: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -120,13 +124,13 @@ def component_constants(
     return constants, absent
 
 
-def make_projection(
+def make_coefficients(
     columns: list[np.ndarray], absent: np.ndarray, dtype: np.dtype, factor: np.ndarray | None
-) -> Projection:
-    """A Projection whose weights are ``columns`` side by side, in ``dtype``."""
-    weights = np.ascontiguousarray(np.column_stack(columns), dtype=dtype)
+) -> FrameCoefficients:
+    """FrameCoefficients whose matrix is ``columns`` side by side, in ``dtype``."""
+    matrix = np.ascontiguousarray(np.column_stack(columns), dtype=dtype)
     first = None if factor is None else np.ascontiguousarray(factor, dtype=dtype)
-    return Projection(weights, absent, first)
+    return FrameCoefficients(matrix, absent, first)
 
 
 class Kernel(abc.ABC):
@@ -179,8 +183,10 @@ class Kernel(abc.ABC):
         """Fill ``out`` (n_feature_rows, n_rows) from coordinates (n_features, n_rows)."""
 
     @abc.abstractmethod
-    def projection(self, components: Components, frame: Frame, dtype: np.dtype) -> Projection:
-        """The mixture's parameters as weights on this kernel's features in ``frame``.
+    def coefficients(
+        self, components: Components, frame: Frame, dtype: np.dtype
+    ) -> FrameCoefficients:
+        """The mixture's parameters as coefficients on this kernel's features in ``frame``.
 
         Parameters
         ----------
@@ -190,12 +196,16 @@ class Kernel(abc.ABC):
         """
 
     def joint(
-        self, features: np.ndarray, projection: Projection, out: np.ndarray, scratch: Scratch
+        self,
+        features: np.ndarray,
+        coefficients: FrameCoefficients,
+        out: np.ndarray,
+        scratch: ScratchBuffers,
     ) -> None:
         """``log w_k + log N(x_i | ...)`` into ``out`` of shape (n_components, n_rows)."""
-        np.matmul(projection.weights, features, out=out)
-        if projection.any_absent:
-            out[projection.absent] = -np.inf
+        np.matmul(coefficients.matrix, features, out=out)
+        if coefficients.any_absent:
+            out[coefficients.absent] = -np.inf
 
     def moment_shapes(self, n_features: int, n_components: int) -> list[tuple[int, ...]]:
         """Shapes of the arrays :meth:`add_moments` accumulates into."""
@@ -206,7 +216,7 @@ class Kernel(abc.ABC):
         features: np.ndarray,
         resp_t: np.ndarray,
         moments: list[np.ndarray],
-        scratch: Scratch,
+        scratch: ScratchBuffers,
     ) -> None:
         """Add the block's responsibility-weighted feature sums: ``moments[0] += Z @ R^T``.
 

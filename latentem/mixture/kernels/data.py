@@ -40,8 +40,8 @@ from latentem.mixture.kernels.threads import default_threads
 
 __all__ = [
     "BLOCK_BYTES",
-    "DTYPES",
     "FEATURE_CACHE_BYTES",
+    "KERNEL_DTYPES",
     "GaussianData",
     "check_dtype",
     "default_plan",
@@ -73,17 +73,17 @@ _MAX_BLOCK_ROWS = 16384
 _MAX_THREADED_BLOCK_ROWS = 32768
 
 #: Working precisions the kernels support.
-DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+KERNEL_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 def check_dtype(dtype: Any) -> np.dtype:
-    """``dtype`` as one of :data:`DTYPES`, or a ValueError naming the argument."""
+    """``dtype`` as one of :data:`KERNEL_DTYPES`, or a ValueError naming the argument."""
     try:
         value = np.dtype(dtype)
     except TypeError:
         value = None
     # np.dtype(None) is float64, so None must be refused before the comparison
-    if dtype is None or value is None or value not in DTYPES:
+    if dtype is None or value is None or value not in KERNEL_DTYPES:
         raise ValueError(f"dtype must be numpy.float64 or numpy.float32; got {dtype!r}")
     return value
 

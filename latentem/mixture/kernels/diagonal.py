@@ -8,11 +8,11 @@ import numpy as np
 
 from latentem.mixture.kernels.base import (
     Components,
+    FrameCoefficients,
     Kernel,
-    Projection,
     component_constants,
     counts_and_means,
-    make_projection,
+    make_coefficients,
 )
 from latentem.mixture.kernels.features import write_square_features
 from latentem.mixture.kernels.frame import Frame, ScaledFrame, scaled_frame
@@ -57,7 +57,9 @@ class DiagKernel(Kernel):
         """Precision factors as (n_components, n_features)."""
         return precisions_cholesky
 
-    def projection(self, components: Components, frame: Frame, dtype: np.dtype) -> Projection:
+    def coefficients(
+        self, components: Components, frame: Frame, dtype: np.dtype
+    ) -> FrameCoefficients:
         log_weights, means, precisions_cholesky, log_det = components.astuple()
         scale = cast(ScaledFrame, frame).scale
         n_features = means.shape[1]
@@ -67,7 +69,7 @@ class DiagKernel(Kernel):
             log_weights, log_det, np.einsum("kj,kj->k", precisions, offsets**2), n_features
         )
         columns = [-0.5 * precisions * scale**2, precisions * offsets * scale, constants]
-        return make_projection(columns, absent, dtype, None)
+        return make_coefficients(columns, absent, dtype, None)
 
     def statistics(
         self, moments: list[np.ndarray], frame: Frame

@@ -8,14 +8,14 @@ import numpy as np
 
 from latentem.mixture.kernels.base import (
     Components,
+    FrameCoefficients,
     Kernel,
     LinearKernel,
-    Projection,
-    Scratch,
+    ScratchBuffers,
     centred_scatters,
     component_constants,
     counts_and_means,
-    make_projection,
+    make_coefficients,
 )
 from latentem.mixture.kernels.features import (
     n_quadratic_rows,
@@ -70,7 +70,9 @@ class FullKernel(Kernel):
     def write_features(self, centred_t: np.ndarray, out: np.ndarray) -> None:
         write_quadratic_features(centred_t, out)
 
-    def projection(self, components: Components, frame: Frame, dtype: np.dtype) -> Projection:
+    def coefficients(
+        self, components: Components, frame: Frame, dtype: np.dtype
+    ) -> FrameCoefficients:
         log_weights, means, precisions_cholesky, log_det = components.astuple()
         factors = frame.factor_to_frame(precisions_cholesky)
         precisions = np.matmul(factors, np.swapaxes(factors, 1, 2))
@@ -79,7 +81,7 @@ class FullKernel(Kernel):
         constants, absent = component_constants(
             log_weights, log_det, np.einsum("ki,ki->k", offsets, offsets), means.shape[1]
         )
-        return make_projection(
+        return make_coefficients(
             [-0.5 * pack_upper(precisions), linear, constants], absent, dtype, None
         )
 
@@ -121,7 +123,9 @@ class FullFactorKernel(LinearKernel):
         # the whitened rows of every component, (k d + 1) per row, dominate
         return (n_components + 1) * (n_features + 1)
 
-    def projection(self, components: Components, frame: Frame, dtype: np.dtype) -> Projection:
+    def coefficients(
+        self, components: Components, frame: Frame, dtype: np.dtype
+    ) -> FrameCoefficients:
         log_weights, means, precisions_cholesky, log_det = components.astuple()
         n_components, n_features = means.shape
         factors = frame.factor_to_frame(precisions_cholesky)
@@ -134,16 +138,20 @@ class FullFactorKernel(LinearKernel):
             log_weights, log_det, np.zeros(n_components), n_features
         )
         blocks = np.kron(np.eye(n_components), np.full(n_features, -0.5))
-        return make_projection([blocks, constants], absent, dtype, stacked)
+        return make_coefficients([blocks, constants], absent, dtype, stacked)
 
     def joint(
-        self, features: np.ndarray, projection: Projection, out: np.ndarray, scratch: Scratch
+        self,
+        features: np.ndarray,
+        coefficients: FrameCoefficients,
+        out: np.ndarray,
+        scratch: ScratchBuffers,
     ) -> None:
-        stacked = cast(np.ndarray, projection.factor)
+        stacked = cast(np.ndarray, coefficients.factor)
         whitened = scratch("whitened", stacked.shape[0], features.shape[1])
         np.matmul(stacked, features, out=whitened)
         np.square(whitened, out=whitened)
-        super().joint(whitened, projection, out, scratch)
+        super().joint(whitened, coefficients, out, scratch)
 
     def moment_shapes(self, n_features: int, n_components: int) -> list[tuple[int, ...]]:
         return [(n_features + 1, n_components), (n_components, n_features, n_features)]
@@ -153,7 +161,7 @@ class FullFactorKernel(LinearKernel):
         features: np.ndarray,
         resp_t: np.ndarray,
         moments: list[np.ndarray],
-        scratch: Scratch,
+        scratch: ScratchBuffers,
     ) -> None:
         super().add_moments(features, resp_t, moments, scratch)  # counts and first moments
         centred = features[:-1]
@@ -182,11 +190,11 @@ def full_kernel(n_features: int, n_components: int) -> Kernel:
 
     Notes
     -----
-    Nanoseconds per row and E-step on one core, fitted to timings on a Xeon
-    with OpenBLAS (the choice only affects speed, never the result):
-    :class:`FullKernel` about ``1.2 d^2 + 0.06 k d^2 + 10`` (building the
-    ``d (d + 1) / 2`` products dominates), :class:`FullFactorKernel` about
-    ``k (0.065 d^2 + 3.1 d + 23.5)`` (per-component work).
+    Compares the two kernels' costs per row and E-step, models fitted to
+    single-core timings (``docs/benchmarks.md``, "Full covariances: which
+    kernel"): building the ``d (d + 1) / 2`` products dominates
+    :class:`FullKernel`, per-component work :class:`FullFactorKernel`. The
+    choice only affects speed, never the result.
     """
     d, k = n_features, n_components
     products = 1.2 * d * d + 0.06 * k * d * d + 10.0

@@ -2,7 +2,7 @@
 
 Each function makes one pass over :class:`GaussianData` in blocks (see
 :mod:`~latentem.mixture.kernels.blocks`) with the parameters given as a
-:class:`~latentem.mixture.kernels.base.Projection` in the data's frame.
+:class:`~latentem.mixture.kernels.base.FrameCoefficients` in the data's frame.
 """
 
 from __future__ import annotations
@@ -11,36 +11,38 @@ from collections.abc import Callable
 
 import numpy as np
 
-from latentem.mixture.kernels.base import Projection
+from latentem.mixture.kernels.base import FrameCoefficients
 from latentem.mixture.kernels.blocks import Workspace, plan_blocks, run_blocks
 from latentem.mixture.kernels.data import GaussianData
 from latentem.mixture.kernels.responsibilities import (
     BlockTransform,
-    observe,
+    objective_terms,
     soft_objective,
     soft_responsibilities,
 )
 
 __all__ = [
-    "expected_statistics",
     "joint_log_prob",
     "log_marginal",
     "most_probable",
     "objective",
     "posterior",
+    "statistics_and_objective",
     "statistics_from_responsibilities",
 ]
 
-Statistics = tuple[np.ndarray, np.ndarray, np.ndarray]
+#: Per-component counts, means and scatter in data units, as :meth:`Kernel.statistics
+#: <latentem.mixture.kernels.base.Kernel.statistics>` returns them.
+CountsMeansScatter = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _joint(
-    workspace: Workspace, data: GaussianData, projection: Projection, rows: slice
+    workspace: Workspace, data: GaussianData, coefficients: FrameCoefficients, rows: slice
 ) -> tuple[np.ndarray, np.ndarray]:
     """The block's features and its joint log-densities (n_components, n_rows)."""
     features = workspace.features(rows)
-    joint_t = workspace.buffer("joint", projection.n_components, features.shape[1])
-    data.kernel.joint(features, projection, joint_t, workspace.buffer)
+    joint_t = workspace.buffer("joint", coefficients.n_components, features.shape[1])
+    data.kernel.joint(features, coefficients, joint_t, workspace.buffer)
     return features, joint_t
 
 
@@ -53,15 +55,15 @@ def _moments(data: GaussianData, n_components: int, n_tasks: int) -> list[np.nda
     return [np.zeros((n_tasks, *shape)) for shape in shapes]
 
 
-def expected_statistics(
-    data: GaussianData, projection: Projection, transform: BlockTransform
+def statistics_and_objective(
+    data: GaussianData, coefficients: FrameCoefficients, transform: BlockTransform
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """E-step: counts, means, scatter (data units) and the objective of ``data``.
 
     Parameters
     ----------
     data : GaussianData
-    projection : Projection
+    coefficients : FrameCoefficients
         The parameters in ``data``'s frame.
     transform : callable
         :func:`~latentem.mixture.kernels.responsibilities.soft_responsibilities`
@@ -76,12 +78,12 @@ def expected_statistics(
         Sum of the rows' (weighted) objective terms.
     """
     plan = plan_blocks(data.n_samples, data.block_rows)
-    moments = _moments(data, projection.n_components, plan.n_tasks)
+    moments = _moments(data, coefficients.n_components, plan.n_tasks)
     objective_sums = np.zeros(plan.n_tasks)
 
     def work(task: int, rows: slice, workspace: Workspace) -> None:
-        features, joint_t = _joint(workspace, data, projection, rows)
-        terms = observe(
+        features, joint_t = _joint(workspace, data, coefficients, rows)
+        terms = objective_terms(
             joint_t, transform, _part(data.labels, rows), _part(data.sample_weight, rows)
         )
         objective_sums[task] += np.add.reduce(terms, dtype=np.float64)
@@ -92,7 +94,7 @@ def expected_statistics(
     return counts, means, scatter, float(objective_sums.sum())
 
 
-def statistics_from_responsibilities(data: GaussianData, resp: np.ndarray) -> Statistics:
+def statistics_from_responsibilities(data: GaussianData, resp: np.ndarray) -> CountsMeansScatter:
     """Counts, means and scatter of ``data`` under given responsibilities (n_samples, k).
 
     Sample weights and labels held by ``data`` are not applied: ``resp`` is
@@ -110,7 +112,9 @@ def statistics_from_responsibilities(data: GaussianData, resp: np.ndarray) -> St
     return data.kernel.statistics([m.sum(axis=0) for m in moments], data.frame)
 
 
-def objective(data: GaussianData, projection: Projection, transform: BlockTransform) -> float:
+def objective(
+    data: GaussianData, coefficients: FrameCoefficients, transform: BlockTransform
+) -> float:
     """Sum of the rows' objective terms (labels pinned, weights applied).
 
     ``transform`` is ``soft_objective`` or ``hard_objective``.
@@ -119,8 +123,8 @@ def objective(data: GaussianData, projection: Projection, transform: BlockTransf
     sums = np.zeros(plan.n_tasks)
 
     def work(task: int, rows: slice, workspace: Workspace) -> None:
-        _, joint_t = _joint(workspace, data, projection, rows)
-        terms = observe(
+        _, joint_t = _joint(workspace, data, coefficients, rows)
+        terms = objective_terms(
             joint_t,
             transform,
             _part(data.labels, rows),
@@ -135,43 +139,43 @@ def objective(data: GaussianData, projection: Projection, transform: BlockTransf
 
 def _per_row(
     data: GaussianData,
-    projection: Projection,
+    coefficients: FrameCoefficients,
     out: np.ndarray,
     fill: Callable[[np.ndarray], np.ndarray],
 ) -> np.ndarray:
     plan = plan_blocks(data.n_samples, data.block_rows)
 
     def work(task: int, rows: slice, workspace: Workspace) -> None:
-        _, joint_t = _joint(workspace, data, projection, rows)
+        _, joint_t = _joint(workspace, data, coefficients, rows)
         out[rows] = fill(joint_t)
 
     run_blocks(data, plan, work)
     return out
 
 
-def joint_log_prob(data: GaussianData, projection: Projection) -> np.ndarray:
+def joint_log_prob(data: GaussianData, coefficients: FrameCoefficients) -> np.ndarray:
     """``log w_k + log N(x_i | mu_k, Sigma_k)``, shape (n_samples, n_components)."""
-    out = np.empty((data.n_samples, projection.n_components))
-    return _per_row(data, projection, out, lambda joint_t: joint_t.T)
+    out = np.empty((data.n_samples, coefficients.n_components))
+    return _per_row(data, coefficients, out, lambda joint_t: joint_t.T)
 
 
-def log_marginal(data: GaussianData, projection: Projection) -> np.ndarray:
+def log_marginal(data: GaussianData, coefficients: FrameCoefficients) -> np.ndarray:
     """``log sum_k w_k N(x_i | mu_k, Sigma_k)``, shape (n_samples,)."""
-    return _per_row(data, projection, np.empty(data.n_samples), soft_objective)
+    return _per_row(data, coefficients, np.empty(data.n_samples), soft_objective)
 
 
-def posterior(data: GaussianData, projection: Projection) -> np.ndarray:
+def posterior(data: GaussianData, coefficients: FrameCoefficients) -> np.ndarray:
     """Posterior probability of every component, shape (n_samples, n_components)."""
 
     def fill(joint_t: np.ndarray) -> np.ndarray:
         soft_responsibilities(joint_t)
         return joint_t.T
 
-    out = np.empty((data.n_samples, projection.n_components))
-    return _per_row(data, projection, out, fill)
+    out = np.empty((data.n_samples, coefficients.n_components))
+    return _per_row(data, coefficients, out, fill)
 
 
-def most_probable(data: GaussianData, projection: Projection) -> np.ndarray:
+def most_probable(data: GaussianData, coefficients: FrameCoefficients) -> np.ndarray:
     """Index of the most probable component of every row (ties: lowest index)."""
     out = np.empty(data.n_samples, dtype=np.intp)
-    return _per_row(data, projection, out, lambda joint_t: joint_t.argmax(axis=0))
+    return _per_row(data, coefficients, out, lambda joint_t: joint_t.argmax(axis=0))

@@ -17,7 +17,7 @@ __all__ = [
     "hard_objective",
     "hard_responsibilities",
     "log_floor",
-    "observe",
+    "objective_terms",
     "soft_objective",
     "soft_responsibilities",
 ]
@@ -31,9 +31,9 @@ def log_floor(dtype: np.dtype) -> float:
     ``0.7 log(tiny)``: about ``-496`` in float64 and ``-61`` in float32.
     Responsibilities below ``exp(floor)`` times the row's largest are set to
     exactly 0 (and the others move by at most that much), so no subnormal
-    number (whose arithmetic is 100 times slower) reaches the matrix
-    products, and a component nothing is assigned to has a count of exactly
-    0.
+    number (whose arithmetic is far slower; ``docs/benchmarks.md``) reaches
+    the matrix products, and a component nothing is assigned to has a count
+    of exactly 0.
 
     Examples
     --------
@@ -72,9 +72,10 @@ def soft_responsibilities(joint_t: np.ndarray) -> np.ndarray:
         top = joint_t.max(axis=0)
         joint_t -= top
     if top is not None and joint_t.size and joint_t.min() < floor:
-        # exp() is ~15 times slower on arguments it underflows (or -inf) than on the
-        # floor, so clip first; subtracting a hair above exp(floor) then zeroes
-        # exactly the clipped entries without a branchy masked assignment
+        # exp() is much slower on arguments it underflows (or -inf) than on the
+        # floor (docs/benchmarks.md), so clip first; subtracting a hair above
+        # exp(floor) then zeroes exactly the clipped entries without a branchy
+        # masked assignment
         np.maximum(joint_t, floor, out=joint_t)
         np.exp(joint_t, out=joint_t)
         joint_t -= _just_above_exp(floor, joint_t.dtype)
@@ -134,7 +135,7 @@ def hard_objective(joint_t: np.ndarray) -> np.ndarray:
     return joint_t.max(axis=0)
 
 
-def observe(
+def objective_terms(
     joint_t: np.ndarray,
     transform: BlockTransform,
     labels: np.ndarray | None = None,
@@ -142,7 +143,10 @@ def observe(
     *,
     responsibilities: bool = True,
 ) -> np.ndarray:
-    """Apply ``transform``, then pin labelled rows and weight every row.
+    """The rows' objective terms from ``transform``, labelled rows pinned, every row weighted.
+
+    With ``responsibilities``, ``joint_t`` is left holding the rows'
+    responsibilities, pinned and weighted the same way.
 
     Parameters
     ----------

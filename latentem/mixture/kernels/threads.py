@@ -3,10 +3,11 @@
 The kernels' matrix products are small (a block of rows times a few
 components), where BLAS's own threads cost more than they give; with the
 kernels' threads running too they oversubscribe the cores, and when other
-processes hold the cores they make every product wait (``docs/benchmarks.md``
-has the measurements: ten times slower under load). Every pass of the kernels
-therefore holds BLAS to one thread, through threadpoolctl, and spreads the
-blocks over its own threads instead (:func:`latentem.core.parallel.single_threaded_blas`).
+processes hold the cores they make every product wait (measured many times
+slower under load; ``docs/benchmarks.md``, "Threads and BLAS"). Every pass of
+the kernels therefore holds BLAS to one thread, through threadpoolctl, and
+spreads the blocks over its own threads instead
+(:func:`latentem.core.parallel.single_threaded_blas`).
 """
 
 from __future__ import annotations

@@ -8,12 +8,12 @@ import numpy as np
 
 from latentem.mixture.kernels.base import (
     Components,
+    FrameCoefficients,
     LinearKernel,
-    Projection,
-    Scratch,
+    ScratchBuffers,
     component_constants,
     counts_and_means,
-    make_projection,
+    make_coefficients,
 )
 from latentem.mixture.kernels.frame import Frame
 
@@ -39,7 +39,9 @@ class TiedKernel(LinearKernel):
 
     name = "tied"
 
-    def projection(self, components: Components, frame: Frame, dtype: np.dtype) -> Projection:
+    def coefficients(
+        self, components: Components, frame: Frame, dtype: np.dtype
+    ) -> FrameCoefficients:
         log_weights, means, precisions_cholesky, log_det = components.astuple()
         offsets = (means - frame.centre) @ precisions_cholesky  # rows U^T (mu_k - c)
         linear = frame.factor_to_frame(precisions_cholesky @ offsets.T).T
@@ -47,13 +49,17 @@ class TiedKernel(LinearKernel):
             log_weights, log_det, np.einsum("ki,ki->k", offsets, offsets), means.shape[1]
         )
         row_factor = frame.factor_to_frame(precisions_cholesky).T
-        return make_projection([linear, constants], absent, dtype, row_factor)
+        return make_coefficients([linear, constants], absent, dtype, row_factor)
 
     def joint(
-        self, features: np.ndarray, projection: Projection, out: np.ndarray, scratch: Scratch
+        self,
+        features: np.ndarray,
+        coefficients: FrameCoefficients,
+        out: np.ndarray,
+        scratch: ScratchBuffers,
     ) -> None:
-        super().joint(features, projection, out, scratch)
-        whitened = cast(np.ndarray, projection.factor) @ features[:-1]
+        super().joint(features, coefficients, out, scratch)
+        whitened = cast(np.ndarray, coefficients.factor) @ features[:-1]
         out -= 0.5 * np.einsum("ij,ij->j", whitened, whitened)
 
     def moment_shapes(self, n_features: int, n_components: int) -> list[tuple[int, ...]]:
@@ -64,7 +70,7 @@ class TiedKernel(LinearKernel):
         features: np.ndarray,
         resp_t: np.ndarray,
         moments: list[np.ndarray],
-        scratch: Scratch,
+        scratch: ScratchBuffers,
     ) -> None:
         super().add_moments(features, resp_t, moments, scratch)  # counts and first moments
         centred = features[:-1]

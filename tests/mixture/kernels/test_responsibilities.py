@@ -8,7 +8,7 @@ from latentem.mixture.kernels.responsibilities import (
     hard_objective,
     hard_responsibilities,
     log_floor,
-    observe,
+    objective_terms,
     soft_objective,
     soft_responsibilities,
 )
@@ -73,7 +73,7 @@ def test_labels_pin_rows_and_weights_scale_them():
     original = joint.copy()
     labels = np.array([1, -1, 0])
     weights = np.array([2.0, 0.5, 1.0])
-    terms = observe(joint, soft_responsibilities, labels, weights)
+    terms = objective_terms(joint, soft_responsibilities, labels, weights)
     free = logsumexp(original[:, 1])
     np.testing.assert_allclose(terms, [2 * original[1, 0], 0.5 * free, original[0, 2]])
     np.testing.assert_allclose(joint[:, 0], [0.0, 2.0])
