@@ -101,8 +101,8 @@ class GaussianRows:
             log_det = structure.log_det_cholesky(precisions_cholesky, n_features)
             components = Components(log_weights, means, precisions_cholesky, log_det)
             data = self.complete
-            projection = data.kernel.projection(components, data.frame, data.dtype)
-            self._place(out, passes.joint_log_prob(data, projection))
+            coefficients = data.kernel.coefficients(components, data.frame, data.dtype)
+            self._place(out, passes.joint_log_prob(data, coefficients))
         if self.incomplete_index.size:
             part = structure.conditionals(self.incomplete, means, precisions_cholesky)
             out[self.incomplete_index] = part.log_prob + log_weights
