@@ -31,7 +31,7 @@ from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.criteria import icl_from_joint
 from latentem.mixture.initialization import initial_responsibilities
 from latentem.mixture.kernels import passes
-from latentem.mixture.kernels.base import Components, FrameCoefficients
+from latentem.mixture.kernels.base import FrameCoefficients
 from latentem.mixture.kernels.data import GaussianData, prepare_data
 from latentem.mixture.kernels.responsibilities import soft_objective, soft_responsibilities
 from latentem.mixture.prior import GaussianMixturePrior, validate_prior
@@ -383,11 +383,8 @@ class GaussianMixtureModel(LatentModel):
         """The parameters as weights on the kernel's features in ``data``'s frame."""
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights)
-        components = Components(
-            log_weights,
-            self.means,
-            self.precisions_cholesky,
-            self.covariance_type.log_det_cholesky(self.precisions_cholesky, self.n_features),
+        components = self.covariance_type.components(
+            log_weights, self.means, self.precisions_cholesky
         )
         return data.kernel.coefficients(components, data.frame, data.dtype)
 

@@ -156,7 +156,7 @@ class GaussianMixturePrior:
                     f"prior components mean has {self.components.n_features} features but the "
                     f"model has {n_features}; build the prior from data of the same width"
                 )
-            structure.niw_check_scale(self.components)
+            structure.niw_is_proper(self.components)  # checks the scale's layout
 
     def map_weights(self, counts: np.ndarray) -> np.ndarray:
         """MAP mixing weights from the weighted counts (k,) (ML without a weights prior)."""

@@ -17,7 +17,7 @@ from latentem.core.validation import check_array, readonly_array
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.kernels import passes
-from latentem.mixture.kernels.base import Components, zero_safe_divide
+from latentem.mixture.kernels.base import zero_safe_divide
 from latentem.mixture.kernels.data import GaussianData, prepare_data
 
 _FLOAT64_EPSILON = float(np.finfo(np.float64).eps)
@@ -56,14 +56,8 @@ def estimate_log_gaussian_prob(
     n_components = np.shape(means)[0]
     kernel = structure.kernel(np.shape(means)[-1], n_components)
     data = prepare_data(X, kernel, n_components=n_components, cache_bytes=0)
-    n_features = data.n_features
     factors = np.asarray(precisions_cholesky, dtype=float)
-    components = Components(
-        np.zeros(np.shape(means)[0]),
-        check_array(means, "means"),
-        factors,
-        structure.log_det_cholesky(factors, n_features),
-    )
+    components = structure.components(np.zeros(n_components), check_array(means, "means"), factors)
     coefficients = data.kernel.coefficients(components, data.frame, data.dtype)
     return passes.joint_log_prob(data, coefficients)
 

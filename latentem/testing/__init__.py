@@ -11,5 +11,12 @@ from latentem.testing.checks import (
     check_latent_model,
     split_rows,
 )
+from latentem.testing.structures import check_covariance_structure
 
-__all__ = ["assert_models_close", "assert_monotone", "check_latent_model", "split_rows"]
+__all__ = [
+    "assert_models_close",
+    "assert_monotone",
+    "check_covariance_structure",
+    "check_latent_model",
+    "split_rows",
+]

@@ -15,6 +15,7 @@ from latentem.hmm.emissions.gaussian_mixture import (
 )
 from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
 from latentem.mixture.initialization import kmeans
+from latentem.mixture.missing import starting_data
 
 __all__ = ["GMMHMM", "GaussianHMM"]
 
@@ -201,7 +202,7 @@ class GaussianHMM(BaseHMM):
         return fitted_width(self, "means_")
 
     def _check_X(self, X: Any) -> np.ndarray:
-        return check_array(X)
+        return check_array(X, allow_nan=True)  # NaN: a missing entry
 
     def _prior(self, structure: CovarianceType, n_features: int) -> Any:
         k = check_int(self.n_components, "n_components", minimum=1)
@@ -241,6 +242,7 @@ class GaussianHMM(BaseHMM):
     def _initial_emissions(
         self, X: np.ndarray, init: frozenset[str], fixed: frozenset[str], rng: np.random.Generator
     ) -> GaussianEmissions:
+        X = starting_data(X)
         structure = _structure(self.covariance_type)
         k = check_int(self.n_components, "n_components", minimum=1)
         min_covar = check_float(self.min_covar, "min_covar", minimum=0.0)
@@ -381,7 +383,7 @@ class GMMHMM(BaseHMM):
         return fitted_width(self, "means_")
 
     def _check_X(self, X: Any) -> np.ndarray:
-        return check_array(X)
+        return check_array(X, allow_nan=True)  # NaN: a missing entry
 
     def _emissions(
         self, weights: Any, means: Any, covariances: Any, fixed: frozenset[str]
@@ -419,6 +421,7 @@ class GMMHMM(BaseHMM):
     def _initial_emissions(
         self, X: np.ndarray, init: frozenset[str], fixed: frozenset[str], rng: np.random.Generator
     ) -> GaussianMixtureEmissions:
+        X = starting_data(X)
         structure = _structure(self.covariance_type)
         k = check_int(self.n_components, "n_components", minimum=1)
         m = check_int(self.n_mix, "n_mix", minimum=1)

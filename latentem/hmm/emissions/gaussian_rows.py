@@ -18,7 +18,6 @@ from attrs import frozen
 from latentem.core.validation import check_array
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.kernels import passes
-from latentem.mixture.kernels.base import Components
 from latentem.mixture.kernels.data import GaussianData, prepare_data
 from latentem.mixture.statistics import GaussianMixtureStats, prepared_statistics
 
@@ -94,12 +93,10 @@ class GaussianRows:
         precisions_cholesky: np.ndarray,
     ) -> np.ndarray:
         """``log w_c + log N(x_t,observed | mu_c, Sigma_c)``, shape (n_samples, n_components)."""
-        n_features = means.shape[1]
         out = np.empty((self.n_samples, means.shape[0]))
         out[...] = log_weights  # rows with nothing observed: likelihood 1
         if self.complete is not None:
-            log_det = structure.log_det_cholesky(precisions_cholesky, n_features)
-            components = Components(log_weights, means, precisions_cholesky, log_det)
+            components = structure.components(log_weights, means, precisions_cholesky)
             data = self.complete
             coefficients = data.kernel.coefficients(components, data.frame, data.dtype)
             self._place(out, passes.joint_log_prob(data, coefficients))

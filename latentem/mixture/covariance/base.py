@@ -28,7 +28,7 @@ import numpy as np
 from attrs import frozen
 from scipy.linalg import lapack
 
-from latentem.mixture.kernels.base import Kernel
+from latentem.mixture.kernels.base import Components, Kernel
 
 if TYPE_CHECKING:
     from latentem.distributions.priors import NormalInverseWishart
@@ -176,6 +176,17 @@ class CovarianceType(abc.ABC):
         the scatter it sums.
         """
         return self._kernel
+
+    def components(
+        self, log_weights: np.ndarray, means: np.ndarray, precisions_cholesky: np.ndarray
+    ) -> Components:
+        """The parameters as the :meth:`kernel` reads them.
+
+        A structure whose factors are not in its kernel's layout (a shared
+        diagonal read by the diagonal kernel, say) converts them here.
+        """
+        log_det = self.log_det_cholesky(precisions_cholesky, means.shape[1])
+        return Components(log_weights, means, precisions_cholesky, log_det)
 
     @abc.abstractmethod
     def parameter_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
@@ -334,19 +345,18 @@ class CovarianceType(abc.ABC):
         raise self._no_prior("NormalInverseWishart prior")
 
     def niw_flat_scale(self, n_features: int) -> Any:
-        """The zero scale of the flat prior, in the layout :meth:`niw_check_scale` takes."""
+        """The zero scale of the flat prior, in the layout :meth:`niw_is_proper` takes."""
         return np.zeros(n_features)
 
     def niw_default_scale(self, covariance: np.ndarray, factor: float, n_samples: float) -> Any:
         """mclust's ``defaultPrior`` scale from the data covariance (d, d)."""
         raise self._no_prior("NormalInverseWishart prior")
 
-    def niw_check_scale(self, niw: NormalInverseWishart) -> None:
-        """Raise a ValueError if the prior's scale does not suit this structure."""
-        raise self._no_prior("NormalInverseWishart prior")
-
     def niw_is_proper(self, niw: NormalInverseWishart) -> bool:
-        """Whether the prior determines a component that has no data."""
+        """Whether the prior determines a component that has no data.
+
+        Raises a ValueError if the prior's scale does not suit this structure.
+        """
         raise self._no_prior("NormalInverseWishart prior")
 
     def niw_covariances(self, update: NIWUpdate) -> np.ndarray:

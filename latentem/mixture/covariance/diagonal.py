@@ -121,9 +121,6 @@ class DiagCovariance(CovarianceType):
     def niw_default_scale(self, covariance: np.ndarray, factor: float, n_samples: float) -> Any:
         return factor * float(np.trace(covariance)) / covariance.shape[0]
 
-    def niw_check_scale(self, niw: NormalInverseWishart) -> None:
-        niw.diagonal_scale()
-
     def niw_is_proper(self, niw: NormalInverseWishart) -> bool:
         return niw.is_proper(diagonal=True)
 
@@ -251,9 +248,6 @@ class SphericalCovariance(DiagCovariance):
 
     def niw_flat_scale(self, n_features: int) -> Any:
         return 0.0
-
-    def niw_check_scale(self, niw: NormalInverseWishart) -> None:
-        _scalar_scale(niw)
 
     def niw_is_proper(self, niw: NormalInverseWishart) -> bool:
         return niw.shrinkage > 0 and niw.dof > 0 and _scalar_scale(niw) > 0

@@ -60,9 +60,6 @@ class MatrixCovariance(CovarianceType):
         d = covariance.shape[0]
         return factor * (covariance if n_samples > d else np.diag(np.diag(covariance)))
 
-    def niw_check_scale(self, niw: NormalInverseWishart) -> None:
-        niw.full_scale()
-
     def niw_is_proper(self, niw: NormalInverseWishart) -> bool:
         return niw.is_proper()
 
