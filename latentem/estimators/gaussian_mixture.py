@@ -102,7 +102,7 @@ class GaussianMixture(Estimator):
     warm_start : bool, default=False
         If true, each ``fit`` starts from the current parameter attributes:
         the previous solution, or values assigned to them (``n_init`` is then
-        ignored).
+        ignored). ``assignment``, ``reg_covar`` and ``prior`` are this fit's.
     verbose : int, default=0
         1 prints one line per initialisation, 2 also prints the objective
         every ``verbose_interval`` iterations.
@@ -553,6 +553,31 @@ class GaussianMixture(Estimator):
             **common,
         )
 
+    def _warm_start(self, settings: dict[str, Any], n_features: int) -> GaussianMixtureModel:
+        """The start of a warm fit: the current parameter attributes, with this fit's settings."""
+        current = self._current_model()  # including any parameter the user assigned or edited
+        if current.n_features != n_features:
+            raise ValueError(
+                f"X has {n_features} features, but the warm start is from parameters for "
+                f"{current.n_features}; pass data of the same width or set warm_start=False"
+            )
+        for name, theirs, ours in (
+            ("n_components", current.n_components, settings["n_components"]),
+            ("covariance_type", current.covariance_type.name, settings["covariance_type"].name),
+        ):
+            if theirs != ours:
+                raise ValueError(
+                    f"{name}={ours!r}, but the warm start's parameters have {name}={theirs!r}; "
+                    f"set {name}={theirs!r}, or warm_start=False to start afresh"
+                )
+        # assignment, reg_covar and prior are settings, not parameters: this fit's apply
+        return attrs.evolve(
+            current,
+            assignment=settings["assignment"],
+            reg_covar=settings["reg_covar"],
+            prior=settings["prior"],
+        )
+
     def _progress_callback(self, settings: dict[str, Any], n_samples: float) -> list[Any]:
         if settings["verbose"] < 2:
             return []
@@ -631,14 +656,7 @@ class GaussianMixture(Estimator):
         warm = bool(self.warm_start) and any(name in vars(self) for name in PARAMETERS)
         n_features = sample.X.shape[1]
         if warm:
-            # the current parameter attributes, including any the user assigned or edited
-            warm_start = self._current_model()
-            if warm_start.n_features != n_features:
-                raise ValueError(
-                    f"X has {n_features} features, but the warm start is from parameters "
-                    f"for {warm_start.n_features}; pass data of the same width or set "
-                    "warm_start=False"
-                )
+            warm_start = self._warm_start(settings, n_features)
         # "per sample" is per unit of weight, so that weights equal replicated rows
         engine = EM(
             max_iter=settings["max_iter"],

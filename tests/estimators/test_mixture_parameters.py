@@ -413,3 +413,19 @@ def test_partial_fit_takes_its_next_step_from_the_edited_parameters(covariance_t
     gm.partial_fit(batch)
     assert gm.lower_bounds_[-1] == pytest.approx(expected, rel=1e-10)
     assert gm.n_iter_ == 4
+
+
+def test_a_warm_start_takes_this_fits_settings_but_the_attributes_parameters(covariance_type):
+    reference = fitted(covariance_type)
+    gm = GaussianMixture(3, covariance_type=covariance_type, prior="default", max_iter=2)
+    for name in ("weights_", "means_", "covariances_"):
+        gm.__setattr__(name, getattr(reference, name))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", latentem.ConvergenceWarning)
+        gm.set_params(warm_start=True).fit(X)
+    assert gm.model_.prior is not None  # the default prior, computed from X by this fit
+    with pytest.raises(ValueError, match=r"n_components=2, but the warm start's .* n_components=3"):
+        gm.set_params(n_components=2).fit(X)
+    other = next(name for name in COVARIANCE_TYPES if name != covariance_type)
+    with pytest.raises(ValueError, match=rf"covariance_type='{other}', but the warm start's"):
+        gm.set_params(n_components=3, covariance_type=other).fit(X)
