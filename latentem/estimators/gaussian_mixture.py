@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, cast
 
+import attrs
 import numpy as np
 
 from latentem.core.data import DataSource, Observations
@@ -23,6 +24,15 @@ from latentem.core.validation import (
 )
 from latentem.estimators.base import Estimator
 from latentem.estimators.fit_data import INIT_SAMPLE_ROWS, validated_fit_data
+from latentem.estimators.mixture_parameters import (
+    PARAMETERS,
+    ParameterState,
+    build_model,
+    checked_parameter,
+    edited_parameters,
+    follow_edits,
+    parameter_attributes,
+)
 from latentem.mixture.assignment import ASSIGNMENTS, apply_observations
 from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
 from latentem.mixture.gaussian import GaussianMixtureModel
@@ -90,8 +100,9 @@ class GaussianMixture(Estimator):
     random_state : int, RandomState or Generator, default=None
         Seed of the initialisation.
     warm_start : bool, default=False
-        If true, each ``fit`` starts from the previous solution (``n_init``
-        is then ignored).
+        If true, each ``fit`` starts from the current parameter attributes:
+        the previous solution, or values assigned to them (``n_init`` is then
+        ignored). ``assignment``, ``reg_covar`` and ``prior`` are this fit's.
     verbose : int, default=0
         1 prints one line per initialisation, 2 also prints the objective
         every ``verbose_interval`` iterations.
@@ -154,6 +165,8 @@ class GaussianMixture(Estimator):
         Inverses of ``covariances_``, same layout.
     precisions_cholesky_ : ndarray
         Upper Cholesky factors ``U`` with ``precision = U @ U.T``.
+        These five arrays are the parameters: editing one changes what every
+        method uses (see Notes).
     converged_ : bool
         Whether the best initialisation met ``tol`` before ``max_iter``.
     n_iter_ : int
@@ -168,8 +181,38 @@ class GaussianMixture(Estimator):
         initialisation.
     n_features_in_ : int
     model_ : GaussianMixtureModel
-        The fitted model, usable with :class:`~latentem.EM` and
-        :mod:`latentem.testing`.
+        The model of the current parameter attributes, usable with
+        :class:`~latentem.EM` and :mod:`latentem.testing`. Assigning a
+        :class:`~latentem.GaussianMixtureModel` sets the five arrays (and
+        ``n_features_in_``) from it.
+
+    Notes
+    -----
+    As in scikit-learn, the fitted arrays are the parameters: ``predict``,
+    ``predict_proba``, ``score``, ``score_samples``, ``sample``, ``bic``,
+    ``aic``, ``icl``, ``model_``, ``partial_fit``, a ``warm_start`` fit and
+    :func:`latentem.save` use their current values, whether assigned
+    (``gm.means_ = new``, which copies ``new``) or edited in place
+    (``gm.means_[0] = point``). ``covariances_``, ``precisions_`` and
+    ``precisions_cholesky_`` are three layouts of one parameter: assigning
+    one recomputes the other two, so they always agree, and the density is
+    that of ``precisions_cholesky_`` as in scikit-learn (where, unlike here,
+    an edit of ``covariances_`` reaches only ``sample``).
+    ``precisions_cholesky_`` accepts any triangular factor with a positive
+    diagonal, such as ``numpy.linalg.cholesky(precision)``, and keeps the
+    upper one. Layouts edited in place are followed at the next use; if
+    several were edited and disagree, that is a ValueError.
+
+    A value that is invalid by itself (an array of the wrong kind, NaN,
+    weights that do not sum to 1, a covariance that is not positive definite)
+    is a ValueError naming the attribute when it is assigned (or, edited in
+    place, when next used); shapes that disagree with each other (3 rows of
+    ``means_`` for 2 ``weights_``) are one at the next use, so several
+    attributes can be changed in turn. The model is rebuilt only after an
+    edit: a call compares the parameter arrays with their last checked
+    values (a few microseconds for small ones). A rebuilt model keeps the fit's
+    ``covariance_type``, ``assignment``, ``reg_covar`` and ``prior`` (the
+    constructor's, for parameters set on an estimator never fitted).
 
     Examples
     --------
@@ -190,13 +233,18 @@ class GaussianMixture(Estimator):
     >>> gm = GaussianMixture(2, random_state=0).fit(X, sample_weight=weights, labels=labels)
     >>> gm.predict([[1, 2], [10, 2]])
     array([0, 1])
+
+    The fitted arrays are the parameters: swapping the means swaps the labels.
+
+    >>> gm.means_ = gm.means_[::-1]
+    >>> gm.predict([[1, 2], [10, 2]])
+    array([1, 0])
     """
 
     _estimator_type = "density_estimator"
     _allow_nan = True
 
     # set by fit (declared for type checkers; absent until then)
-    model_: GaussianMixtureModel
     weights_: np.ndarray
     means_: np.ndarray
     covariances_: np.ndarray
@@ -256,6 +304,112 @@ class GaussianMixture(Estimator):
         self.learning_decay = learning_decay
         self.learning_offset = learning_offset
         self.dtype = dtype
+
+    # -- the parameter attributes ------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in PARAMETERS:
+            self._assign_parameter(name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def _state(self) -> ParameterState:
+        state = vars(self).get("_parameter_state")
+        return ParameterState({}, None, None, False) if state is None else state
+
+    def _structure(self, state: ParameterState) -> CovarianceType:
+        """The covariance layout of the attributes: the fit's, else the constructor's."""
+        template = state.settings()
+        if template is not None:
+            return template.covariance_type
+        name = check_option(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
+        return COVARIANCE_TYPES[name]
+
+    def _update_parameters(
+        self,
+        updates: dict[str, np.ndarray],
+        state: ParameterState,
+        *,
+        edited: tuple[str, ...] = (),
+    ) -> ParameterState:
+        """Set checked values; record them (and the attributes gone) as the new state.
+
+        An attribute edited in place gets its checked value in place (the
+        caller's handle on it stays live); any other gets a new array, so an
+        array someone kept from before is never changed behind their back.
+        """
+        attributes = vars(self)
+        for name, value in updates.items():
+            current = attributes.get(name)
+            if (
+                name in edited
+                and isinstance(current, np.ndarray)
+                and current.dtype == value.dtype
+                and current.shape == value.shape
+                and current.flags.writeable
+            ):
+                if not np.array_equal(current, value):
+                    np.copyto(current, value)
+            else:
+                attributes[name] = value
+        removed = tuple(name for name in state.values if name not in attributes)
+        new_state = state.changed(updates, removed)
+        attributes["_parameter_state"] = new_state
+        return new_state
+
+    def _assign_parameter(self, name: str, value: Any) -> None:
+        state = self._state()
+        # the assigned value is copied (never kept); layouts derived from it are new arrays
+        self._update_parameters(checked_parameter(name, value, self._structure(state)), state)
+
+    def _current_model(self) -> GaussianMixtureModel:
+        """The model of the current parameter attributes, rebuilt only after an edit."""
+        self._check_fitted()
+        state = self._state()
+        attributes = vars(self)
+        edited = edited_parameters(attributes, state)
+        if not edited and state.model is not None:
+            return state.model
+        if edited:  # assigned (already checked on its own), edited in place, or deleted
+            updates = follow_edits(attributes, edited, self._structure(state))
+            state = self._update_parameters(updates, state, edited=tuple(edited))
+        template = state.settings()
+        if template is not None:
+            settings: dict[str, Any] = {
+                "assignment": template.assignment,
+                "reg_covar": template.reg_covar,
+                "prior": template.prior,
+            }
+        else:  # parameters set by hand on an estimator never fitted
+            settings = {
+                "assignment": check_option(self.assignment, "assignment", ASSIGNMENTS),
+                "reg_covar": check_float(self.reg_covar, "reg_covar", minimum=0.0),
+                "prior": self.prior if isinstance(self.prior, GaussianMixturePrior) else None,
+            }
+        model = build_model(
+            state.values,
+            self._structure(state),
+            n_features_in=attributes.get("n_features_in_"),
+            owner=type(self).__name__,
+            **settings,
+        )
+        state.model = model
+        return model
+
+    @property
+    def model_(self) -> GaussianMixtureModel:
+        """The :class:`~latentem.GaussianMixtureModel` of the current parameter attributes."""
+        return self._current_model()
+
+    @model_.setter
+    def model_(self, model: GaussianMixtureModel) -> None:
+        if not isinstance(model, GaussianMixtureModel):
+            raise TypeError(
+                f"model_ must be a latentem.GaussianMixtureModel; got {type(model).__name__}"
+            )
+        attributes = parameter_attributes(model, fitted=False)
+        attributes["n_features_in_"] = model.n_features
+        vars(self).update(attributes)
 
     # -- fitting ---------------------------------------------------------------
 
@@ -399,6 +553,31 @@ class GaussianMixture(Estimator):
             **common,
         )
 
+    def _warm_start(self, settings: dict[str, Any], n_features: int) -> GaussianMixtureModel:
+        """The start of a warm fit: the current parameter attributes, with this fit's settings."""
+        current = self._current_model()  # including any parameter the user assigned or edited
+        if current.n_features != n_features:
+            raise ValueError(
+                f"X has {n_features} features, but the warm start is from parameters for "
+                f"{current.n_features}; pass data of the same width or set warm_start=False"
+            )
+        for name, theirs, ours in (
+            ("n_components", current.n_components, settings["n_components"]),
+            ("covariance_type", current.covariance_type.name, settings["covariance_type"].name),
+        ):
+            if theirs != ours:
+                raise ValueError(
+                    f"{name}={ours!r}, but the warm start's parameters have {name}={theirs!r}; "
+                    f"set {name}={theirs!r}, or warm_start=False to start afresh"
+                )
+        # assignment, reg_covar and prior are settings, not parameters: this fit's apply
+        return attrs.evolve(
+            current,
+            assignment=settings["assignment"],
+            reg_covar=settings["reg_covar"],
+            prior=settings["prior"],
+        )
+
     def _progress_callback(self, settings: dict[str, Any], n_samples: float) -> list[Any]:
         if settings["verbose"] < 2:
             return []
@@ -474,13 +653,10 @@ class GaussianMixture(Estimator):
                 "to fit; give some rows a positive weight"
             )
         settings = self._check_settings(sample.X, sample.sample_weight)
-        warm = bool(self.warm_start) and hasattr(self, "model_")
+        warm = bool(self.warm_start) and any(name in vars(self) for name in PARAMETERS)
         n_features = sample.X.shape[1]
-        if warm and self.n_features_in_ != n_features:
-            raise ValueError(
-                f"X has {n_features} features, but the warm start is from a fit with "
-                f"{self.n_features_in_}; pass data of the same width or set warm_start=False"
-            )
+        if warm:
+            warm_start = self._warm_start(settings, n_features)
         # "per sample" is per unit of weight, so that weights equal replicated rows
         engine = EM(
             max_iter=settings["max_iter"],
@@ -498,7 +674,10 @@ class GaussianMixture(Estimator):
                 source, kernel, n_components=settings["n_components"], dtype=settings["dtype"]
             )
         if warm:
-            starts, previous = [self.model_], self.lower_bound_ * n_effective
+            starts, previous = [warm_start], None
+            if self._state().fitted and hasattr(self, "lower_bound_"):
+                # the parameters are still the last fit's, so is its objective
+                previous = self.lower_bound_ * n_effective
         else:
             prepared = data if isinstance(data, GaussianData) else sample
             starts = [
@@ -587,9 +766,13 @@ class GaussianMixture(Estimator):
         X = check_array(X)
         state: OnlineState | None = vars(self).get("_online_state")
         lower_bounds: list[float] = [] if state is None else list(self.lower_bounds_)
-        if state is None:
-            if hasattr(self, "model_"):
-                start: GaussianMixtureModel = self.model_
+        if state is not None:
+            current = self._current_model()
+            if current is not state.model:  # the parameters were edited since the last batch
+                state = attrs.evolve(state, model=current)
+        else:
+            if any(name in vars(self) for name in PARAMETERS):
+                start: GaussianMixtureModel = self._current_model()
             else:
                 settings = self._check_settings(X)
                 batch = Observations(X)
@@ -610,20 +793,21 @@ class GaussianMixture(Estimator):
 
     # -- using the fit -----------------------------------------------------------
 
-    def _inference_data(self, X: Any) -> GaussianData | np.ndarray:
-        """``X`` checked against the fit; prepared in the fit's precision unless it has NaN."""
+    def _inference_data(self, X: Any) -> tuple[GaussianMixtureModel, GaussianData | np.ndarray]:
+        """The current model, and ``X`` checked against it and prepared unless it has NaN."""
+        model = self._current_model()
         X = self._check_predict_X(X, allow_nan=True)
         if incomplete_rows(X) is not None:
-            return X
-        return self.model_.prepare(X, dtype=check_dtype(self.dtype), cache_bytes=0)
+            return model, X
+        return model, model.prepare(X, dtype=check_dtype(self.dtype), cache_bytes=0)
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Log-density of every row under the fitted mixture, shape (n_samples,).
 
         For a row with missing entries (NaN): the density of its observed entries.
         """
-        data = self._inference_data(X)
-        return self.model_.score_samples(data)
+        model, data = self._inference_data(X)
+        return model.score_samples(data)
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean log-density of the rows of ``X``."""
@@ -631,32 +815,32 @@ class GaussianMixture(Estimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable component of every row, shape (n_samples,)."""
-        data = self._inference_data(X)
-        return self.model_.predict(data)
+        model, data = self._inference_data(X)
+        return model.predict(data)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Posterior probability of every component, shape (n_samples, n_components)."""
-        data = self._inference_data(X)
-        return self.model_.predict_proba(data)
+        model, data = self._inference_data(X)
+        return model.predict_proba(data)
 
     def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n_samples`` points and their components from the fitted mixture.
 
         Uses ``random_state`` as scikit-learn does.
         """
-        self._check_fitted()
+        model = self._current_model()
         n_samples = check_int(n_samples, "n_samples", minimum=1)
-        return self.model_.sample(n_samples, random_state=as_generator(self.random_state))
+        return model.sample(n_samples, random_state=as_generator(self.random_state))
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion on ``X`` (lower is better)."""
-        data = self._inference_data(X)
-        return self.model_.bic(data)
+        model, data = self._inference_data(X)
+        return model.bic(data)
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion on ``X`` (lower is better)."""
-        data = self._inference_data(X)
-        return self.model_.aic(data)
+        model, data = self._inference_data(X)
+        return model.aic(data)
 
     def icl(self, X: Any) -> float:
         """Integrated completed likelihood on ``X``, as mclust (lower is better).
@@ -664,8 +848,8 @@ class GaussianMixture(Estimator):
         BIC plus twice the classification entropy; see
         :meth:`GaussianMixtureModel.icl <latentem.GaussianMixtureModel.icl>`.
         """
-        data = self._inference_data(X)
-        return self.model_.icl(data)
+        model, data = self._inference_data(X)
+        return model.icl(data)
 
 
 def fitted_attributes(
@@ -673,8 +857,10 @@ def fitted_attributes(
 ) -> dict[str, Any]:
     """The fitted attributes of a :class:`GaussianMixture` whose fit ended at ``model``.
 
-    Every array attribute is a fresh writable copy of the model's; used by
-    ``fit`` and by :func:`latentem.load`, so both give the same attributes.
+    Every array attribute is a fresh writable copy of the model's, and the
+    private ``_parameter_state`` records them (``model_`` is the model of the
+    arrays); used by ``fit`` and by :func:`latentem.load`, so both give the
+    same attributes.
 
     Examples
     --------
@@ -685,12 +871,7 @@ def fitted_attributes(
     (array([[[0.25]]]), -1.7)
     """
     return {
-        "model_": model,
-        "weights_": np.array(model.weights),
-        "means_": np.array(model.means),
-        "covariances_": np.array(model.covariances),
-        "precisions_cholesky_": np.array(model.precisions_cholesky),
-        "precisions_": np.array(model.precisions),
+        **parameter_attributes(model, fitted=True),
         "converged_": bool(converged),
         "n_iter_": int(n_iter),
         "lower_bounds_": list(lower_bounds),

@@ -201,8 +201,10 @@ class GaussianHMM(BaseHMM):
         """Number of features, read from ``means_`` (hmmlearn's attribute)."""
         return fitted_width(self, "means_")
 
+    _allow_nan = True  # NaN marks a missing entry (observed-data likelihood)
+
     def _check_X(self, X: Any) -> np.ndarray:
-        return check_array(X, allow_nan=True)  # NaN: a missing entry
+        return check_array(X, allow_nan=True)
 
     def _prior(self, structure: CovarianceType, n_features: int) -> Any:
         k = check_int(self.n_components, "n_components", minimum=1)
@@ -382,8 +384,10 @@ class GMMHMM(BaseHMM):
         """Number of features, read from ``means_`` (hmmlearn's attribute)."""
         return fitted_width(self, "means_")
 
+    _allow_nan = True  # NaN marks a missing entry (observed-data likelihood)
+
     def _check_X(self, X: Any) -> np.ndarray:
-        return check_array(X, allow_nan=True)  # NaN: a missing entry
+        return check_array(X, allow_nan=True)
 
     def _emissions(
         self, weights: Any, means: Any, covariances: Any, fixed: frozenset[str]
