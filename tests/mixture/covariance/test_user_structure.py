@@ -5,7 +5,14 @@ component) is what a contributor would write: no edit inside ``latentem/``.
 It must work in GaussianMixture, GaussianHMM, GMMHMM, EMImputer, save/load
 and the CLI, with priors, NaN entries, float32 and chunked data, and pass
 ``check_covariance_structure``.
+
+The class lives in ``examples/covariance_structure.py`` (loaded here without
+running its script), the worked example the guide
+``docs/user_guide/covariance_structures.rst`` quotes: the guide shows the tested code.
 """
+
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,126 +21,21 @@ from scipy.special import logsumexp
 
 import latentem
 from latentem.cli.main import main as cli_main
-from latentem.mixture import COVARIANCE_TYPES, CovarianceType, register_covariance_type
-from latentem.mixture.covariance.base import check_positive
-from latentem.mixture.kernels import DiagKernel
-from latentem.mixture.kernels.base import Components
-from latentem.mixture.missing import diagonal_conditionals
+from latentem.mixture import COVARIANCE_TYPES, register_covariance_type
 from latentem.testing import assert_monotone, check_covariance_structure
 
-
-class SharedDiagonal(CovarianceType):
-    """One diagonal covariance for all components, stored as variances (d,)."""
-
-    name = "shared_diagonal"
-    _kernel = DiagKernel()  # reads (k, d) factors, sums per-feature scatter (k, d)
-
-    def parameter_shape(self, n_components, n_features):
-        return (n_features,)
-
-    def n_parameters(self, n_components, n_features):
-        return n_features
-
-    def full_matrices(self, covariances, n_components, n_features):
-        return np.repeat(np.diag(covariances)[None], n_components, axis=0)
-
-    def from_full_matrices(self, matrices):
-        return np.diagonal(matrices, axis1=-2, axis2=-1).mean(axis=-2)
-
-    def same_for_all(self, covariance, n_components):
-        return np.diag(covariance).astype(float)
-
-    def precisions_cholesky(self, covariances):
-        check_positive(covariances, "covariances")
-        return 1.0 / np.sqrt(covariances)
-
-    def covariances_from_precisions(self, precisions):
-        check_positive(precisions, "precisions")
-        return 1.0 / precisions
-
-    def precisions(self, precisions_cholesky):
-        return precisions_cholesky**2
-
-    def log_det_cholesky(self, precisions_cholesky, n_features):
-        return np.atleast_1d(np.log(precisions_cholesky).sum())
-
-    def components(self, log_weights, means, precisions_cholesky):
-        factors = np.broadcast_to(precisions_cholesky, means.shape)
-        log_det = np.full(means.shape[0], np.log(precisions_cholesky).sum())
-        return Components(log_weights, means, factors, log_det)
-
-    def independent_view(self, covariances, n_components, n_features):
-        diag = COVARIANCE_TYPES["diag"]
-        return diag, np.repeat(covariances[..., None, :], n_components, axis=-2)
-
-    def group_terms(self, numerator, denominator, n_groups):
-        d = numerator.shape[-1]
-        pooled = numerator.reshape(n_groups, -1, d).sum(axis=1)
-        return pooled, denominator.reshape(n_groups, -1, d).sum(axis=1)
-
-    def shift_scatter(self, delta, weight):
-        return weight[:, None] * delta**2
-
-    def covariances_from_scatter(self, scatter, counts, reg_covar, previous):
-        return scatter.sum(axis=0) / counts.sum() + reg_covar
-
-    def conditionals(self, X, means, precisions_cholesky, residuals=False):
-        variances = np.broadcast_to(1.0 / precisions_cholesky**2, means.shape)
-        return diagonal_conditionals(X, means, np.array(variances), residuals)
-
-    # mixture prior: per feature, a normal-inverse-gamma shared by the K means,
-    # log p = sum_j -(nu + 2 + K)/2 log v_j - (lambda_j + kappa sum_k delta_kj^2) / (2 v_j)
-    def niw_flat_dof(self, n_components, n_features):
-        return -(2.0 + n_components)
-
-    def niw_default_scale(self, covariance, factor, n_samples):
-        return factor * np.diag(covariance)
-
-    def niw_is_proper(self, niw):
-        return bool(niw.shrinkage > 0 and niw.dof > 0 and np.all(niw.diagonal_scale() > 0))
-
-    def niw_covariances(self, update):
-        u = update
-        numerator = u.niw.diagonal_scale() + (u.scatter + u.factor[:, None] * u.deviations**2).sum(
-            axis=0
-        )
-        denominator = u.niw.dof + u.counts.sum() + 2.0 + u.counts.size
-        return numerator / denominator + u.reg_covar
-
-    def niw_log_pdf(self, niw, means, covariances):
-        k = means.shape[0]
-        spread = niw.diagonal_scale() + niw.shrinkage * ((means - niw.mean) ** 2).sum(axis=0)
-        return float(
-            np.sum(-(niw.dof + 2.0 + k) / 2.0 * np.log(covariances) - spread / (2 * covariances))
-        )
-
-    # the HMM emissions' conjugate prior: scale (d,), one dof
-    def conjugate_dof_shape(self, n_components, n_features):
-        return ()
-
-    def conjugate_check_scale(self, scale):
-        if np.any(scale < 0):
-            raise ValueError("prior scale must be non-negative")
-
-    def conjugate_log_density(
-        self, delta, means_weight, scale, dof, precisions_cholesky, covariances
-    ):
-        quadratic = scale + (means_weight[:, None] * delta**2).sum(axis=0)
-        return -0.5 * float(np.sum(quadratic / covariances + dof * np.log(covariances)))
-
-    def conjugate_terms(self, counts, scatter, shift, means_weight, delta, scale, dof):
-        per_component = scatter + counts[:, None] * shift**2 + means_weight[:, None] * delta**2
-        return scale + per_component.sum(axis=0), np.asarray(dof + counts.sum())
-
-    def hmmlearn_prior(self, n_states, n_features, covars_prior, covars_weight):
-        scale = np.broadcast_to(np.asarray(covars_prior, dtype=float), (n_features,))
-        return scale, np.asarray(max(float(covars_weight) - 1.0, 0.0))
-
-    def hmmlearn_mixture_prior(self, n_states, n_mix, n_features, covars_prior, covars_weight):
-        diag = COVARIANCE_TYPES["diag"]
-        return diag.hmmlearn_mixture_prior(n_states, n_mix, n_features, covars_prior, covars_weight)
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "covariance_structure.py"
 
 
+def load_example():
+    """examples/covariance_structure.py as a module: the class, not registered yet."""
+    spec = importlib.util.spec_from_file_location("covariance_structure_example", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SharedDiagonal = load_example().SharedDiagonal
 STRUCTURE = SharedDiagonal()
 NAME = STRUCTURE.name
 
