@@ -61,6 +61,14 @@ class LatentModel(abc.ABC):
     summed with ``+`` equal the statistics of their union. The engine relies
     on this to process chunks, sequences and blocks of a cluster alike.
 
+    A model may also offer ``prepare(data)``: work on the data that does not
+    depend on the parameters (validation, features, a scan plan), done once.
+    :meth:`EM.fit <latentem.EM.fit>` calls it once per fit on in-memory data
+    and hands the result to every ``e_step``; ``e_step``, ``log_likelihood``
+    and the model's predict methods must accept it, and ``prepare`` must
+    return prepared data it is given back unchanged when it still fits the
+    model. Models without it are unaffected.
+
     Examples
     --------
     A mixture of two Poisson distributions written against the protocol:

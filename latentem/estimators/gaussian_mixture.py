@@ -799,7 +799,8 @@ class GaussianMixture(Estimator):
         X = self._check_predict_X(X, allow_nan=True)
         if incomplete_rows(X) is not None:
             return model, X
-        return model, model.prepare(X, dtype=check_dtype(self.dtype), cache_bytes=0)
+        data = model.prepare(X, dtype=check_dtype(self.dtype), cache_bytes=0)
+        return model, cast(GaussianData, data)  # no NaN: kernel data
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Log-density of every row under the fitted mixture, shape (n_samples,).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Hashable
 from typing import Any, cast
 
@@ -30,15 +29,53 @@ from latentem.hmm.probabilities import (
 )
 from latentem.hmm.sequences import Sequences, as_sequences
 
-__all__ = ["DECODERS", "HMMStats", "HiddenMarkovModel"]
+__all__ = ["DECODERS", "HMMStats", "HiddenMarkovModel", "PreparedSequences"]
 
 DECODERS = ("viterbi", "map")
 
-# Data prepared for the emissions (validated, in ragged order, features built), kept for as
-# long as the Sequences object lives, so EM does that work once rather than every iteration.
-_PREPARED: weakref.WeakKeyDictionary[Sequences, tuple[Hashable, Any]] = weakref.WeakKeyDictionary()
-# the scan's work arrays, kept for the next E-step on the same data (freed with it)
-_SCRATCH: weakref.WeakKeyDictionary[Sequences, LendingPool[Scratch]] = weakref.WeakKeyDictionary()
+
+@frozen(eq=False)
+class PreparedSequences:
+    """Sequences prepared once for an HMM (what :meth:`HiddenMarkovModel.prepare` returns).
+
+    It holds the scan plan, the rows validated and prepared by the emissions
+    in the scan's ragged order, and the scan's reusable work arrays; EM
+    prepares the data once per fit and every E-step reuses all three.
+
+    Attributes
+    ----------
+    sequences : Sequences
+    plan : ScanPlan
+    key : hashable or None
+        The emissions' :meth:`~latentem.hmm.emissions.Emissions.data_key` the
+        rows were prepared for (None: prepare again for every E-step).
+    rows : object
+        The emissions' prepared rows, in ragged order.
+    scratch : LendingPool
+        The forward-backward scan's work arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.hmm import HiddenMarkovModel
+    >>> from latentem.hmm.emissions import PoissonEmissions
+    >>> rates = PoissonEmissions([[1.0], [5.0]])
+    >>> hmm = HiddenMarkovModel([0.5, 0.5], [[0.9, 0.1], [0.1, 0.9]], rates)
+    >>> prepared = hmm.prepare(np.array([[0], [1], [6]]))
+    >>> prepared.n_samples, hmm.prepare(prepared) is prepared
+    (3, True)
+    """
+
+    sequences: Sequences
+    plan: ScanPlan
+    key: Hashable | None
+    rows: Any
+    scratch: LendingPool[Scratch] = field(factory=LendingPool)
+
+    @property
+    def n_samples(self) -> int:
+        """Number of rows over all sequences."""
+        return self.sequences.n_samples
 
 
 @frozen(eq=False)
@@ -175,30 +212,36 @@ class HiddenMarkovModel(LatentModel):
 
     # -- the protocol -------------------------------------------------------------
 
-    def _prepare(self, data: Any) -> tuple[Sequences, Any, np.ndarray, ScanPlan]:
-        """Validated data in the scan's ragged row order (as the emissions prepare it),
-        its emission log-probabilities and the scan plan."""
-        sequences = as_sequences(data)
-        plan = scan_plan(sequences.lengths)
-        key = self.emissions.data_key()
-        cached = _PREPARED.get(sequences) if key is not None else None
-        if cached is not None and cached[0] == key:
-            prepared = cached[1]
+    def prepare(self, data: Any) -> PreparedSequences:
+        """Validate and prepare sequences once for many E-steps (EM calls it once per fit).
+
+        Every method taking data accepts the result in place of the
+        sequences; prepared data passed back is returned as it is when the
+        emissions prepare data alike (equal ``data_key``).
+        """
+        if isinstance(data, PreparedSequences):
+            key = self.emissions.data_key()
+            if key is not None and key == data.key:
+                return data
+            sequences, plan, scratch = data.sequences, data.plan, data.scratch
         else:
-            X = take_rows(self.emissions.check_data(sequences.X), plan.layout.rows)
-            prepared = self.emissions.prepare(X)
-            if key is not None:
-                _PREPARED[sequences] = (key, prepared)
-        log_emissions = check_log_emissions(self.emissions.log_prob(prepared), self.n_states)
-        return sequences, prepared, log_emissions, plan
+            sequences = as_sequences(data)
+            plan, scratch = scan_plan(sequences.lengths), LendingPool()
+        X = take_rows(self.emissions.check_data(sequences.X), plan.layout.rows)
+        rows = self.emissions.prepare(X)
+        return PreparedSequences(sequences, plan, self.emissions.data_key(), rows, scratch)
+
+    def _prepare(self, data: Any) -> tuple[PreparedSequences, np.ndarray]:
+        """Prepared data and its emission log-probabilities, in the scan's ragged order."""
+        prepared = self.prepare(data)
+        log_emissions = check_log_emissions(self.emissions.log_prob(prepared.rows), self.n_states)
+        return prepared, log_emissions
 
     def e_step(self, data: Any) -> HMMStats:
         """Forward-backward: expected start, transition and emission statistics."""
-        sequences, X, log_emissions, plan = self._prepare(data)
-        pool = _SCRATCH.get(sequences)
-        if pool is None:
-            pool = _SCRATCH.setdefault(sequences, LendingPool())
-        with pool.borrow(Scratch) as scratch:
+        prepared, log_emissions = self._prepare(data)
+        plan = prepared.plan
+        with prepared.scratch.borrow(Scratch) as scratch:
             result = ragged_forward_backward(
                 log_emissions,
                 self.startprob,
@@ -213,7 +256,7 @@ class HiddenMarkovModel(LatentModel):
         return HMMStats(
             start=gamma[plan.sequence_first_rows].sum(axis=0),
             transitions=transitions,
-            emissions=self.emissions.statistics(X, gamma),
+            emissions=self.emissions.statistics(prepared.rows, gamma),
             log_likelihood=float(result.log_likelihood.sum()),
         )
 
@@ -250,12 +293,12 @@ class HiddenMarkovModel(LatentModel):
 
     def score_sequences(self, data: Any) -> np.ndarray:
         """``log p(x)`` of every sequence, shape (n_sequences,)."""
-        _, _, log_emissions, plan = self._prepare(data)
+        prepared, log_emissions = self._prepare(data)
         result = ragged_forward_backward(
             log_emissions,
             self.startprob,
             self.transmat,
-            plan,
+            prepared.plan,
             posteriors=False,
             transitions=False,
         )
@@ -263,11 +306,11 @@ class HiddenMarkovModel(LatentModel):
 
     def score_samples(self, data: Any) -> tuple[float, np.ndarray]:
         """Total log-likelihood and the state posteriors, shape (n_samples, n_states)."""
-        _, _, log_emissions, plan = self._prepare(data)
+        prepared, log_emissions = self._prepare(data)
         result = ragged_forward_backward(
-            log_emissions, self.startprob, self.transmat, plan, transitions=False
+            log_emissions, self.startprob, self.transmat, prepared.plan, transitions=False
         )
-        gamma = take_rows(cast(np.ndarray, result.posteriors), plan.positions)
+        gamma = take_rows(cast(np.ndarray, result.posteriors), prepared.plan.positions)
         return float(result.log_likelihood.sum()), gamma
 
     def predict_proba(self, data: Any) -> np.ndarray:
@@ -282,18 +325,14 @@ class HiddenMarkovModel(LatentModel):
         ``sum_t log max_k p(z_t = k | x)``.
         """
         check_option(algorithm, "algorithm", DECODERS)
+        prepared = self.prepare(data)
+        lengths = prepared.sequences.lengths
         if algorithm == "map":
-            sequences = as_sequences(data)
-            posteriors = self.predict_proba(sequences)
-            log_prob, states = map_decode(posteriors, sequences.lengths)
+            log_prob, states = map_decode(self.predict_proba(prepared), lengths)
             return float(log_prob.sum()), states
-        sequences = as_sequences(data)
-        log_emissions = check_log_emissions(
-            self.emissions.log_prob(self.emissions.check_data(sequences.X)), self.n_states
-        )
-        log_prob, states = viterbi_decode(
-            log_emissions, self.startprob, self.transmat, sequences.lengths
-        )
+        ragged = check_log_emissions(self.emissions.log_prob(prepared.rows), self.n_states)
+        log_emissions = take_rows(ragged, prepared.plan.positions)
+        log_prob, states = viterbi_decode(log_emissions, self.startprob, self.transmat, lengths)
         return float(log_prob.sum()), states
 
     def predict(self, data: Any, algorithm: str = "viterbi") -> np.ndarray:

@@ -311,11 +311,15 @@ class GaussianMixtureModel(LatentModel):
         dtype: Any = np.float64,
         cache_bytes: int | None = None,
         n_threads: int | None = None,
-    ) -> GaussianData:
+    ) -> GaussianData | Observations:
         """Prepare data once for many passes (an EM fit, then predictions).
 
         Every method taking data accepts the result in place of the array;
-        it is valid for any model with the same covariance type and width.
+        it is valid for any model with the same covariance type and width,
+        and is returned as it is when given back. :class:`~latentem.EM` calls
+        this once per fit. Data with NaN entries come back validated, as
+        :class:`~latentem.core.data.Observations` (their rows take the exact
+        missing-data path on every pass).
 
         Parameters
         ----------
@@ -335,7 +339,7 @@ class GaussianMixtureModel(LatentModel):
 
         Returns
         -------
-        GaussianData
+        GaussianData or Observations
 
         Examples
         --------
@@ -347,8 +351,14 @@ class GaussianMixtureModel(LatentModel):
         >>> fitted.predict(data).shape
         (500,)
         """
+        if isinstance(data, GaussianData):
+            return self._data(data)
+        observations = as_observations(data)
+        observations = attrs.evolve(observations, X=self._check_X(observations.X))
+        if missing.incomplete_rows(observations.X) is not None:
+            return observations
         return prepare_data(
-            data,
+            observations,
             self.covariance_type.kernel(self.n_features, self.n_components),
             n_features=self.n_features,
             n_components=self.n_components,
@@ -360,11 +370,7 @@ class GaussianMixtureModel(LatentModel):
     def _data(self, data: Any) -> GaussianData | Observations:
         """``data`` as GaussianData for the kernels, or as Observations if it has NaN."""
         if not isinstance(data, GaussianData):
-            observations = as_observations(data)
-            X = self._check_X(observations.X)
-            if missing.incomplete_rows(X) is not None:
-                return attrs.evolve(observations, X=X)
-            return self.prepare(attrs.evolve(observations, X=X), cache_bytes=0)
+            return self.prepare(data, cache_bytes=0)
         expected = self.covariance_type.kernel(self.n_features, self.n_components)
         if data.kernel.name != expected.name:
             raise ValueError(
@@ -413,7 +419,7 @@ class GaussianMixtureModel(LatentModel):
             return np.empty((0, self.n_components))
         incomplete = missing.incomplete_rows(X)
         if incomplete is None:
-            data = self.prepare(X, cache_bytes=0)
+            data = cast(GaussianData, self.prepare(X, cache_bytes=0))  # no NaN: kernel data
             return passes.joint_log_prob(data, self._coefficients(data))
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights)

@@ -129,7 +129,7 @@ def test_safeguarded_objective_never_decreases_nor_ends_below_its_start(data):
         raise
     history = result.history
     assert np.all(np.diff(history) >= -1e-9 * np.abs(history[1:]))
-    assert history[-1] >= history[0]
+    assert history[-1] >= history[0] - 1e-12 * abs(history[0])  # equal up to rounding at an optimum
     assert result.n_estep <= 40 and result.n_iter <= result.n_estep
 
 

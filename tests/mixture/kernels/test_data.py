@@ -69,8 +69,11 @@ def test_data_for_another_model_are_refused_with_the_fix():
     narrow = random_model("full", n_features=2).prepare(X[:, :2])
     with pytest.raises(ValueError, match=r"X has 2 features, but the model is expecting 3"):
         MODEL.log_likelihood(narrow)
-    with pytest.raises(ValueError, match=r"X contains NaN"):
-        MODEL.prepare(np.where(X > 2, np.nan, X))
+    holes = np.where(X > 2, np.nan, X)
+    assert isinstance(MODEL.prepare(holes), Observations)  # rows with NaN take the exact path
+    np.testing.assert_array_equal(MODEL.prepare(holes).X, holes)
+    with pytest.raises(ValueError, match=r"X contains infinity"):
+        MODEL.prepare(np.where(X > 2, np.inf, X))
     with pytest.raises(ValueError, match=r"labels must be -1 \(unknown\) or a component index"):
         MODEL.e_step(MODEL.prepare(Observations(X, labels=np.full(len(X), 3))))
 
