@@ -161,7 +161,8 @@ class EM:
     verbose : int, default=0
         If positive, print one progress line per iteration.
     decrease_rtol : float, default=1e-9
-        A drop of the objective larger than this, relative to its size,
+        A drop of the objective larger than this, relative to its size (or
+        to 1 for an objective of size below 1),
         raises :class:`~latentem.ObjectiveDecreaseWarning`.
     chunk_size : int, optional
         Rows per chunk for array data (see
@@ -331,7 +332,8 @@ class EM:
         self, previous: float, objective: float, iteration: int, model: LatentModel
     ) -> None:
         drop = previous - objective
-        scale = max(abs(previous), abs(objective), 1e-300)
+        # an objective near 0 (data of probability ~1) is rounded in absolute terms
+        scale = max(abs(previous), abs(objective), 1.0)
         if drop > self.decrease_rtol * scale:
             warnings.warn(
                 f"EM objective decreased at iteration {iteration}: {previous:.12g} -> "

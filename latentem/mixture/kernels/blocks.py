@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import os
 import threading
-import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from attrs import frozen
 
-from latentem.core.buffers import ALIGNMENT, LendingPool, aligned_empty
+from latentem.core.buffers import ALIGNMENT, aligned_empty
 from latentem.core.parallel import single_threaded_blas
 from latentem.mixture.kernels.data import GaussianData
 
@@ -106,12 +105,6 @@ class Workspace:
 
 Work = Callable[[int, slice, Workspace], None]
 
-# each data object's workspaces, kept for its next pass (freed with it): allocating them
-# at every pass faulted their pages in again each time
-_WORKSPACES: weakref.WeakKeyDictionary[GaussianData, LendingPool[Workspace]] = (
-    weakref.WeakKeyDictionary()
-)
-
 
 def run_blocks(data: GaussianData, plan: BlockPlan, work: Work) -> None:
     """Call ``work(task, rows, workspace)`` for every block of ``plan``.
@@ -127,9 +120,7 @@ def run_blocks(data: GaussianData, plan: BlockPlan, work: Work) -> None:
     upcoming = iter(range(plan.n_tasks))
     errors: list[BaseException] = []
 
-    pool = _WORKSPACES.get(data)
-    if pool is None:
-        pool = _WORKSPACES.setdefault(data, LendingPool())
+    pool = data.workspaces
 
     def worker() -> None:
         with pool.borrow(lambda: Workspace(data)) as workspace:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from attrs import field, frozen
 
+from latentem.core.buffers import LendingPool
 from latentem.core.data import as_observations
 from latentem.core.validation import check_array, check_int
 from latentem.mixture.kernels.base import Kernel
@@ -163,6 +164,8 @@ class GaussianData:
         Threads a pass over the rows may use.
     block_rows : int
         Rows per block.
+    workspaces : LendingPool
+        The passes' reusable per-thread work arrays.
 
     Examples
     --------
@@ -187,6 +190,9 @@ class GaussianData:
     block_rows: int = field(
         default=_MIN_BLOCK_ROWS, converter=lambda v: check_int(v, "block_rows", minimum=1)
     )
+    # the passes' per-thread work arrays, kept for the next pass over these rows (allocating
+    # them at every pass faulted their pages in again each time); freed with the data
+    workspaces: LendingPool[Any] = field(factory=LendingPool, repr=False)
 
     @property
     def n_samples(self) -> int:
