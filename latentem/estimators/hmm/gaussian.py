@@ -21,7 +21,15 @@ __all__ = ["GMMHMM", "GaussianHMM"]
 
 
 def _structure(value: Any) -> CovarianceType:
-    return COVARIANCE_TYPES[check_option(value, "covariance_type", COVARIANCE_TYPES)]
+    structure = COVARIANCE_TYPES[check_option(value, "covariance_type", COVARIANCE_TYPES)]
+    if not structure.supports_conjugate_prior:
+        raise ValueError(
+            f"covariance_type={structure.name!r} has no conjugate prior update, which the "
+            "hmmlearn-style estimators need for means_prior and covars_prior; give the "
+            "structure its conjugate_* and hmmlearn_* methods, or fit "
+            "latentem.hmm.HiddenMarkovModel with GaussianEmissions(prior=None)"
+        )
+    return structure
 
 
 def _data_covariance(X: np.ndarray, min_covar: float) -> np.ndarray:

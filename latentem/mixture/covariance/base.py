@@ -147,10 +147,16 @@ class CovarianceType(abc.ABC):
 
     name: ClassVar[str]
     _kernel: ClassVar[Kernel]
-    #: Whether the MAP update under a NormalInverseWishart prior is implemented.
-    supports_niw_prior: ClassVar[bool] = True
-    #: Whether the conjugate (hmmlearn-form) prior of the HMM emissions is implemented.
-    supports_conjugate_prior: ClassVar[bool] = True
+
+    @property
+    def supports_niw_prior(self) -> bool:
+        """Whether the structure has a MAP update under the mixture's prior (``niw_*``)."""
+        return type(self).niw_covariances is not CovarianceType.niw_covariances
+
+    @property
+    def supports_conjugate_prior(self) -> bool:
+        """Whether it has the HMM emissions' conjugate prior (``conjugate_*``, ``hmmlearn_*``)."""
+        return type(self).conjugate_terms is not CovarianceType.conjugate_terms
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

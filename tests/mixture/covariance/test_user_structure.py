@@ -151,3 +151,27 @@ def test_imputer_save_load_and_cli(tmp_path):
     )
     assert status == 0
     assert latentem.load(out).covariance_type == NAME
+
+
+class WithoutPriors(SharedDiagonal):
+    """The structure with neither prior's update: what it lacks fails at the option check."""
+
+    name = "shared_diagonal_without_priors"
+    niw_covariances = latentem.mixture.CovarianceType.niw_covariances
+    conjugate_terms = latentem.mixture.CovarianceType.conjugate_terms
+
+
+def test_a_structure_without_priors_is_refused_where_one_is_needed():
+    structure = register_covariance_type(WithoutPriors())
+    try:
+        assert not structure.supports_niw_prior and not structure.supports_conjugate_prior
+        assert STRUCTURE.supports_niw_prior and STRUCTURE.supports_conjugate_prior
+        X = data(n=120)
+        with pytest.raises(ValueError, match=r"has no conjugate prior update.*prior=None"):
+            latentem.GaussianHMM(2, covariance_type=structure.name).fit(X)
+        with pytest.raises(ValueError, match="no MAP update under a NormalInverseWishart"):
+            latentem.GaussianMixture(2, covariance_type=structure.name, prior="default").fit(X)
+        fitted = latentem.GaussianMixture(2, covariance_type=structure.name, random_state=0).fit(X)
+        assert fitted.covariances_.shape == (2,)
+    finally:
+        COVARIANCE_TYPES.pop(structure.name)
