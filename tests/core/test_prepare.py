@@ -49,12 +49,14 @@ def test_chunked_data_are_not_prepared_whole_and_fit_alike():
     np.testing.assert_allclose(parts.history, whole.history, rtol=1e-12)
 
 
-@pytest.mark.parametrize("n_iter", [1, 12])
-def test_a_full_covariance_gaussian_hmm_prepares_its_data_once_per_fit(monkeypatch, n_iter):
+@pytest.mark.parametrize(("n_iter", "n_init"), [(1, 1), (12, 1), (4, 3)])
+def test_a_full_covariance_gaussian_hmm_prepares_its_data_once_per_fit(monkeypatch, n_iter, n_init):
     X = data(n=400, seed=4)
     counted = Counted(gaussian_rows.GaussianRows.of)
     monkeypatch.setattr(gaussian_rows.GaussianRows, "of", counted)
-    hmm = latentem.GaussianHMM(3, covariance_type="full", n_iter=n_iter, tol=0.0, random_state=0)
+    hmm = latentem.GaussianHMM(
+        3, covariance_type="full", n_iter=n_iter, tol=0.0, random_state=0, n_init=n_init
+    )
     with pytest.warns(latentem.ConvergenceWarning):
         hmm.fit(X, lengths=[150, 250])
     assert len(hmm.monitor_.history) == n_iter

@@ -18,7 +18,7 @@ from latentem.core.validation import (
     check_int,
     check_option,
 )
-from latentem.estimators.base import Estimator
+from latentem.estimators.base import Estimator, best_of_restarts
 from latentem.hmm.emissions.base import Emissions
 from latentem.hmm.model import DECODERS, HiddenMarkovModel
 from latentem.hmm.probabilities import check_probabilities
@@ -398,21 +398,18 @@ class BaseHMM(Estimator):
         rng = as_generator(self.random_state)
         # hmmlearn's tol is on the total log-likelihood; the engine's is per sample
         engine_tol = settings["tol"] / sequences.n_samples
-        best: tuple[EMResult, list[float]] | None = None
-        for _ in range(settings["n_init"]):
-            start = self._initial_model(X, settings, rng)
-            log_likelihoods: list[float] = []
-            engine = EM(
-                max_iter=settings["n_iter"],
-                tol=engine_tol,
-                callbacks=[self._recorder(start, log_likelihoods)],
-            )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                result = engine.fit(start, sequences)
-            if best is None or result.objective > best[0].objective:
-                best = (result, log_likelihoods)
-        result, log_likelihoods = cast(tuple[EMResult, list[float]], best)
+        # the starts are drawn in order (one random stream); the data is prepared once
+        starts = [self._initial_model(X, settings, rng) for _ in range(settings["n_init"])]
+        prepared = starts[0].prepare(sequences)
+        histories: list[list[float]] = [[] for _ in starts]
+
+        def run(init: int) -> EMResult:
+            recorder = self._recorder(starts[init], histories[init])
+            engine = EM(max_iter=settings["n_iter"], tol=engine_tol, callbacks=[recorder])
+            return engine.fit(starts[init], prepared)
+
+        best, result = best_of_restarts(run, len(starts))
+        log_likelihoods = histories[best]
         if not result.converged and settings["n_iter"] > 0:
             warnings.warn(
                 f"Baum-Welch did not converge in n_iter={settings['n_iter']} iterations (the "
