@@ -14,12 +14,15 @@ Run from the repository root::
     PYTHONPATH=. python benchmarks/bench_gmm.py --quick    # a few seconds
     PYTHONPATH=. python benchmarks/bench_gmm.py --case full-200k --dtype float32
 
+``--json PATH`` also writes the median fit times per case and library.
+
 Other peers (pomegranate) are timed when installed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -250,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--memory", action="store_true", help="also measure the peak memory of one fit each"
     )
+    parser.add_argument("--json", default=None, help="also write the median times to this file")
     args = parser.parse_args(argv)
     cases = QUICK_CASES if args.quick else CASES
     if args.case:
@@ -272,8 +276,10 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     print("-" * len(header))
     failures = 0
+    medians: dict[str, dict[str, float]] = {}
     for case in cases:
         results = run_case(case, repeats, args.iterations, dtype, factories)
+        medians[case.name] = {name: timing.median for name, timing in results.items()}
         ours = results["latentem"]
         roofline = latentem_gemm_flops(case) / (peak * 1e9)
         for name, timing in results.items():
@@ -311,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
             )
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"\nload average at the end: {load}")
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(medians, out)
     return 1 if failures else 0
 
 

@@ -9,11 +9,15 @@ printed.
 
     PYTHONPATH=. python benchmarks/bench_hmm.py            # full sizes (about a minute)
     PYTHONPATH=. python benchmarks/bench_hmm.py --quick    # tiny sizes (smoke test)
+    PYTHONPATH=. python benchmarks/bench_hmm.py --covariance full
+
+``--json PATH`` also writes the best times per case and contender.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import platform
@@ -36,7 +40,20 @@ QUICK_CASES = {
 }
 
 
-def make_problem(lengths: list[int], n_states: int, n_features: int, seed: int) -> dict[str, Any]:
+def starting_covariances(covariance: str, n_states: int, n_features: int) -> np.ndarray:
+    """``2 I`` for every state, in hmmlearn's layout of ``covars_`` for ``covariance``."""
+    identity = 2.0 * np.eye(n_features)
+    return {
+        "full": np.repeat(identity[None], n_states, axis=0),
+        "diag": np.full((n_states, n_features), 2.0),
+        "spherical": np.full(n_states, 2.0),
+        "tied": identity,
+    }[covariance]
+
+
+def make_problem(
+    lengths: list[int], n_states: int, n_features: int, seed: int, covariance: str = "diag"
+) -> dict[str, Any]:
     """Data sampled from a sticky HMM and a starting point away from the truth."""
     rng = np.random.default_rng(seed)
     K, D = n_states, n_features
@@ -53,7 +70,7 @@ def make_problem(lengths: list[int], n_states: int, n_features: int, seed: int) 
         "startprob_": np.full(K, 1.0 / K),
         "transmat_": np.full((K, K), 1.0 / K) * 0.5 + 0.5 * np.eye(K),
         "means_": np.asarray(truth.emissions.means) + rng.normal(scale=1.0, size=(K, D)),
-        "covars_": np.full((K, D), 2.0),
+        "covars_": starting_covariances(covariance, K, D),
     }
     return {"X": np.concatenate(pieces), "lengths": lengths, "start": start}
 
@@ -66,10 +83,12 @@ def fit(estimator: Any, problem: dict[str, Any]) -> tuple[float, Any]:
     return time.perf_counter() - begin, estimator
 
 
-def contenders(n_states: int, n_iter: int) -> dict[str, Callable[[], Any]]:
+def contenders(
+    n_states: int, n_iter: int, covariance: str = "diag"
+) -> dict[str, Callable[[], Any]]:
     from hmmlearn import hmm
 
-    common = {"n_components": n_states, "covariance_type": "diag", "init_params": ""}
+    common = {"n_components": n_states, "covariance_type": covariance, "init_params": ""}
     return {
         # tol=-inf: hmmlearn also stops on a decrease when tol=0; run exactly n_iter
         "hmmlearn log": lambda: hmm.GaussianHMM(
@@ -117,6 +136,10 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--states", type=int, default=8)
     parser.add_argument("--features", type=int, default=4)
     parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument(
+        "--covariance", choices=["diag", "full", "spherical", "tied"], default="diag"
+    )
+    parser.add_argument("--json", default=None, help="also write the best times to this file")
     args = parser.parse_args(argv)
     logging.getLogger("hmmlearn").setLevel(logging.ERROR)
     warnings.simplefilter("ignore", latentem.ConvergenceWarning)
@@ -124,13 +147,15 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     cases = QUICK_CASES if args.quick else CASES
     print(f"machine: {machine()}")
     print(
-        f"K={args.states} states, D={args.features} features, diag covariances, "
+        f"K={args.states} states, D={args.features} features, {args.covariance} covariances, "
         f"{args.iterations} Baum-Welch iterations, best of {repeats} alternating repeats"
     )
     results: dict[str, dict[str, float]] = {}
     for case, spec in cases.items():
-        problem = make_problem(spec["lengths"], args.states, args.features, seed=0)
-        makers = contenders(args.states, args.iterations)
+        problem = make_problem(
+            spec["lengths"], args.states, args.features, seed=0, covariance=args.covariance
+        )
+        makers = contenders(args.states, args.iterations, args.covariance)
         times: dict[str, list[float]] = {name: [] for name in makers}
         fitted: dict[str, Any] = {}
         for _ in range(repeats):
@@ -147,6 +172,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
             print(f"  speed-up over {name:18s} {best[name] / best['latentem']:6.1f}x")
         results[case] = best
     print(f"\nmachine after: {machine()}")
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(results, out)
     return results
 
 

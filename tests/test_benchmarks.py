@@ -44,3 +44,28 @@ def test_narrow_threads_benchmark_runs_quick():
     output = run_quick("bench_narrow_threads.py")
     assert "np.dot(features, resp_t.T)" in output
     assert "1 thread(s), 16384 rows" in output  # 50,000 rows: narrow and short
+
+
+def test_revisions_benchmark_compares_two_trees_on_full_covariance_hmms():
+    pytest.importorskip("hmmlearn")
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_revisions.py"),
+            str(ROOT),
+            str(ROOT),
+            "bench_hmm.py",
+            "--rounds",
+            "1",
+            "--",
+            "--quick",
+            "--covariance",
+            "full",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "one sequence" in result.stdout and "after/before" in result.stdout
