@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         model = GaussianMixtureModel.from_data(
             X, case.n_components, covariance_type=case.covariance_type, random_state=0
         )
-        data = model.prepare(X)
+        data = model.prepare(X).complete  # the complete rows, prepared for the kernel
         # one data object per thread count, made once: each keeps its work arrays from
         # one pass to the next, as a fit's data does
         prepared[case.name] = (model, {n: attrs.evolve(data, n_threads=n) for n in (1, 2)})

@@ -88,7 +88,7 @@ def narrow(repeats: int, sizes: list[int]) -> None:
             model = GaussianMixtureModel.from_data(
                 X, 3, covariance_type=covariance_type, random_state=0
             )
-            data = model.prepare(X)
+            data = model.prepare(X).complete  # the complete rows, prepared for the kernel
             setups = {
                 1: attrs.evolve(data, n_threads=1, block_rows=16384),
                 2: attrs.evolve(data, n_threads=2, block_rows=32768),

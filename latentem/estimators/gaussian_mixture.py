@@ -38,8 +38,9 @@ from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.mixture.initialization import INIT_METHODS, initial_responsibilities
 from latentem.mixture.kernels.data import GaussianData, check_dtype, prepare_data
-from latentem.mixture.missing import incomplete_rows, starting_data
+from latentem.mixture.missing import starting_data
 from latentem.mixture.prior import GaussianMixturePrior
+from latentem.mixture.rows import GaussianRows
 
 __all__ = ["INIT_SAMPLE_ROWS", "GaussianMixture"]
 
@@ -793,14 +794,11 @@ class GaussianMixture(Estimator):
 
     # -- using the fit -----------------------------------------------------------
 
-    def _inference_data(self, X: Any) -> tuple[GaussianMixtureModel, GaussianData | np.ndarray]:
-        """The current model, and ``X`` checked against it and prepared unless it has NaN."""
+    def _inference_data(self, X: Any) -> tuple[GaussianMixtureModel, GaussianRows]:
+        """The current model, and ``X`` checked against it and prepared."""
         model = self._current_model()
         X = self._check_predict_X(X, allow_nan=True)
-        if incomplete_rows(X) is not None:
-            return model, X
-        data = model.prepare(X, dtype=check_dtype(self.dtype), cache_bytes=0)
-        return model, cast(GaussianData, data)  # no NaN: kernel data
+        return model, model.prepare(X, dtype=check_dtype(self.dtype), cache_bytes=0)
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Log-density of every row under the fitted mixture, shape (n_samples,).

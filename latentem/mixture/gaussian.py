@@ -7,6 +7,7 @@ the parameters and wires them to the engine's protocol.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, cast
 
 import attrs
@@ -35,6 +36,7 @@ from latentem.mixture.kernels.base import FrameCoefficients
 from latentem.mixture.kernels.data import GaussianData, prepare_data
 from latentem.mixture.kernels.responsibilities import soft_objective, soft_responsibilities
 from latentem.mixture.prior import GaussianMixturePrior, validate_prior
+from latentem.mixture.rows import GaussianRows
 from latentem.mixture.statistics import GaussianMixtureStats, prepared_statistics
 from latentem.mixture.vector import parameters_from_vector
 
@@ -182,14 +184,16 @@ class GaussianMixtureModel(LatentModel):
     ) -> GaussianMixtureModel:
         """The M-step of ``resp`` on ``X``: starting parameters from a partition.
 
-        ``X`` is an array of shape (n_samples, n_features) or
-        :class:`~latentem.mixture.kernels.GaussianData` prepared for this
-        covariance type (whose sample weights and labels are then ignored:
+        ``X`` is an array of shape (n_samples, n_features), or complete
+        rows from :meth:`prepare` for this covariance type (whose sample
+        weights and labels are then ignored:
         ``resp`` is used as given). A component given no responsibility at
         all starts at the mean and covariance of the whole data, with weight 0.
         """
         structure = parse_covariance_type(covariance_type)
         resp = check_array(resp, "resp")
+        if isinstance(X, GaussianRows) and X.complete_index is None and X.complete is not None:
+            X = X.complete  # complete rows prepared by prepare()
         if isinstance(X, GaussianData):
             expected = structure.kernel(X.n_features, resp.shape[1])
             if X.kernel.name != expected.name:
@@ -311,20 +315,22 @@ class GaussianMixtureModel(LatentModel):
         dtype: Any = np.float64,
         cache_bytes: int | None = None,
         n_threads: int | None = None,
-    ) -> GaussianData | Observations:
+    ) -> GaussianRows:
         """Prepare data once for many passes (an EM fit, then predictions).
 
-        Every method taking data accepts the result in place of the array;
-        it is valid for any model with the same covariance type and width,
-        and is returned as it is when given back. :class:`~latentem.EM` calls
-        this once per fit. Data with NaN entries come back validated, as
-        :class:`~latentem.core.data.Observations` (their rows take the exact
-        missing-data path on every pass).
+        Every method taking data accepts the result in place of the array; it
+        is valid for any model with the same covariance type and width, and
+        is returned as it is when given back.
+        :class:`~latentem.EM` calls this once per fit. The complete rows are
+        prepared for the kernels; rows with NaN are kept apart (see
+        :class:`~latentem.mixture.rows.GaussianRows`).
 
         Parameters
         ----------
-        data : array-like of shape (n_samples, n_features) or Observations
-            Observations carry sample weights and known labels along.
+        data : array-like of shape (n_samples, n_features), Observations or GaussianRows
+            Observations carry sample weights and known labels along;
+            :class:`~latentem.mixture.kernels.GaussianData` (complete rows
+            already prepared for the kernel) is accepted too.
         dtype : numpy.float64 or numpy.float32, default=numpy.float64
             Working precision of the kernels. float32 halves the memory of
             the prepared rows and is faster at d = 16 (about even at d = 2);
@@ -339,7 +345,7 @@ class GaussianMixtureModel(LatentModel):
 
         Returns
         -------
-        GaussianData or Observations
+        GaussianRows
 
         Examples
         --------
@@ -351,26 +357,33 @@ class GaussianMixtureModel(LatentModel):
         >>> fitted.predict(data).shape
         (500,)
         """
-        if isinstance(data, GaussianData):
-            return self._data(data)
-        observations = as_observations(data)
-        observations = attrs.evolve(observations, X=self._check_X(observations.X))
-        if missing.incomplete_rows(observations.X) is not None:
-            return observations
-        return prepare_data(
-            observations,
-            self.covariance_type.kernel(self.n_features, self.n_components),
-            n_features=self.n_features,
-            n_components=self.n_components,
-            dtype=dtype,
-            cache_bytes=cache_bytes,
-            n_threads=n_threads,
-        )
+        if isinstance(data, GaussianRows):
+            rows = data
+        elif isinstance(data, GaussianData):
+            rows = GaussianRows.of_prepared(data)
+        else:
+            observations = as_observations(data)
+            observations = attrs.evolve(observations, X=self._check_X(observations.X))
+            rows = GaussianRows.of(
+                observations,
+                self.covariance_type,
+                self.n_components,
+                dtype=dtype,
+                cache_bytes=cache_bytes,
+                n_threads=n_threads,
+            )
+        if rows.complete is not None:
+            self._check_prepared(rows.complete)
+        for part in (rows.complete, rows.incomplete):
+            labels = None if part is None else part.labels
+            if labels is not None and labels.size and labels.max() >= self.n_components:
+                raise ValueError(
+                    f"labels must be -1 (unknown) or a component index below n_components="
+                    f"{self.n_components}; got {labels.max()}"
+                )
+        return rows
 
-    def _data(self, data: Any) -> GaussianData | Observations:
-        """``data`` as GaussianData for the kernels, or as Observations if it has NaN."""
-        if not isinstance(data, GaussianData):
-            return self.prepare(data, cache_bytes=0)
+    def _check_prepared(self, data: GaussianData) -> None:
         expected = self.covariance_type.kernel(self.n_features, self.n_components)
         if data.kernel.name != expected.name:
             raise ValueError(
@@ -383,23 +396,12 @@ class GaussianMixtureModel(LatentModel):
                 f"X has {data.n_features} features, but the model is expecting "
                 f"{self.n_features} features as input"
             )
-        return data
 
-    def _coefficients(self, data: GaussianData) -> FrameCoefficients:
-        """The parameters as weights on the kernel's features in ``data``'s frame."""
+    def _parameters(self) -> tuple[CovarianceType, np.ndarray, np.ndarray, np.ndarray]:
+        """What :class:`GaussianRows` evaluates: structure, log-weights, means, factors."""
         with np.errstate(divide="ignore"):
             log_weights = np.log(self.weights)
-        components = self.covariance_type.components(
-            log_weights, self.means, self.precisions_cholesky
-        )
-        return data.kernel.coefficients(components, data.frame, data.dtype)
-
-    def _check_labels(self, labels: np.ndarray | None) -> None:
-        if labels is not None and labels.size and labels.max() >= self.n_components:
-            raise ValueError(
-                f"labels must be -1 (unknown) or a component index below n_components="
-                f"{self.n_components}; got {labels.max()}"
-            )
+        return self.covariance_type, log_weights, self.means, self.precisions_cholesky
 
     # -- the protocol ----------------------------------------------------------
 
@@ -408,74 +410,45 @@ class GaussianMixtureModel(LatentModel):
 
         For a row with missing entries (NaN), the density of its observed entries.
         """
-        data = self._data(X)
-        if isinstance(data, GaussianData):
-            return passes.joint_log_prob(data, self._coefficients(data))
-        return self._joint_log_prob(data.X)
-
-    def _joint_log_prob(self, X: np.ndarray) -> np.ndarray:
-        """Joint log-densities of checked rows, those with NaN by their observed entries."""
-        if X.shape[0] == 0:
-            return np.empty((0, self.n_components))
-        incomplete = missing.incomplete_rows(X)
-        if incomplete is None:
-            data = cast(GaussianData, self.prepare(X, cache_bytes=0))  # no NaN: kernel data
-            return passes.joint_log_prob(data, self._coefficients(data))
-        with np.errstate(divide="ignore"):
-            log_weights = np.log(self.weights)
-        joint = np.empty((X.shape[0], self.n_components))
-        joint[~incomplete] = self._joint_log_prob(X[~incomplete])
-        joint[incomplete] = log_weights + self._conditionals(X[incomplete]).log_prob
-        return joint
+        return self.prepare(X, cache_bytes=0).joint_log_prob(*self._parameters())
 
     def e_step(self, data: Any) -> GaussianMixtureStats:
         """Responsibility-weighted counts, means and scatter of ``data``.
 
         ``data`` is an array of shape (n_samples, n_features), NaN marking
         missing entries, :class:`~latentem.core.data.Observations` with
-        sample weights and known labels, or
-        :class:`~latentem.mixture.kernels.GaussianData` from :meth:`prepare`.
+        sample weights and known labels, or what :meth:`prepare` returns.
         Complete rows go through the kernels; rows with NaN through
-        :mod:`latentem.mixture.missing`.
+        :mod:`latentem.mixture.missing`; rows with nothing observed are left out.
         """
-        data = self._data(data)
-        if not isinstance(data, GaussianData):
-            X = data.X
-            return self._e_step_incomplete(data, X, cast(np.ndarray, missing.incomplete_rows(X)))
-        self._check_labels(data.labels)
-        counts, means, scatter, objective = passes.statistics_and_objective(
-            data, self._coefficients(data), self.assignment.block_responsibilities
-        )
-        return GaussianMixtureStats(
-            counts,
-            means,
-            scatter,
-            objective,
-            self.covariance_type,
-            machine_epsilon=float(np.finfo(data.dtype).eps),
-        )
+        rows = self.prepare(data, cache_bytes=0)
+        parameters = self._parameters()
+        stats: GaussianMixtureStats | None = None
+        if rows.complete is not None:
+            counts, means, scatter, objective = passes.statistics_and_objective(
+                rows.complete,
+                rows.coefficients(*parameters),
+                self.assignment.block_responsibilities,
+            )
+            eps = float(np.finfo(rows.complete.dtype).eps)
+            stats = GaussianMixtureStats(
+                counts, means, scatter, objective, self.covariance_type, machine_epsilon=eps
+            )
+        if rows.incomplete is not None or stats is None:
+            part = rows.incomplete or Observations(np.zeros((0, self.n_features)))
+            conditionals = self._conditionals(part.X, residuals=True)
+            joint = parameters[1] + conditionals.log_prob
+            resp, terms = self.assignment.responsibilities(joint)
+            terms = apply_observations(part, joint, terms, resp)
+            counts, means, scatter = conditionals.statistics(self.means, resp)
+            extra = GaussianMixtureStats(counts, means, scatter, terms.sum(), self.covariance_type)
+            stats = extra if stats is None else stats + extra
+        return stats
 
     def _conditionals(self, X: np.ndarray, residuals: bool = False) -> missing.Conditionals:
         return self.covariance_type.conditionals(
             X, self.means, self.precisions_cholesky, residuals=residuals
         )
-
-    def _e_step_incomplete(
-        self, observations: Observations, X: np.ndarray, incomplete: np.ndarray
-    ) -> GaussianMixtureStats:
-        """E-step of data with NaN: complete rows as above, the others by pattern, added."""
-        rows = incomplete & missing.informative_rows(X)
-        part = observations[rows]
-        conditionals = self._conditionals(X[rows], residuals=True)
-        with np.errstate(divide="ignore"):
-            joint = np.log(self.weights) + conditionals.log_prob
-        resp, terms = self.assignment.responsibilities(joint)
-        terms = apply_observations(part, joint, terms, resp)
-        counts, means, scatter = conditionals.statistics(self.means, resp)
-        stats = GaussianMixtureStats(counts, means, scatter, terms.sum(), self.covariance_type)
-        if incomplete.all():
-            return stats
-        return self.e_step(observations[~incomplete]) + stats
 
     def m_step(self, stats: GaussianMixtureStats) -> GaussianMixtureModel:
         """Weights, means and covariances maximising the expected objective (plus log-prior)."""
@@ -504,17 +477,17 @@ class GaussianMixtureModel(LatentModel):
 
         Labelled rows contribute ``log w_z p_z(x)``; weights multiply each row's term.
         """
-        data = self._data(data)
-        if isinstance(data, GaussianData):
-            self._check_labels(data.labels)
-            return passes.objective(data, self._coefficients(data), self.assignment.block_objective)
-        observations, X = data, data.X
-        keep = missing.informative_rows(X)
-        if not keep.all():
-            observations, X = observations[keep], X[keep]
-        joint = self._joint_log_prob(X)
-        terms = self.assignment.objective_terms(joint)
-        return float(apply_observations(observations, joint, terms, None).sum())
+        rows = self.prepare(data, cache_bytes=0)
+        parameters = self._parameters()
+        total = 0.0
+        if rows.complete is not None:
+            coefficients = rows.coefficients(*parameters)
+            total += passes.objective(rows.complete, coefficients, self.assignment.block_objective)
+        if rows.incomplete is not None:
+            joint = cast(np.ndarray, rows.incomplete_joint(*parameters))
+            terms = self.assignment.objective_terms(joint)
+            total += float(apply_observations(rows.incomplete, joint, terms, None).sum())
+        return float(total)
 
     # -- parameter vector (for acceleration) -------------------------------------
 
@@ -560,52 +533,44 @@ class GaussianMixtureModel(LatentModel):
 
     # -- inference -------------------------------------------------------------
 
-    def _inference(self, X: Any) -> GaussianData | np.ndarray:
-        """Prepared data for the kernels, or the joint log-densities (k, n) of rows with NaN."""
-        data = self._data(X)
-        if isinstance(data, GaussianData):
-            return data
-        return np.ascontiguousarray(self._joint_log_prob(data.X).T)
+    def _per_row(
+        self,
+        X: Any,
+        kernel_pass: Callable[[GaussianData, FrameCoefficients], np.ndarray],
+        from_joint: Callable[[np.ndarray], np.ndarray],
+    ) -> np.ndarray:
+        """A kernel pass over complete data; else ``from_joint`` of the joint (k, n)."""
+        rows = self.prepare(X, cache_bytes=0)
+        parameters = self._parameters()
+        if rows.complete is not None and rows.complete_index is None:
+            return kernel_pass(rows.complete, rows.coefficients(*parameters))
+        return from_joint(np.ascontiguousarray(rows.joint_log_prob(*parameters).T))
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Marginal log-density ``log p(x_i)`` of every row, shape (n_samples,)."""
-        data = self._inference(X)
-        if isinstance(data, GaussianData):
-            return passes.log_marginal(data, self._coefficients(data))
-        return soft_objective(data)
+        return self._per_row(X, passes.log_marginal, soft_objective)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Posterior probability of every component, shape (n_samples, n_components)."""
-        data = self._inference(X)
-        if isinstance(data, GaussianData):
-            return passes.posterior(data, self._coefficients(data))
-        soft_responsibilities(data)
-        return data.T
+
+        def from_joint(joint_t: np.ndarray) -> np.ndarray:
+            soft_responsibilities(joint_t)
+            return joint_t.T
+
+        return self._per_row(X, passes.posterior, from_joint)
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable component of every row, shape (n_samples,)."""
-        data = self._inference(X)
-        if isinstance(data, GaussianData):
-            return passes.most_probable(data, self._coefficients(data))
-        return np.argmax(data, axis=0)
-
-    def _informative(self, X: Any) -> GaussianData | np.ndarray:
-        """``X`` without its rows of nothing but NaN: they carry no information."""
-        if isinstance(X, GaussianData):
-            return X
-        X = self._check_X(X)
-        informative = missing.informative_rows(X)
-        return X if informative.all() else X[informative]
+        return self._per_row(X, passes.most_probable, lambda joint_t: np.argmax(joint_t, axis=0))
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion ``-2 log L + p log n`` (lower is better).
 
         ``n`` counts the rows with an observed entry.
         """
-        X = self._informative(X)
-        log_l = float(self.score_samples(X).sum())
-        n_samples = X.n_samples if isinstance(X, GaussianData) else X.shape[0]
-        return -2.0 * log_l + self.n_parameters * math.log(n_samples)
+        rows = self.prepare(X, cache_bytes=0)
+        log_l = float(self.score_samples(rows).sum())
+        return -2.0 * log_l + self.n_parameters * math.log(rows.n_informative)
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion ``-2 log L + 2 p`` (lower is better)."""
@@ -619,7 +584,9 @@ class GaussianMixtureModel(LatentModel):
         entropy of the most probable classification, which penalises
         overlapping components.
         """
-        return icl_from_joint(self.joint_log_prob(self._informative(X)), self.n_parameters)
+        rows = self.prepare(X, cache_bytes=0)
+        joint = rows.informative(rows.joint_log_prob(*self._parameters()))
+        return icl_from_joint(joint, self.n_parameters)
 
     def sample(self, n_samples: int, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Draw samples and their component labels.

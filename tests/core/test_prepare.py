@@ -5,8 +5,7 @@ import pytest
 from attrs import evolve
 
 import latentem
-from latentem.hmm.emissions import gaussian_rows
-from latentem.mixture import gaussian
+from latentem.mixture import rows
 from tests.mixture.covariance.test_user_structure import data
 
 
@@ -24,8 +23,8 @@ class Counted:
 def test_em_prepares_in_memory_data_once_per_fit_and_passes_it_to_every_e_step(monkeypatch):
     X = data(n=300)
     start = latentem.GaussianMixtureModel.from_data(X, 3, random_state=0)
-    counted = Counted(gaussian.prepare_data)
-    monkeypatch.setattr(gaussian, "prepare_data", counted)
+    counted = Counted(rows.prepare_data)
+    monkeypatch.setattr(rows, "prepare_data", counted)
     seen = []
     original = latentem.GaussianMixtureModel.e_step
     monkeypatch.setattr(
@@ -35,7 +34,7 @@ def test_em_prepares_in_memory_data_once_per_fit_and_passes_it_to_every_e_step(m
         result = latentem.EM(tol=0.0, max_iter=7).fit(start, X)
     assert result.n_iter == 7 and counted.calls == 1
     assert len(seen) == 7 and all(d is seen[0] for d in seen)
-    assert isinstance(seen[0], latentem.mixture.GaussianData)
+    assert isinstance(seen[0], rows.GaussianRows)
 
 
 def test_chunked_data_are_not_prepared_whole_and_fit_alike():
@@ -52,8 +51,8 @@ def test_chunked_data_are_not_prepared_whole_and_fit_alike():
 @pytest.mark.parametrize(("n_iter", "n_init"), [(1, 1), (12, 1), (4, 3)])
 def test_a_full_covariance_gaussian_hmm_prepares_its_data_once_per_fit(monkeypatch, n_iter, n_init):
     X = data(n=400, seed=4)
-    counted = Counted(gaussian_rows.GaussianRows.of)
-    monkeypatch.setattr(gaussian_rows.GaussianRows, "of", counted)
+    counted = Counted(rows.GaussianRows.of)
+    monkeypatch.setattr(rows.GaussianRows, "of", counted)
     hmm = latentem.GaussianHMM(
         3, covariance_type="full", n_iter=n_iter, tol=0.0, random_state=0, n_init=n_init
     )

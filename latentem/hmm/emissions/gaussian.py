@@ -2,7 +2,7 @@
 
 The structures, their kernels and statistics are the Gaussian mixture's
 (:mod:`latentem.mixture`); the data is prepared once per fit
-(:class:`~latentem.hmm.emissions.gaussian_rows.GaussianRows`), and rows with
+(:class:`~latentem.mixture.rows.GaussianRows`), and rows with
 NaN get the observed-data likelihood as in a mixture. This module adds the
 HMM emission protocol and the MAP update under :class:`GaussianPrior`, the
 prior behind hmmlearn's ``means_prior``, ``means_weight``, ``covars_prior`` and
@@ -18,11 +18,12 @@ from typing import Any
 import numpy as np
 from attrs import evolve, field, frozen
 
-from latentem.core.validation import readonly_array
+from latentem.core.data import Observations
+from latentem.core.validation import check_array, readonly_array
 from latentem.hmm.emissions.base import Emissions, check_fixed
-from latentem.hmm.emissions.gaussian_rows import GaussianRows, check_gaussian_data
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
+from latentem.mixture.rows import GaussianRows
 from latentem.mixture.statistics import GaussianMixtureStats
 
 __all__ = [
@@ -38,6 +39,16 @@ __all__ = [
 ]
 
 _GAUSSIAN_PARAMETERS = ("means", "covariances")
+
+
+def check_gaussian_data(X: Any, n_features: int) -> np.ndarray:
+    """``X`` as a float array with ``n_features`` columns; NaN marks a missing entry."""
+    X = check_array(X, allow_nan=True)
+    if X.shape[1] != n_features:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but the emissions model {n_features} features"
+        )
+    return X
 
 
 @frozen(eq=False)
@@ -343,7 +354,7 @@ class GaussianEmissions(Emissions):
         return check_gaussian_data(X, self.n_features)
 
     def prepare(self, X: np.ndarray) -> GaussianRows:
-        return GaussianRows.of(X, self.covariance_type, self.n_states)
+        return GaussianRows.of(Observations(X), self.covariance_type, self.n_states)
 
     def data_key(self) -> Hashable:
         kernel = self.covariance_type.kernel(self.n_features, self.n_states)

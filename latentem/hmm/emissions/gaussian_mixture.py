@@ -14,18 +14,19 @@ import numpy as np
 from attrs import evolve, field, frozen
 from scipy.special import logsumexp
 
+from latentem.core.data import Observations
 from latentem.core.validation import readonly_array
 from latentem.hmm.emissions.base import Emissions, check_fixed
 from latentem.hmm.emissions.gaussian import (
     GaussianPrior,
     _collapse_message,
+    check_gaussian_data,
     covariance_terms,
     divide_covariances,
     map_covariances,
     map_means,
     sample_gaussians,
 )
-from latentem.hmm.emissions.gaussian_rows import GaussianRows, check_gaussian_data
 from latentem.hmm.probabilities import (
     check_concentration,
     check_probabilities,
@@ -34,6 +35,7 @@ from latentem.hmm.probabilities import (
 )
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
+from latentem.mixture.rows import GaussianRows
 from latentem.mixture.statistics import GaussianMixtureStats
 
 __all__ = ["GaussianMixtureEmissions", "hmmlearn_mixture_prior"]
@@ -182,7 +184,8 @@ class GaussianMixtureEmissions(Emissions):
         return check_gaussian_data(X, self.n_features)
 
     def prepare(self, X: np.ndarray) -> GaussianRows:
-        return GaussianRows.of(X, self._flat_structure, self.n_states * self.n_mix)
+        structure, n_components = self._flat_structure, self.n_states * self.n_mix
+        return GaussianRows.of(Observations(X), structure, n_components)
 
     def data_key(self) -> Hashable:
         c, d = self.n_states * self.n_mix, self.n_features

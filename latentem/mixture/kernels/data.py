@@ -173,7 +173,7 @@ class GaussianData:
     >>> from latentem.mixture import GaussianMixtureModel
     >>> X = np.random.default_rng(0).normal(size=(1000, 3))
     >>> model = GaussianMixtureModel.from_data(X, n_components=2, random_state=0)
-    >>> data = model.prepare(X, cache_bytes=2**20)
+    >>> data = model.prepare(X, cache_bytes=2**20).complete
     >>> data.n_samples, data.dtype, data.features.shape  # 6 products, 3 coordinates, 1
     (1000, dtype('float64'), (10, 1000))
     >>> bool(np.isclose(model.log_likelihood(data), model.log_likelihood(X)))
@@ -191,8 +191,9 @@ class GaussianData:
         default=_MIN_BLOCK_ROWS, converter=lambda v: check_int(v, "block_rows", minimum=1)
     )
     # the passes' per-thread work arrays, kept for the next pass over these rows (allocating
-    # them at every pass faulted their pages in again each time); freed with the data
-    workspaces: LendingPool[Any] = field(factory=LendingPool, repr=False)
+    # them at every pass faulted their pages in again each time); freed with the data, and
+    # not carried over by attrs.evolve (their size follows block_rows)
+    workspaces: LendingPool[Any] = field(factory=LendingPool, init=False, repr=False)
 
     @property
     def n_samples(self) -> int:

@@ -28,7 +28,9 @@ def test_the_cache_is_kept_within_its_budget():
 
 
 def test_weights_labels_and_sizes_are_carried():
-    data = MODEL.prepare(Observations(X, sample_weight=np.ones(len(X)), labels=np.zeros(len(X))))
+    rows = MODEL.prepare(Observations(X, sample_weight=np.ones(len(X)), labels=np.zeros(len(X))))
+    data = rows.complete
+    assert rows.n_samples == 200 and rows.complete_index is None and rows.incomplete is None
     assert (data.n_samples, data.n_features, data.dtype) == (200, 3, np.float64)
     assert data.sample_weight is not None and data.labels is not None
     assert isinstance(data, GaussianData) and data.n_threads >= 1 and data.block_rows >= 1
@@ -70,8 +72,11 @@ def test_data_for_another_model_are_refused_with_the_fix():
     with pytest.raises(ValueError, match=r"X has 2 features, but the model is expecting 3"):
         MODEL.log_likelihood(narrow)
     holes = np.where(X > 2, np.nan, X)
-    assert isinstance(MODEL.prepare(holes), Observations)  # rows with NaN take the exact path
-    np.testing.assert_array_equal(MODEL.prepare(holes).X, holes)
+    rows = MODEL.prepare(holes)  # rows with NaN kept apart for the exact path
+    with_nan = np.isnan(holes).any(axis=1)
+    np.testing.assert_array_equal(rows.complete_index, np.flatnonzero(~with_nan))
+    np.testing.assert_array_equal(rows.incomplete.X, holes[rows.incomplete_index])
+    assert rows.complete.n_samples + rows.incomplete.n_samples <= len(X)
     with pytest.raises(ValueError, match=r"X contains infinity"):
         MODEL.prepare(np.where(X > 2, np.inf, X))
     with pytest.raises(ValueError, match=r"labels must be -1 \(unknown\) or a component index"):

@@ -1,0 +1,182 @@
+"""Rows prepared once for the Gaussian family: the kernels' part and the rows with NaN.
+
+:class:`GaussianRows` is what :meth:`GaussianMixtureModel.prepare
+<latentem.mixture.GaussianMixtureModel.prepare>` and the HMM's Gaussian
+emissions prepare once per fit. The complete rows go through the covariance
+structure's kernel (:mod:`latentem.mixture.kernels`); the rows with NaN and at
+least one observed entry are evaluated by the structure's conditional
+densities of their observed entries
+(:meth:`~latentem.mixture.CovarianceType.conditionals`): the observed-data
+likelihood, no imputation. A row with nothing observed has likelihood 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from attrs import frozen
+
+from latentem.core.data import Observations
+from latentem.mixture.covariance import CovarianceType
+from latentem.mixture.kernels import passes
+from latentem.mixture.kernels.base import FrameCoefficients
+from latentem.mixture.kernels.data import GaussianData, prepare_data
+from latentem.mixture.statistics import GaussianMixtureStats, prepared_statistics
+
+__all__ = ["GaussianRows"]
+
+
+@frozen(eq=False)
+class GaussianRows:
+    """Rows of Gaussian observations, prepared for one covariance structure's kernel.
+
+    Attributes
+    ----------
+    n_samples : int
+        Number of rows, all kinds.
+    complete : GaussianData or None
+        The rows without NaN, in the kernel's form, with their sample weights
+        and labels (None if there are none).
+    complete_index : ndarray of int or None
+        Their positions (None: every row is complete).
+    incomplete : Observations or None
+        The rows with NaN and some observed entry, with their weights and labels.
+    incomplete_index : ndarray of int of shape (n_incomplete,)
+        Their positions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.mixture import GaussianMixtureModel
+    >>> X = np.array([[0.0, 1.0], [np.nan, 2.0], [np.nan, np.nan], [3.0, 4.0]])
+    >>> model = GaussianMixtureModel.from_parameters([1.0], [[0.0, 0.0]], [[[1.0, 0], [0, 1.0]]])
+    >>> rows = model.prepare(X)
+    >>> rows.complete.n_samples, rows.incomplete_index, rows.n_informative
+    (2, array([1]), 3)
+    """
+
+    n_samples: int
+    complete: GaussianData | None
+    complete_index: np.ndarray | None
+    incomplete: Observations | None
+    incomplete_index: np.ndarray
+
+    @classmethod
+    def of(
+        cls, observations: Observations, structure: CovarianceType, n_components: int, **options
+    ) -> GaussianRows:
+        """Prepare checked ``observations`` (NaN allowed) for ``structure``'s kernel.
+
+        ``options`` go to :func:`~latentem.mixture.kernels.prepare_data`.
+        """
+        X = np.asarray(observations.X)
+        n_samples, n_features = X.shape
+        kernel = structure.kernel(n_features, n_components)
+        missing = np.isnan(X)
+        none = np.zeros(0, dtype=np.intp)
+        if not missing.any():
+            data = prepare_data(observations, kernel, n_components=n_components, **options)
+            return cls(n_samples, data, None, None, none)
+        holes = missing.any(axis=1)
+        complete_index = np.flatnonzero(~holes)
+        complete = None
+        if complete_index.size:
+            part = observations[complete_index]
+            complete = prepare_data(part, kernel, n_components=n_components, **options)
+        incomplete_index = np.flatnonzero(holes & ~missing.all(axis=1))
+        incomplete = observations[incomplete_index] if incomplete_index.size else None
+        return cls(n_samples, complete, complete_index, incomplete, incomplete_index)
+
+    @classmethod
+    def of_prepared(cls, data: GaussianData) -> GaussianRows:
+        """Complete rows already prepared for a kernel."""
+        return cls(data.n_samples, data, None, None, np.zeros(0, dtype=np.intp))
+
+    @property
+    def n_informative(self) -> int:
+        """Rows with at least one observed entry."""
+        complete = 0 if self.complete is None else self.complete.n_samples
+        return complete + int(self.incomplete_index.size)
+
+    def informative(self, values: np.ndarray) -> np.ndarray:
+        """The entries of per-row ``values`` for the rows with an observed entry, in order."""
+        if self.complete_index is None:
+            return values
+        return values[np.sort(np.concatenate([self.complete_index, self.incomplete_index]))]
+
+    def coefficients(
+        self,
+        structure: CovarianceType,
+        log_weights: np.ndarray,
+        means: np.ndarray,
+        precisions_cholesky: np.ndarray,
+    ) -> FrameCoefficients:
+        """The parameters as weights on the features of :attr:`complete`."""
+        data = self.complete
+        if data is None:  # pragma: no cover - callers check
+            raise ValueError("these rows have no complete row for the kernels")
+        components = structure.components(log_weights, means, precisions_cholesky)
+        return data.kernel.coefficients(components, data.frame, data.dtype)
+
+    def incomplete_joint(
+        self,
+        structure: CovarianceType,
+        log_weights: np.ndarray,
+        means: np.ndarray,
+        precisions_cholesky: np.ndarray,
+    ) -> np.ndarray | None:
+        """``log w_c + log N(x_observed | ...)`` of the rows with NaN, or None if none."""
+        if self.incomplete is None:
+            return None
+        part = structure.conditionals(self.incomplete.X, means, precisions_cholesky)
+        return np.asarray(part.log_prob + log_weights)
+
+    def joint_log_prob(
+        self,
+        structure: CovarianceType,
+        log_weights: np.ndarray,
+        means: np.ndarray,
+        precisions_cholesky: np.ndarray,
+    ) -> np.ndarray:
+        """``log w_c + log N(x_t,observed | mu_c, Sigma_c)``, shape (n_samples, n_components)."""
+        out = np.empty((self.n_samples, means.shape[0]))
+        out[...] = log_weights  # rows with nothing observed: likelihood 1
+        args = (structure, log_weights, means, precisions_cholesky)
+        if self.complete is not None:
+            complete = passes.joint_log_prob(self.complete, self.coefficients(*args))
+            if self.complete_index is None:
+                return complete
+            out[self.complete_index] = complete
+        if self.incomplete is not None:
+            out[self.incomplete_index] = self.incomplete_joint(*args)
+        return out
+
+    def statistics(
+        self,
+        structure: CovarianceType,
+        means: np.ndarray,
+        precisions_cholesky: np.ndarray,
+        weights: np.ndarray,
+    ) -> GaussianMixtureStats:
+        """Counts, means and scatter (the kernel's layout) under per-row ``weights`` (n, c).
+
+        Rows with NaN add their expected complete-data statistics given the
+        observed entries (see :class:`~latentem.mixture.missing.Conditionals`).
+        """
+        stats: GaussianMixtureStats | None = None
+        if self.complete is not None:
+            part = weights if self.complete_index is None else weights[self.complete_index]
+            stats = prepared_statistics(self.complete, part, 0.0, structure)
+        if self.incomplete is not None:
+            conditionals = structure.conditionals(
+                self.incomplete.X, means, precisions_cholesky, residuals=True
+            )
+            counts, centres, scatter = conditionals.statistics(
+                means, weights[self.incomplete_index]
+            )
+            extra = GaussianMixtureStats(counts, centres, scatter, 0.0, structure)
+            stats = extra if stats is None else stats + extra
+        if stats is None:  # nothing observed at all
+            zero = np.zeros(means.shape[0])
+            scatter = structure.shift_scatter(np.zeros_like(means), zero)
+            stats = GaussianMixtureStats(zero, np.zeros_like(means), scatter, 0.0, structure)
+        return stats
