@@ -58,8 +58,9 @@ class LendingPool(Generic[_T]):
     (``docs/benchmarks.md``, "Page faults"). A pool kept with the data lends the
     same ones again.
 
-    The pool holds no factory: kept in a ``WeakKeyDictionary`` keyed by the
-    data, it must not refer to the data object, or the entry would never go.
+    The pool holds no factory and its objects must not refer to the prepared
+    data that owns the pool (``GaussianData.workspaces``,
+    ``PreparedSequences.scratch``), so that both are freed together.
 
     Examples
     --------
