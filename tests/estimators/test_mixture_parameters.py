@@ -316,6 +316,13 @@ def test_a_warm_start_starts_from_the_edited_parameters(covariance_type):
     np.testing.assert_allclose(gm.lower_bounds_, cold.lower_bounds_, rtol=1e-12)
 
 
+def test_lower_bound_seeds_a_warm_start_only_while_the_parameters_are_the_fits(covariance_type):
+    gm = fitted(covariance_type).set_params(warm_start=True, tol=1e9)
+    assert gm.fit(X).n_iter_ == 1  # converged against the last fit's objective
+    gm.means_ = gm.means_ + 0.1
+    assert gm.fit(X).n_iter_ == 2  # lower_bound_ is no objective of the edited parameters
+
+
 def test_a_warm_start_takes_this_fits_settings_but_the_attributes_parameters(covariance_type):
     reference = fitted(covariance_type)
     gm = GaussianMixture(3, covariance_type=covariance_type, prior="default", max_iter=2)
