@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from typing import Any, cast
 
@@ -24,17 +25,10 @@ from latentem.core.validation import (
 )
 from latentem.estimators.base import Estimator
 from latentem.estimators.fit_data import INIT_SAMPLE_ROWS, validated_fit_data
-from latentem.estimators.mixture_parameters import (
-    PARAMETERS,
-    ParameterState,
-    build_model,
-    checked_parameter,
-    edited_parameters,
-    follow_edits,
-    parameter_attributes,
-)
 from latentem.mixture.assignment import ASSIGNMENTS, apply_observations
+from latentem.mixture.assignment import assignment as parse_assignment
 from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
+from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.mixture.initialization import INIT_METHODS, initial_responsibilities
 from latentem.mixture.kernels.data import GaussianData, check_dtype, prepare_data
@@ -43,6 +37,8 @@ from latentem.mixture.prior import GaussianMixturePrior
 from latentem.mixture.rows import GaussianRows
 
 __all__ = ["INIT_SAMPLE_ROWS", "GaussianMixture"]
+
+_PARAMETERS = ("weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_")
 
 # float32 objectives move by up to ~1.5e-5 relative from rounding alone (measured in
 # docs/benchmarks.md), so only larger drops are reported as EM bugs
@@ -166,8 +162,7 @@ class GaussianMixture(Estimator):
         Inverses of ``covariances_``, same layout.
     precisions_cholesky_ : ndarray
         Upper Cholesky factors ``U`` with ``precision = U @ U.T``.
-        These five arrays are the parameters: editing one changes what every
-        method uses (see Notes).
+        These five arrays are the parameters (see Notes).
     converged_ : bool
         Whether the best initialisation met ``tol`` before ``max_iter``.
     n_iter_ : int
@@ -182,38 +177,18 @@ class GaussianMixture(Estimator):
         initialisation.
     n_features_in_ : int
     model_ : GaussianMixtureModel
-        The model of the current parameter attributes, usable with
+        The model of the current parameter arrays, usable with
         :class:`~latentem.EM` and :mod:`latentem.testing`. Assigning a
-        :class:`~latentem.GaussianMixtureModel` sets the five arrays (and
-        ``n_features_in_``) from it.
+        :class:`~latentem.GaussianMixtureModel` sets the arrays from it.
 
     Notes
     -----
-    As in scikit-learn, the fitted arrays are the parameters: ``predict``,
-    ``predict_proba``, ``score``, ``score_samples``, ``sample``, ``bic``,
-    ``aic``, ``icl``, ``model_``, ``partial_fit``, a ``warm_start`` fit and
-    :func:`latentem.save` use their current values, whether assigned
-    (``gm.means_ = new``, which copies ``new``) or edited in place
-    (``gm.means_[0] = point``). ``covariances_``, ``precisions_`` and
-    ``precisions_cholesky_`` are three layouts of one parameter: assigning
-    one recomputes the other two, so they always agree, and the density is
-    that of ``precisions_cholesky_`` as in scikit-learn (where, unlike here,
-    an edit of ``covariances_`` reaches only ``sample``).
-    ``precisions_cholesky_`` accepts any triangular factor with a positive
-    diagonal, such as ``numpy.linalg.cholesky(precision)``, and keeps the
-    upper one. Layouts edited in place are followed at the next use; if
-    several were edited and disagree, that is a ValueError.
-
-    A value that is invalid by itself (an array of the wrong kind, NaN,
-    weights that do not sum to 1, a covariance that is not positive definite)
-    is a ValueError naming the attribute when it is assigned (or, edited in
-    place, when next used); shapes that disagree with each other (3 rows of
-    ``means_`` for 2 ``weights_``) are one at the next use, so several
-    attributes can be changed in turn. The model is rebuilt only after an
-    edit: a call compares the parameter arrays with their last checked
-    values (a few microseconds for small ones). A rebuilt model keeps the fit's
-    ``covariance_type``, ``assignment``, ``reg_covar`` and ``prior`` (the
-    constructor's, for parameters set on an estimator never fitted).
+    As in scikit-learn, the fitted arrays are the parameters: every method,
+    ``model_``, a warm start and :func:`latentem.save` use their current
+    values, assigned or edited in place. Change one of the three covariance
+    layouts (any ``U`` with ``precision = U @ U.T`` for ``precisions_cholesky_``):
+    the next use rewrites the other two from it. An invalid change is a
+    ValueError naming the attribute, at that next use.
 
     Examples
     --------
@@ -308,99 +283,68 @@ class GaussianMixture(Estimator):
 
     # -- the parameter attributes ------------------------------------------------
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in PARAMETERS:
-            self._assign_parameter(name, value)
-        else:
-            super().__setattr__(name, value)
-
-    def _state(self) -> ParameterState:
-        state = vars(self).get("_parameter_state")
-        return ParameterState({}, None, None, False) if state is None else state
-
-    def _structure(self, state: ParameterState) -> CovarianceType:
-        """The covariance layout of the attributes: the fit's, else the constructor's."""
-        template = state.settings()
-        if template is not None:
-            return template.covariance_type
-        name = check_option(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
-        return COVARIANCE_TYPES[name]
-
-    def _update_parameters(
-        self,
-        updates: dict[str, np.ndarray],
-        state: ParameterState,
-        *,
-        edited: tuple[str, ...] = (),
-    ) -> ParameterState:
-        """Set checked values; record them (and the attributes gone) as the new state.
-
-        An attribute edited in place gets its checked value in place (the
-        caller's handle on it stays live); any other gets a new array, so an
-        array someone kept from before is never changed behind their back.
-        """
-        attributes = vars(self)
-        for name, value in updates.items():
-            current = attributes.get(name)
-            if (
-                name in edited
-                and isinstance(current, np.ndarray)
-                and current.dtype == value.dtype
-                and current.shape == value.shape
-                and current.flags.writeable
-            ):
-                if not np.array_equal(current, value):
-                    np.copyto(current, value)
-            else:
-                attributes[name] = value
-        removed = tuple(name for name in state.values if name not in attributes)
-        new_state = state.changed(updates, removed)
-        attributes["_parameter_state"] = new_state
-        return new_state
-
-    def _assign_parameter(self, name: str, value: Any) -> None:
-        state = self._state()
-        # the assigned value is copied (never kept); layouts derived from it are new arrays
-        self._update_parameters(checked_parameter(name, value, self._structure(state)), state)
-
-    def _current_model(self) -> GaussianMixtureModel:
-        """The model of the current parameter attributes, rebuilt only after an edit."""
-        self._check_fitted()
-        state = self._state()
-        attributes = vars(self)
-        edited = edited_parameters(attributes, state)
-        if not edited and state.model is not None:
-            return state.model
-        if edited:  # assigned (already checked on its own), edited in place, or deleted
-            updates = follow_edits(attributes, edited, self._structure(state))
-            state = self._update_parameters(updates, state, edited=tuple(edited))
-        template = state.settings()
-        if template is not None:
-            settings: dict[str, Any] = {
-                "assignment": template.assignment,
-                "reg_covar": template.reg_covar,
-                "prior": template.prior,
-            }
-        else:  # parameters set by hand on an estimator never fitted
-            settings = {
-                "assignment": check_option(self.assignment, "assignment", ASSIGNMENTS),
-                "reg_covar": check_float(self.reg_covar, "reg_covar", minimum=0.0),
-                "prior": self.prior if isinstance(self.prior, GaussianMixturePrior) else None,
-            }
-        model = build_model(
-            state.values,
-            self._structure(state),
-            n_features_in=attributes.get("n_features_in_"),
-            owner=type(self).__name__,
-            **settings,
-        )
-        state.model = model
-        return model
-
     @property
     def model_(self) -> GaussianMixtureModel:
-        """The :class:`~latentem.GaussianMixtureModel` of the current parameter attributes."""
-        return self._current_model()
+        """The :class:`~latentem.GaussianMixtureModel` of the current parameter arrays."""
+        self._check_fitted()
+        attributes, model = vars(self), vars(self).get("_model")
+        # the arrays as the last fit or rebuild set them: the values of its model
+        built = () if model is None else [getattr(model, name[:-1]) for name in _PARAMETERS]
+        changed = [
+            name
+            for name, value in itertools.zip_longest(_PARAMETERS, built)
+            if name in attributes and not np.array_equal(attributes[name], value)
+        ]
+        if model is not None and not changed and all(name in attributes for name in _PARAMETERS):
+            return model
+        owner = type(self).__name__
+        layouts = [name for name in changed if name in _PARAMETERS[2:]] or ["covariances_"]
+        needed = {"weights_": attributes.get("weights_"), "means_": attributes.get("means_")}
+        for name in layouts:
+            needed[name] = attributes.get(name, getattr(model, name[:-1], None))
+        for name, value in needed.items():
+            if value is None:
+                raise ValueError(f"{owner} has no {name}; fit it, or assign {name}")
+        fit = self if model is None else model  # never fitted: the constructor's settings
+        structure = parse_covariance_type(fit.covariance_type)
+        settings = (
+            parse_assignment(fit.assignment),
+            check_float(fit.reg_covar, "reg_covar", minimum=0.0),
+            fit.prior if isinstance(fit.prior, GaussianMixturePrior) else None,  # not "default"
+        )
+        source = layouts[0]
+        try:
+            candidates = [_covariances_from(name, needed[name], structure) for name in layouts]
+            model = GaussianMixtureModel(
+                needed["weights_"], needed["means_"], candidates[0], structure, *settings
+            )
+            # every changed layout must say the same, and a factor must be the one stored
+            for name, candidate in zip(layouts[1:], candidates[1:], strict=True):
+                if not np.allclose(candidate, candidates[0], rtol=1e-8, atol=0.0):
+                    raise ValueError(
+                        f"{source} and {name} disagree; change only one (delete the others, "
+                        f"as in del gm.{name}: the next use rewrites them)"
+                    )
+            factor = needed.get("precisions_cholesky_")
+            if factor is not None and not np.allclose(
+                model.precisions_cholesky, factor, rtol=1e-8, atol=1e-300
+            ):
+                raise ValueError(
+                    "precisions_cholesky_ must hold the Cholesky factors as fitted (U with "
+                    "precision = U @ U.T, upper triangular with a positive diagonal); to set "
+                    "the precisions themselves, assign precisions_"
+                )
+        except (TypeError, ValueError) as error:
+            reason = str(error).split("; in a fit")[0]
+            raise ValueError(
+                f"{owner}: the changed {', '.join(changed)} do not make a valid model: "
+                f"{reason}. Set valid values (weights summing to 1, a row of means_ per "
+                f"weight, a positive-definite {source} laid out for covariance_type="
+                f"{structure.name!r}) or refit"
+            ) from None
+        # the three covariance layouts as new arrays that agree (the caller's are left alone)
+        attributes.update(_parameter_attributes(model, keep=("weights_", "means_")))
+        return model
 
     @model_.setter
     def model_(self, model: GaussianMixtureModel) -> None:
@@ -408,9 +352,7 @@ class GaussianMixture(Estimator):
             raise TypeError(
                 f"model_ must be a latentem.GaussianMixtureModel; got {type(model).__name__}"
             )
-        attributes = parameter_attributes(model, fitted=False)
-        attributes["n_features_in_"] = model.n_features
-        vars(self).update(attributes)
+        vars(self).update(_parameter_attributes(model))
 
     # -- fitting ---------------------------------------------------------------
 
@@ -554,31 +496,6 @@ class GaussianMixture(Estimator):
             **common,
         )
 
-    def _warm_start(self, settings: dict[str, Any], n_features: int) -> GaussianMixtureModel:
-        """The start of a warm fit: the current parameter attributes, with this fit's settings."""
-        current = self._current_model()  # including any parameter the user assigned or edited
-        if current.n_features != n_features:
-            raise ValueError(
-                f"X has {n_features} features, but the warm start is from parameters for "
-                f"{current.n_features}; pass data of the same width or set warm_start=False"
-            )
-        for name, theirs, ours in (
-            ("n_components", current.n_components, settings["n_components"]),
-            ("covariance_type", current.covariance_type.name, settings["covariance_type"].name),
-        ):
-            if theirs != ours:
-                raise ValueError(
-                    f"{name}={ours!r}, but the warm start's parameters have {name}={theirs!r}; "
-                    f"set {name}={theirs!r}, or warm_start=False to start afresh"
-                )
-        # assignment, reg_covar and prior are settings, not parameters: this fit's apply
-        return attrs.evolve(
-            current,
-            assignment=settings["assignment"],
-            reg_covar=settings["reg_covar"],
-            prior=settings["prior"],
-        )
-
     def _progress_callback(self, settings: dict[str, Any], n_samples: float) -> list[Any]:
         if settings["verbose"] < 2:
             return []
@@ -654,10 +571,20 @@ class GaussianMixture(Estimator):
                 "to fit; give some rows a positive weight"
             )
         settings = self._check_settings(sample.X, sample.sample_weight)
-        warm = bool(self.warm_start) and any(name in vars(self) for name in PARAMETERS)
+        warm = bool(self.warm_start) and any(name in vars(self) for name in _PARAMETERS)
         n_features = sample.X.shape[1]
-        if warm:
-            warm_start = self._warm_start(settings, n_features)
+        if warm:  # from the current parameter arrays, edits included
+            current = self.model_
+            for name, theirs, ours in (
+                ("n_features", current.n_features, n_features),
+                ("n_components", current.n_components, settings["n_components"]),
+                ("covariance_type", current.covariance_type.name, settings["covariance_type"].name),
+            ):
+                if theirs != ours:
+                    raise ValueError(
+                        f"{name}={ours!r}, but the warm start's parameters have {name}={theirs!r}; "
+                        "make them agree (n_features is X's width) or set warm_start=False"
+                    )
         # "per sample" is per unit of weight, so that weights equal replicated rows
         engine = EM(
             max_iter=settings["max_iter"],
@@ -674,11 +601,12 @@ class GaussianMixture(Estimator):
             data = prepare_data(
                 source, kernel, n_components=settings["n_components"], dtype=settings["dtype"]
             )
-        if warm:
-            starts, previous = [warm_start], None
-            if self._state().fitted and hasattr(self, "lower_bound_"):
-                # the parameters are still the last fit's, so is its objective
-                previous = self.lower_bound_ * n_effective
+        if warm:  # assignment, reg_covar and prior are settings: this fit's apply
+            this_fit = {key: settings[key] for key in ("assignment", "reg_covar", "prior")}
+            starts = [attrs.evolve(current, **this_fit)]
+            # the last fit's objective seeds the convergence test while these are its parameters
+            fitted = current is vars(self).get("_fitted_model")
+            previous = self.lower_bound_ * n_effective if fitted else None
         else:
             prepared = data if isinstance(data, GaussianData) else sample
             starts = [
@@ -767,17 +695,13 @@ class GaussianMixture(Estimator):
         X = check_array(X)
         state: OnlineState | None = vars(self).get("_online_state")
         lower_bounds: list[float] = [] if state is None else list(self.lower_bounds_)
-        if state is not None:
-            current = self._current_model()
-            if current is not state.model:  # the parameters were edited since the last batch
-                state = attrs.evolve(state, model=current)
+        if state is not None or any(name in vars(self) for name in _PARAMETERS):
+            current = self.model_  # the current parameter arrays, edits included
+            state = OnlineState(current) if state is None else attrs.evolve(state, model=current)
         else:
-            if any(name in vars(self) for name in PARAMETERS):
-                start: GaussianMixtureModel = self._current_model()
-            else:
-                settings = self._check_settings(X)
-                batch = Observations(X)
-                start = self._initial_model(batch, batch, settings, as_generator(self.random_state))
+            settings = self._check_settings(X)
+            batch = Observations(X)
+            start = self._initial_model(batch, batch, settings, as_generator(self.random_state))
             state = OnlineState(start)
         n_features = cast(GaussianMixtureModel, state.model).n_features
         if X.shape[1] != n_features:
@@ -796,7 +720,7 @@ class GaussianMixture(Estimator):
 
     def _inference_data(self, X: Any) -> tuple[GaussianMixtureModel, GaussianRows]:
         """The current model, and ``X`` checked against it and prepared."""
-        model = self._current_model()
+        model = self.model_
         X = self._check_predict_X(X, allow_nan=True)
         return model, model.prepare(X, dtype=check_dtype(self.dtype), cache_bytes=0)
 
@@ -827,7 +751,7 @@ class GaussianMixture(Estimator):
 
         Uses ``random_state`` as scikit-learn does.
         """
-        model = self._current_model()
+        model = self.model_
         n_samples = check_int(n_samples, "n_samples", minimum=1)
         return model.sample(n_samples, random_state=as_generator(self.random_state))
 
@@ -851,15 +775,32 @@ class GaussianMixture(Estimator):
         return model.icl(data)
 
 
+def _parameter_attributes(
+    model: GaussianMixtureModel, keep: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """New copies of ``model``'s arrays (but ``keep``); ``model_`` is ``model`` while they are."""
+    arrays = {name: np.array(getattr(model, name[:-1])) for name in _PARAMETERS if name not in keep}
+    return {**arrays, "_model": model, "n_features_in_": model.n_features}
+
+
+def _covariances_from(name: str, value: Any, structure: CovarianceType) -> np.ndarray:
+    """The covariances that one layout attribute (``covariances_``, ...) holds."""
+    array = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} has NaN or infinite values")
+    if name == "precisions_cholesky_":
+        array = structure.precisions(array)
+    return array if name == "covariances_" else structure.covariances_from_precisions(array)
+
+
 def fitted_attributes(
     model: GaussianMixtureModel, converged: bool, n_iter: int, lower_bounds: list[float]
 ) -> dict[str, Any]:
     """The fitted attributes of a :class:`GaussianMixture` whose fit ended at ``model``.
 
-    Every array attribute is a fresh writable copy of the model's, and the
-    private ``_parameter_state`` records them (``model_`` is the model of the
-    arrays); used by ``fit`` and by :func:`latentem.load`, so both give the
-    same attributes.
+    Every array attribute is a fresh writable copy of the model's, and
+    ``model_`` is ``model`` until they change; used by ``fit`` and by
+    :func:`latentem.load`, so both give the same attributes.
 
     Examples
     --------
@@ -870,10 +811,10 @@ def fitted_attributes(
     (array([[[0.25]]]), -1.7)
     """
     return {
-        **parameter_attributes(model, fitted=True),
+        **_parameter_attributes(model),
+        "_fitted_model": model,  # so lower_bound_ is the objective of model_ while it is this
         "converged_": bool(converged),
         "n_iter_": int(n_iter),
         "lower_bounds_": list(lower_bounds),
         "lower_bound_": lower_bounds[-1] if lower_bounds else -np.inf,
-        "n_features_in_": int(model.n_features),
     }

@@ -17,7 +17,8 @@ RNG = np.random.default_rng(14)
 CENTRES = np.array([[0.0, 0.0, 0.0], [4.0, 0.0, 1.0], [0.0, 5.0, -2.0]])
 X = np.concatenate([RNG.normal(centre, 0.8, (70, 3)) for centre in CENTRES])
 POINTS = RNG.normal(1.5, 3.0, (25, 3))  # off the clusters, where posteriors are not 0 or 1
-LAYOUTS = ("covariances_", "precisions_", "precisions_cholesky_")
+PARAMETERS = ("weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_")
+LAYOUTS = PARAMETERS[2:]
 
 pytestmark = pytest.mark.parametrize("covariance_type", list(COVARIANCE_TYPES))
 
@@ -26,8 +27,8 @@ def fitted(covariance_type):
     return GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
 
 
-def full_covariances(covariance_type, layout, value, n_components, n_features):
-    """(k, d, d) covariances meant by ``value`` assigned to the attribute ``layout``."""
+def full_covariances(covariance_type, layout, value, n_components=3, n_features=3):
+    """(k, d, d) covariances meant by ``value`` of the attribute ``layout``."""
     structure = COVARIANCE_TYPES[covariance_type]
     full = structure.full_matrices(np.asarray(value, dtype=float), n_components, n_features)
     if layout == "covariances_":
@@ -35,6 +36,11 @@ def full_covariances(covariance_type, layout, value, n_components, n_features):
     if layout == "precisions_":
         return np.linalg.inv(full)
     return np.linalg.inv(full @ np.swapaxes(full, 1, 2))  # precision = U @ U.T
+
+
+def current_full(gm, covariance_type):
+    k, d = np.shape(gm.means_)
+    return full_covariances(covariance_type, "covariances_", gm.covariances_, k, d)
 
 
 def reference_joint(weights, means, covariances, X):
@@ -64,17 +70,15 @@ def assert_follows(gm, weights, means, covariances):
     assert gm.icl(POINTS) == pytest.approx(bic + 2 * entropy, rel=1e-9)
 
 
-def holds_matrices(covariance_type):
-    """Whether the layout holds (d, d) matrices rather than variances."""
-    return COVARIANCE_TYPES[covariance_type].parameter_shape(2, 5)[-2:] == (5, 5)
+def assert_layouts_agree(gm, covariance_type, covariances):
+    """The three covariance layouts all mean these (k, d, d) covariances."""
+    k, d = np.shape(gm.means_)
+    for layout in LAYOUTS:
+        meant = full_covariances(covariance_type, layout, getattr(gm, layout), k, d)
+        np.testing.assert_allclose(meant, covariances, rtol=1e-10, err_msg=layout)
 
 
-def current_full(gm, covariance_type):
-    k, d = gm.means_.shape
-    return full_covariances(covariance_type, "covariances_", gm.covariances_, k, d)
-
-
-# ----------------------------------------------------------------------------- assignments
+# ----------------------------------------------------------------------------- edits followed
 
 
 def test_moving_a_mean_onto_a_point_moves_its_label_and_score(covariance_type):
@@ -93,208 +97,139 @@ def test_moving_a_mean_onto_a_point_moves_its_label_and_score(covariance_type):
     assert gm.score_samples(point)[0] == pytest.approx(expected[0], rel=1e-12)
 
 
-def test_edited_weights_are_used(covariance_type):
+@pytest.mark.parametrize("in_place", [False, True])
+def test_edited_weights_means_and_covariances_are_used(covariance_type, in_place):
     gm = fitted(covariance_type)
-    weights = np.array([0.7, 0.2, 0.1])
-    gm.weights_ = weights
-    assert_follows(gm, weights, gm.means_, current_full(gm, covariance_type))
+    weights, means = np.array([0.5, 0.25, 0.25]), gm.means_.copy()
+    means[1] += 9.0
+    covariances = current_full(gm, covariance_type) * 2.0
+    if in_place:
+        gm.weights_[:] = weights
+        gm.means_[1] += 9.0
+        gm.covariances_ *= 2.0  # an augmented assignment edits in place
+    else:
+        gm.weights_, gm.means_ = weights, means
+        gm.covariances_ = np.asarray(gm.covariances_) * 2.0
+    assert_follows(gm, weights, means, covariances)
+    assert_layouts_agree(gm, covariance_type, covariances)
 
 
+@pytest.mark.parametrize("in_place", [False, True])
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_an_assigned_covariance_layout_sets_all_three(covariance_type, layout):
+def test_a_changed_covariance_layout_rewrites_the_other_two(covariance_type, layout, in_place):
     gm = fitted(covariance_type)
-    k, d = gm.means_.shape
     value = np.asarray(getattr(gm, layout)) * 1.5
-    gm.__setattr__(layout, value)
-    covariances = full_covariances(covariance_type, layout, value, k, d)
+    kept = value.copy()
+    if in_place:
+        getattr(gm, layout)[...] *= 1.5
+    else:
+        setattr(gm, layout, value)
+    covariances = full_covariances(covariance_type, layout, value)
     assert_follows(gm, gm.weights_, gm.means_, covariances)
-    # the three layouts agree with what was assigned
-    np.testing.assert_allclose(current_full(gm, covariance_type), covariances, rtol=1e-10)
-    for other in LAYOUTS:
-        meant = full_covariances(covariance_type, other, getattr(gm, other), k, d)
-        np.testing.assert_allclose(meant, covariances, rtol=1e-10, err_msg=other)
-    # and match scikit-learn's conventions: precision = U @ U.T with U upper triangular
-    assert np.array_equal(np.asarray(gm.precisions_cholesky_), gm.model_.precisions_cholesky)
+    assert_layouts_agree(gm, covariance_type, covariances)
+    # as in scikit-learn: precision = U @ U.T with U upper triangular
+    assert np.array_equal(gm.precisions_cholesky_, gm.model_.precisions_cholesky)
+    assert np.array_equal(value, kept)  # the caller's array is left alone
 
 
-def test_a_lower_cholesky_factor_is_accepted_and_stored_upper(covariance_type):
-    gm = fitted(covariance_type)
-    before = gm.score_samples(POINTS)
-    upper = np.array(gm.precisions_cholesky_)
-    if not holds_matrices(covariance_type):
-        pytest.skip("this layout stores one factor per variance, not matrices")
-    lower = np.linalg.cholesky(np.asarray(gm.precisions_))  # scikit-learn users' recipe
-    kept = lower.copy()
-    gm.precisions_cholesky_ = lower
-    np.testing.assert_allclose(gm.precisions_cholesky_, upper, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(gm.score_samples(POINTS), before, rtol=1e-10)
-    assert np.array_equal(lower, kept)  # the caller's array is left alone
-
-
-def test_the_caller_array_is_copied_not_kept(covariance_type):
-    gm = fitted(covariance_type)
-    means, covariances = np.array(gm.means_), np.array(gm.covariances_)
-    kept = means.copy(), covariances.copy()
-    gm.means_ = means
-    gm.covariances_ = covariances
-    assert gm.means_ is not means and gm.covariances_ is not covariances
-    gm.means_[0] += 5.0  # an edit of the estimator's arrays ...
-    gm.covariances_ *= 2.0
-    gm.predict(POINTS)
-    assert np.array_equal(means, kept[0]) and np.array_equal(covariances, kept[1])  # ... only
-
-
-def test_an_array_kept_from_before_is_not_changed_by_an_edit(covariance_type):
+def test_arrays_kept_from_before_are_not_rewritten(covariance_type):
     gm = fitted(covariance_type)
     kept = {name: getattr(gm, name) for name in LAYOUTS}
     values = {name: np.array(value) for name, value in kept.items()}
     gm.covariances_ = np.asarray(gm.covariances_) * 3.0
-    for name in LAYOUTS:
-        assert np.array_equal(kept[name], values[name]), name
+    gm.predict(POINTS)
+    for name in LAYOUTS:  # rewritten as new arrays
+        assert np.array_equal(kept[name], values[name]) and getattr(gm, name) is not kept[name]
+    np.testing.assert_allclose(gm.covariances_, values["covariances_"] * 3.0, rtol=1e-12)
 
 
-# ----------------------------------------------------------------------------- in place
-
-
-def test_edits_in_place_are_followed(covariance_type):
+def test_sample_uses_the_edited_parameters(covariance_type):
     gm = fitted(covariance_type)
-    gm.means_[1] = [10.0, 10.0, 10.0]
-    gm.weights_[:] = [0.5, 0.25, 0.25]
-    gm.covariances_[...] *= 2.0
-    k, d = gm.means_.shape
-    covariances = full_covariances(covariance_type, "covariances_", gm.covariances_, k, d)
-    assert_follows(gm, [0.5, 0.25, 0.25], gm.means_, covariances)
-    # the other layouts followed the edited one
-    for other in ("precisions_", "precisions_cholesky_"):
-        meant = full_covariances(covariance_type, other, getattr(gm, other), k, d)
-        np.testing.assert_allclose(meant, covariances, rtol=1e-10, err_msg=other)
-
-
-def test_an_edit_in_place_of_the_cholesky_factor_is_followed(covariance_type):
-    gm = fitted(covariance_type)
-    gm.precisions_cholesky_[...] *= 0.5
-    k, d = gm.means_.shape
-    covariances = full_covariances(
-        covariance_type, "precisions_cholesky_", gm.precisions_cholesky_, k, d
-    )
-    assert_follows(gm, gm.weights_, gm.means_, covariances)
-    np.testing.assert_allclose(current_full(gm, covariance_type), covariances, rtol=1e-10)
-
-
-def test_layouts_edited_in_place_that_disagree_are_refused(covariance_type):
-    gm = fitted(covariance_type)
-    covariances, precisions = gm.covariances_, gm.precisions_
-    covariances *= 2.0
-    precisions *= 3.0
-    with pytest.raises(ValueError, match=r"precisions_ and covariances_ .*disagree"):
-        gm.predict(POINTS)
-
-
-def test_layouts_edited_in_place_that_agree_are_accepted(covariance_type):
-    gm = fitted(covariance_type)
-    covariances, precisions, factors = gm.covariances_, gm.precisions_, gm.precisions_cholesky_
-    covariances *= 4.0
-    precisions /= 4.0
-    factors /= 2.0
-    k, d = gm.means_.shape
-    covariances = full_covariances(covariance_type, "covariances_", gm.covariances_, k, d)
-    assert_follows(gm, gm.weights_, gm.means_, covariances)
+    gm.weights_ = [0.0, 1.0, 0.0]
+    gm.means_ = np.asarray(gm.means_) + 100.0
+    draws, labels = gm.sample(50)
+    assert np.all(labels == 1)
+    assert np.allclose(draws.mean(axis=0), gm.means_[1], atol=1.5)
 
 
 # ----------------------------------------------------------------------------- bad edits
 
 
-def _negated(name):
-    return lambda gm: -np.asarray(getattr(gm, name))
+def _negated_in_place(value):
+    return np.negative(value, out=value)  # assigning it back is then a no-op
 
 
 @pytest.mark.parametrize(
     ("name", "bad", "message"),
     [
-        ("weights_", lambda gm: np.asarray(gm.weights_) * 1.1, r"weights_ must sum to 1"),
-        ("weights_", lambda gm: [[1.0]], r"weights_ must be a 1-D array"),
-        ("weights_", lambda gm: [1.2, -0.1, -0.1], r"weights_ must be non-negative"),
-        ("means_", lambda gm: np.asarray(gm.means_)[0], r"means_ must be a 2-D array"),
-        ("means_", lambda gm: np.full_like(gm.means_, np.nan), r"means_ must be finite"),
-        ("means_", lambda gm: [["a", "b", "c"]] * 3, r"means_ must be an array of real numbers"),
-        ("covariances_", _negated("covariances_"), r"covariances_ is not valid"),
-        ("precisions_", _negated("precisions_"), r"precisions_ is not valid"),
-        (
-            "precisions_cholesky_",
-            _negated("precisions_cholesky_"),
-            r"precisions_cholesky_ must have",
-        ),
-        ("covariances_", lambda gm: np.ones((1,) * 4), r"covariances_ for covariance_type="),
-        ("precisions_", lambda gm: [np.inf], r"precisions_ "),
+        ("weights_", lambda value: value * 1.1, r"must sum to 1"),
+        ("weights_", lambda value: [[1.0]], r"1-D array"),
+        ("weights_", lambda value: [1.2, -0.1, -0.1], r"non-negative"),
+        ("weights_", lambda value: [0.5, 0.5], r"means must have shape"),
+        ("means_", lambda value: value[0], r"means must have shape"),
+        ("means_", lambda value: np.full((3, 3), np.nan), r"finite"),
+        ("means_", lambda value: [["a", "b", "c"]] * 3, r"could not convert"),
+        ("covariances_", _negated_in_place, r"positive"),
+        ("precisions_", _negated_in_place, r"positive"),
+        ("precisions_cholesky_", lambda value: 0 * value, r"positive"),
+        ("covariances_", lambda value: np.ones((1,) * 4), r"shape"),
+        ("precisions_", lambda value: [np.inf], r"infinite"),
+        ("precisions_cholesky_", lambda value: "full", r"convert"),
     ],
 )
-def test_an_invalid_assignment_names_the_attribute_and_changes_nothing(
+def test_an_invalid_edit_names_the_attribute_at_every_use_until_mended(
     covariance_type, name, bad, message
 ):
     gm = fitted(covariance_type)
-    before = {key: np.array(getattr(gm, key)) for key in ("weights_", "means_", *LAYOUTS)}
+    before = {key: np.array(getattr(gm, key)) for key in PARAMETERS}
     predicted = gm.predict_proba(POINTS)
-    with pytest.raises(ValueError, match=message):
-        gm.__setattr__(name, bad(gm))
-    for key, value in before.items():
-        assert np.array_equal(getattr(gm, key), value), key
+    setattr(gm, name, bad(getattr(gm, name)))
+    pattern = rf"the changed {name} do not make a valid model: .*{message}.* or refit"
+    for use in (lambda: gm.predict(POINTS), lambda: gm.score(POINTS), gm.sample, lambda: gm.model_):
+        with pytest.raises(ValueError, match=pattern):
+            use()
+    for key in PARAMETERS:  # nothing else was rewritten
+        assert key == name or np.array_equal(getattr(gm, key), before[key]), key
+    setattr(gm, name, before[name])  # mended
     assert np.array_equal(gm.predict_proba(POINTS), predicted)
 
 
-def test_a_non_triangular_cholesky_factor_is_refused(covariance_type):
+@pytest.mark.parametrize("agree", [False, True])
+def test_changed_layouts_must_agree(covariance_type, agree):
     gm = fitted(covariance_type)
-    precisions = np.asarray(gm.precisions_)
-    if not holds_matrices(covariance_type):
-        pytest.skip("this layout stores one factor per variance, not matrices")
-    with pytest.raises(
-        ValueError, match=r"precisions_cholesky_ must hold triangular .*precisions_"
-    ):
-        gm.precisions_cholesky_ = precisions  # the precisions themselves, a common slip
+    gm.covariances_ *= 4.0
+    gm.precisions_ /= 4.0 if agree else 3.0
+    if not agree:
+        with pytest.raises(ValueError, match=r"covariances_ and precisions_ disagree.*only one"):
+            gm.predict(POINTS)
+        del gm.precisions_  # as the message suggests: covariances_ leads
+    covariances = current_full(gm, covariance_type)
+    assert_follows(gm, gm.weights_, gm.means_, covariances)
+    assert_layouts_agree(gm, covariance_type, covariances)
 
 
-def test_an_invalid_edit_in_place_is_refused_at_the_next_use(covariance_type):
+def test_a_factor_other_than_the_fitted_one_is_refused(covariance_type):
     gm = fitted(covariance_type)
-    gm.weights_[0] += 0.5
-    with pytest.raises(ValueError, match="weights_ must sum to 1"):
+    wanted = gm.predict_proba(POINTS)
+    # -U gives the same precision U U^T but the log-determinant of U's sign: refused, as is
+    # a precision matrix assigned as its own factor (indistinguishable for a diagonal layout)
+    gm.precisions_cholesky_ = -np.asarray(gm.precisions_cholesky_)
+    with pytest.raises(ValueError, match=r"precisions_cholesky_ must hold the Cholesky factors"):
         gm.predict(POINTS)
-    with pytest.raises(ValueError, match="weights_ must sum to 1"):
-        gm.score(POINTS)  # every time, until it is mended
-    gm.weights_ /= gm.weights_.sum()
-    gm.predict(POINTS)
-    gm.covariances_[...] *= -1.0
-    with pytest.raises(ValueError, match="covariances_ is not valid"):
-        gm.sample(3)
+    del gm.precisions_cholesky_
+    np.testing.assert_allclose(gm.predict_proba(POINTS), wanted, rtol=1e-12)
 
 
-def test_an_augmented_assignment_is_an_assignment(covariance_type):
+def test_a_change_of_shape_is_followed_once_the_shapes_agree(covariance_type):
     gm = fitted(covariance_type)
-    gm.precisions_ *= 4.0  # gm.precisions_ = gm.precisions_.__imul__(4.0)
-    np.testing.assert_allclose(
-        current_full(gm, covariance_type) * 4.0,
-        current_full(fitted(covariance_type), covariance_type),
-    )
-    with pytest.raises(ValueError, match="covariances_ is not valid"):
-        gm.covariances_ *= -1.0  # refused at once ...
-    with pytest.raises(ValueError, match="covariances_ is not valid"):
-        gm.predict(POINTS)  # ... and, as the array was negated in place, until it is mended
-
-
-def test_shapes_that_disagree_are_refused_at_the_next_use(covariance_type):
-    gm = fitted(covariance_type)
-    gm.weights_ = [0.5, 0.5]  # valid alone: the other attributes may follow
-    with pytest.raises(ValueError, match=r"means_ has 3 rows but weights_ has 2"):
-        gm.predict(POINTS)
+    gm.weights_ = [0.5, 0.5]
     gm.means_ = np.asarray(gm.means_)[:2]
     expected = COVARIANCE_TYPES[covariance_type].parameter_shape(2, X.shape[1])
     if np.shape(gm.covariances_) != expected:  # one covariance per component: drop the third
-        with pytest.raises(ValueError, match=r"covariances_ .*must have shape"):
+        with pytest.raises(ValueError, match=r"changed weights_, means_ .*must have shape"):
             gm.score(POINTS)
         gm.covariances_ = np.asarray(gm.covariances_)[:2]
-    covariances = current_full(gm, covariance_type)
-    assert_follows(gm, [0.5, 0.5], gm.means_, covariances)
-    gm.means_ = np.zeros((2, 2))
-    with pytest.raises(ValueError, match=r"means_ has 2 columns but .*n_features_in_=3"):
-        gm.predict(POINTS)
+    assert_follows(gm, [0.5, 0.5], gm.means_, current_full(gm, covariance_type))
 
 
 # ----------------------------------------------------------------------------- the model
@@ -321,42 +256,30 @@ def test_assigning_a_model_sets_every_attribute(covariance_type):
     gm = fitted(covariance_type)
     other = GaussianMixture(2, covariance_type=covariance_type, random_state=1).fit(X[:, :2])
     gm.model_ = other.model_
-    for name in ("weights_", "means_", *LAYOUTS):
+    for name in PARAMETERS:
         np.testing.assert_array_equal(getattr(gm, name), getattr(other, name), err_msg=name)
-    assert gm.n_features_in_ == 2
+    assert gm.n_features_in_ == 2 and gm.model_ is other.model_
     np.testing.assert_array_equal(gm.predict(X[:, :2]), other.predict(X[:, :2]))
     with pytest.raises(TypeError, match="GaussianMixtureModel"):
         gm.model_ = "full"
 
 
-def test_sample_uses_the_edited_parameters(covariance_type):
-    gm = fitted(covariance_type)
-    gm.weights_ = [0.0, 1.0, 0.0]
-    gm.means_ = np.asarray(gm.means_) + 100.0
-    draws, labels = gm.sample(50)
-    assert np.all(labels == 1)
-    assert np.allclose(draws.mean(axis=0), gm.means_[1], atol=1.5)
-
-
 def test_parameters_set_on_an_unfitted_estimator(covariance_type):
     reference = fitted(covariance_type)
-    gm = GaussianMixture(3, covariance_type=covariance_type)
+    gm = GaussianMixture(3, covariance_type=covariance_type, assignment="hard", reg_covar=0.0)
     gm.weights_ = reference.weights_
     with pytest.raises(ValueError, match="has no means_"):
         gm.predict(POINTS)
     gm.means_ = reference.means_
     with pytest.raises(ValueError, match="has no covariances_"):
         gm.predict(POINTS)
-    # scikit-learn users' recipe: covariances_ and a Cholesky factor of their inverse
     gm.covariances_ = reference.covariances_
-    if holds_matrices(covariance_type):
-        gm.precisions_cholesky_ = np.linalg.cholesky(np.linalg.inv(reference.covariances_))
-    else:
-        gm.precisions_cholesky_ = 1.0 / np.sqrt(reference.covariances_)
+    gm.precisions_cholesky_ = reference.precisions_cholesky_  # a second layout that agrees
     np.testing.assert_allclose(
         gm.score_samples(POINTS), reference.score_samples(POINTS), rtol=1e-10
     )
-    np.testing.assert_array_equal(gm.predict(POINTS), reference.predict(POINTS))
+    assert gm.model_.assignment.name == "hard" and gm.model_.reg_covar == 0.0  # the constructor's
+    np.testing.assert_allclose(gm.precisions_cholesky_, reference.precisions_cholesky_)
 
 
 def test_a_deleted_attribute_is_missed(covariance_type):
@@ -403,6 +326,31 @@ def test_a_warm_start_starts_from_the_edited_parameters(covariance_type):
     np.testing.assert_allclose(gm.lower_bounds_, cold.lower_bounds_, rtol=1e-12)
 
 
+def test_lower_bound_seeds_a_warm_start_only_while_the_parameters_are_the_fits(covariance_type):
+    gm = fitted(covariance_type).set_params(warm_start=True, tol=1e9)
+    assert gm.fit(X).n_iter_ == 1  # converged against the last fit's objective
+    gm.means_ = gm.means_ + 0.1
+    assert gm.fit(X).n_iter_ == 2  # lower_bound_ is no objective of the edited parameters
+
+
+def test_a_warm_start_takes_this_fits_settings_but_the_attributes_parameters(covariance_type):
+    reference = fitted(covariance_type)
+    gm = GaussianMixture(3, covariance_type=covariance_type, prior="default", max_iter=2)
+    for name in ("weights_", "means_", "covariances_"):
+        setattr(gm, name, getattr(reference, name))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", latentem.ConvergenceWarning)
+        gm.set_params(warm_start=True).fit(X)
+    assert gm.model_.prior is not None  # the default prior, computed from X by this fit
+    with pytest.raises(ValueError, match=r"n_components=2, but the warm start's .* n_components=3"):
+        gm.set_params(n_components=2).fit(X)
+    other = next(name for name in COVARIANCE_TYPES if name != covariance_type)
+    with pytest.raises(ValueError, match=rf"covariance_type='{other}', but the warm start's"):
+        gm.set_params(n_components=3, covariance_type=other).fit(X)
+    with pytest.raises(ValueError, match=r"n_features=2, but the warm start's .* n_features=3"):
+        gm.set_params(covariance_type=covariance_type).fit(X[:, :2])
+
+
 def test_partial_fit_takes_its_next_step_from_the_edited_parameters(covariance_type):
     gm = GaussianMixture(3, covariance_type=covariance_type, random_state=0)
     for batch in np.array_split(RNG.permutation(X), 3):
@@ -413,19 +361,3 @@ def test_partial_fit_takes_its_next_step_from_the_edited_parameters(covariance_t
     gm.partial_fit(batch)
     assert gm.lower_bounds_[-1] == pytest.approx(expected, rel=1e-10)
     assert gm.n_iter_ == 4
-
-
-def test_a_warm_start_takes_this_fits_settings_but_the_attributes_parameters(covariance_type):
-    reference = fitted(covariance_type)
-    gm = GaussianMixture(3, covariance_type=covariance_type, prior="default", max_iter=2)
-    for name in ("weights_", "means_", "covariances_"):
-        gm.__setattr__(name, getattr(reference, name))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", latentem.ConvergenceWarning)
-        gm.set_params(warm_start=True).fit(X)
-    assert gm.model_.prior is not None  # the default prior, computed from X by this fit
-    with pytest.raises(ValueError, match=r"n_components=2, but the warm start's .* n_components=3"):
-        gm.set_params(n_components=2).fit(X)
-    other = next(name for name in COVARIANCE_TYPES if name != covariance_type)
-    with pytest.raises(ValueError, match=rf"covariance_type='{other}', but the warm start's"):
-        gm.set_params(n_components=3, covariance_type=other).fit(X)
