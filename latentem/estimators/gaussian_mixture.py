@@ -14,7 +14,7 @@ from latentem.core.engine import EM, EMResult
 from latentem.core.exceptions import ConvergenceWarning
 from latentem.core.model import LatentModel
 from latentem.core.online import OnlineEM, OnlineState
-from latentem.core.parallel import check_n_jobs, parallel_map
+from latentem.core.parallel import check_n_jobs
 from latentem.core.sources import check_chunk_size
 from latentem.core.validation import (
     as_generator,
@@ -23,7 +23,7 @@ from latentem.core.validation import (
     check_int,
     check_option,
 )
-from latentem.estimators.base import Estimator
+from latentem.estimators.base import Estimator, best_of_restarts
 from latentem.estimators.fit_data import INIT_SAMPLE_ROWS, validated_fit_data
 from latentem.mixture.assignment import ASSIGNMENTS, apply_observations
 from latentem.mixture.assignment import assignment as parse_assignment
@@ -615,25 +615,22 @@ class GaussianMixture(Estimator):
             ]
             previous = None
 
+        # rows in memory are split (complete / with NaN) once for every start
+        shared: Any = data
+        if not isinstance(data, DataSource):
+            shared = starts[0].prepare(data, dtype=settings["dtype"])
+
         def run(init: int) -> EMResult:
             if settings["verbose"]:
                 print(f"Initialization {init}")
-            result = engine.fit(starts[init], data, previous_objective=previous)
+            result = engine.fit(starts[init], shared, previous_objective=previous)
             if settings["verbose"]:
                 state = "converged" if result.converged else "did not converge"
                 per_sample = result.objective / n_effective
                 print(f"Initialization {state}. objective per sample {per_sample:.8f}")
             return result
 
-        with warnings.catch_warnings():
-            # filters are process-wide, so this also silences the worker threads
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            results = parallel_map(run, range(len(starts)), n_jobs)
-        best: EMResult | None = None
-        for result in results:
-            if best is None or result.objective > best.objective:
-                best = result
-        best = cast(EMResult, best)
+        _, best = best_of_restarts(run, len(starts), n_jobs)
         if not best.converged and settings["max_iter"] > 0:
             warnings.warn(
                 "Best performing initialization did not converge. Try different init "
