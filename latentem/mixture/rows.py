@@ -138,13 +138,15 @@ class GaussianRows:
         precisions_cholesky: np.ndarray,
     ) -> np.ndarray:
         """``log w_c + log N(x_t,observed | mu_c, Sigma_c)``, shape (n_samples, n_components)."""
-        out = np.empty((self.n_samples, means.shape[0]))
-        out[...] = log_weights  # rows with nothing observed: likelihood 1
         args = (structure, log_weights, means, precisions_cholesky)
+        complete = None
         if self.complete is not None:
             complete = passes.joint_log_prob(self.complete, self.coefficients(*args))
             if self.complete_index is None:
                 return complete
+        out = np.empty((self.n_samples, means.shape[0]))
+        out[...] = log_weights  # rows with nothing observed: likelihood 1
+        if complete is not None:
             out[self.complete_index] = complete
         if self.incomplete is not None:
             out[self.incomplete_index] = self.incomplete_joint(*args)
