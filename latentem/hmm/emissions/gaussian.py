@@ -39,6 +39,9 @@ __all__ = [
 ]
 
 _GAUSSIAN_PARAMETERS = ("means", "covariances")
+# Baum-Welch evaluates the prepared rows at every iteration, and their kernel features
+# once cached cost less to read than to rebuild (docs/benchmarks.md, "HMM emissions")
+HMM_FEATURE_CACHE_BYTES = 64 * 2**20
 
 
 def check_gaussian_data(X: Any, n_features: int) -> np.ndarray:
@@ -354,7 +357,12 @@ class GaussianEmissions(Emissions):
         return check_gaussian_data(X, self.n_features)
 
     def prepare(self, X: np.ndarray) -> GaussianRows:
-        return GaussianRows.of(Observations(X), self.covariance_type, self.n_states)
+        return GaussianRows.of(
+            Observations(X),
+            self.covariance_type,
+            self.n_states,
+            cache_bytes=HMM_FEATURE_CACHE_BYTES,
+        )
 
     def data_key(self) -> Hashable:
         kernel = self.covariance_type.kernel(self.n_features, self.n_states)

@@ -18,6 +18,7 @@ from latentem.core.data import Observations
 from latentem.core.validation import readonly_array
 from latentem.hmm.emissions.base import Emissions, check_fixed
 from latentem.hmm.emissions.gaussian import (
+    HMM_FEATURE_CACHE_BYTES,
     GaussianPrior,
     _collapse_message,
     check_gaussian_data,
@@ -185,7 +186,8 @@ class GaussianMixtureEmissions(Emissions):
 
     def prepare(self, X: np.ndarray) -> GaussianRows:
         structure, n_components = self._flat_structure, self.n_states * self.n_mix
-        return GaussianRows.of(Observations(X), structure, n_components)
+        rows = Observations(X)
+        return GaussianRows.of(rows, structure, n_components, cache_bytes=HMM_FEATURE_CACHE_BYTES)
 
     def data_key(self) -> Hashable:
         c, d = self.n_states * self.n_mix, self.n_features
