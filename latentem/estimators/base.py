@@ -31,8 +31,8 @@ def best_of_restarts(
     >>> import numpy as np, latentem
     >>> X = np.random.default_rng(0).normal(size=(60, 1))
     >>> starts = [latentem.GaussianMixtureModel.from_data(X, 2, random_state=i) for i in range(3)]
-    >>> index, best = best_of_restarts(lambda i: latentem.EM(max_iter=5).fit(starts[i], X), 3)
-    >>> best.objective == max(latentem.EM(max_iter=5).fit(s, X).objective for s in starts)
+    >>> index, best = best_of_restarts(lambda i: latentem.EM().fit(starts[i], X), 3)
+    >>> best.objective == max(latentem.EM().fit(s, X).objective for s in starts)
     True
     """
     with warnings.catch_warnings():

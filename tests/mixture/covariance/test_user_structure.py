@@ -115,6 +115,7 @@ def start_params(gm):
     return gm.weights_, gm.means_, gm.covariances_
 
 
+@pytest.mark.filterwarnings("ignore::latentem.ConvergenceWarning")  # few iterations, on purpose
 @pytest.mark.parametrize("holes", [0.0, 0.1])
 def test_hmms_fit_it_with_nan_and_priors(holes):
     X = data(n=300, seed=2, holes=holes)
@@ -130,6 +131,7 @@ def test_hmms_fit_it_with_nan_and_priors(holes):
     assert np.all(np.diff(history) >= -1e-9 * np.abs(history[1:]))
 
 
+@pytest.mark.filterwarnings("ignore::latentem.ConvergenceWarning")  # few iterations, on purpose
 def test_imputer_save_load_and_cli(tmp_path):
     X = data(n=200, seed=3, holes=0.1)
     imputer = latentem.EMImputer(n_components=3, covariance_type=NAME, random_state=0).fit(X)
