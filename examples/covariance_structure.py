@@ -146,15 +146,14 @@ class SharedDiagonal(CovarianceType):
         if np.any(scale < 0):
             raise ValueError("prior scale must be non-negative")
 
-    def conjugate_log_density(
-        self, delta, means_weight, scale, dof, precisions_cholesky, covariances
-    ):
-        quadratic = scale + (means_weight[:, None] * delta**2).sum(axis=0)
-        return -0.5 * float(np.sum(quadratic / covariances + dof * np.log(covariances)))
+    def conjugate_log_density(self, delta, prior, precisions_cholesky, covariances):
+        quadratic = prior.scale + (prior.means_weight[:, None] * delta**2).sum(axis=0)
+        return -0.5 * float(np.sum(quadratic / covariances + prior.dof * np.log(covariances)))
 
-    def conjugate_terms(self, counts, scatter, shift, means_weight, delta, scale, dof):
-        per_component = scatter + counts[:, None] * shift**2 + means_weight[:, None] * delta**2
-        return scale + per_component.sum(axis=0), np.asarray(dof + counts.sum())
+    def conjugate_terms(self, counts, scatter, shift, delta, prior):
+        weight = prior.means_weight[:, None]
+        per_component = scatter + counts[:, None] * shift**2 + weight * delta**2
+        return prior.scale + per_component.sum(axis=0), np.asarray(prior.dof + counts.sum())
 
     def hmmlearn_prior(self, n_states, n_features, covars_prior, covars_weight):
         # GaussianHMM's covars_prior / covars_weight, read as diag reads them

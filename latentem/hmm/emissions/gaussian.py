@@ -140,13 +140,9 @@ class GaussianPrior:
         self, means: np.ndarray, precisions_cholesky: np.ndarray, covariances: np.ndarray
     ) -> float:
         """Log prior density of means and covariances, up to a constant."""
+        delta = means - self.means
         return self.covariance_type.conjugate_log_density(
-            means - self.means,
-            self.means_weight,
-            self.scale,
-            self.dof,
-            precisions_cholesky,
-            covariances,
+            delta, self, precisions_cholesky, covariances
         )
 
 
@@ -207,16 +203,15 @@ def covariance_terms(
     """
     counts = np.asarray(stats.counts)
     shift = np.asarray(stats.means) - centre
-    n_components, n_features = means.shape
-    if prior is None:
-        weight = np.zeros(n_components)
-        delta = np.zeros_like(means)
-        scale = np.zeros(structure.parameter_shape(n_components, n_features))
-        dof = np.zeros(structure.conjugate_dof_shape(n_components, n_features))
-    else:
-        weight, delta, scale, dof = prior.means_weight, means - prior.means, prior.scale, prior.dof
+    if prior is None:  # the flat prior: maximum likelihood
+        k, d = means.shape
+        zeros = (
+            np.zeros(structure.parameter_shape(k, d)),
+            np.zeros(structure.conjugate_dof_shape(k, d)),
+        )
+        prior = GaussianPrior(np.zeros_like(means), np.zeros(k), *zeros, structure)
     scatter = np.asarray(stats.scatter)
-    return structure.conjugate_terms(counts, scatter, shift, weight, delta, scale, dof)
+    return structure.conjugate_terms(counts, scatter, shift, means - prior.means, prior)
 
 
 def divide_covariances(

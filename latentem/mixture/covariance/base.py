@@ -386,28 +386,23 @@ class CovarianceType(abc.ABC):
         raise self._no_prior("GaussianPrior")
 
     def conjugate_log_density(
-        self,
-        delta: np.ndarray,
-        means_weight: np.ndarray,
-        scale: np.ndarray,
-        dof: np.ndarray,
-        precisions_cholesky: np.ndarray,
-        covariances: np.ndarray,
+        self, delta: np.ndarray, prior: Any, precisions_cholesky: np.ndarray, covariances: Any
     ) -> float:
-        """Log prior density, up to a constant, with ``delta = mu - mu_0``."""
+        """Log prior density, up to a constant, with ``delta = mu - mu_0``.
+
+        ``prior`` is a :class:`~latentem.hmm.GaussianPrior` (``means_weight``,
+        ``scale``, ``dof``).
+        """
         raise self._no_prior("GaussianPrior")
 
     def conjugate_terms(
-        self,
-        counts: np.ndarray,
-        scatter: np.ndarray,
-        shift: np.ndarray,
-        means_weight: np.ndarray,
-        delta: np.ndarray,
-        scale: np.ndarray,
-        dof: np.ndarray,
+        self, counts: np.ndarray, scatter: np.ndarray, shift: np.ndarray, delta: Any, prior: Any
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Numerator and denominator of the MAP covariances (see ``GaussianPrior``)."""
+        """Numerator and denominator of the MAP covariances (see ``GaussianPrior``).
+
+        ``shift`` is the data means minus the centre of the scatter, ``delta``
+        the new means minus the prior's.
+        """
         raise self._no_prior("GaussianPrior")
 
     def symmetrised(self, covariances: np.ndarray) -> np.ndarray:

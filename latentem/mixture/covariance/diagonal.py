@@ -146,27 +146,16 @@ class DiagCovariance(CovarianceType):
         _check_variance_scale(scale)
 
     def conjugate_log_density(
-        self,
-        delta: np.ndarray,
-        means_weight: np.ndarray,
-        scale: np.ndarray,
-        dof: np.ndarray,
-        precisions_cholesky: np.ndarray,
-        covariances: np.ndarray,
+        self, delta: np.ndarray, prior: Any, precisions_cholesky: np.ndarray, covariances: Any
     ) -> float:
+        means_weight, scale, dof = prior.means_weight, prior.scale, prior.dof
         quadratic = scale + means_weight[:, None] * delta**2
         return -0.5 * float(np.sum(quadratic / covariances + dof * np.log(covariances)))
 
     def conjugate_terms(
-        self,
-        counts: np.ndarray,
-        scatter: np.ndarray,
-        shift: np.ndarray,
-        means_weight: np.ndarray,
-        delta: np.ndarray,
-        scale: np.ndarray,
-        dof: np.ndarray,
+        self, counts: np.ndarray, scatter: np.ndarray, shift: np.ndarray, delta: Any, prior: Any
     ) -> tuple[np.ndarray, np.ndarray]:
+        means_weight, scale, dof = prior.means_weight, prior.scale, prior.dof
         numerator = scale + scatter + counts[:, None] * shift**2 + means_weight[:, None] * delta**2
         return numerator, dof + counts[:, None]
 
@@ -278,27 +267,16 @@ class SphericalCovariance(DiagCovariance):
         return (n_components,)
 
     def conjugate_log_density(
-        self,
-        delta: np.ndarray,
-        means_weight: np.ndarray,
-        scale: np.ndarray,
-        dof: np.ndarray,
-        precisions_cholesky: np.ndarray,
-        covariances: np.ndarray,
+        self, delta: np.ndarray, prior: Any, precisions_cholesky: np.ndarray, covariances: Any
     ) -> float:
+        means_weight, scale, dof = prior.means_weight, prior.scale, prior.dof
         quadratic = scale + means_weight * np.einsum("kd,kd->k", delta, delta)
         return -0.5 * float(np.sum(quadratic / covariances + dof * np.log(covariances)))
 
     def conjugate_terms(
-        self,
-        counts: np.ndarray,
-        scatter: np.ndarray,
-        shift: np.ndarray,
-        means_weight: np.ndarray,
-        delta: np.ndarray,
-        scale: np.ndarray,
-        dof: np.ndarray,
+        self, counts: np.ndarray, scatter: np.ndarray, shift: np.ndarray, delta: Any, prior: Any
     ) -> tuple[np.ndarray, np.ndarray]:
+        means_weight, scale, dof = prior.means_weight, prior.scale, prior.dof
         numerator = (
             scale
             + scatter.sum(axis=1)

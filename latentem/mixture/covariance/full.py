@@ -161,14 +161,9 @@ class FullCovariance(MatrixCovariance):
         return (n_components,)
 
     def conjugate_log_density(
-        self,
-        delta: np.ndarray,
-        means_weight: np.ndarray,
-        scale: np.ndarray,
-        dof: np.ndarray,
-        precisions_cholesky: np.ndarray,
-        covariances: np.ndarray,
+        self, delta: np.ndarray, prior: Any, precisions_cholesky: np.ndarray, covariances: Any
     ) -> float:
+        means_weight, scale, dof = prior.means_weight, prior.scale, prior.dof
         log_det_precision = 2.0 * self.log_det_cholesky(precisions_cholesky, delta.shape[1])
         projected = np.einsum("kd,kde->ke", delta, precisions_cholesky)
         trace = np.einsum("kde,kdf,kfe->k", precisions_cholesky, scale, precisions_cholesky)
@@ -176,15 +171,9 @@ class FullCovariance(MatrixCovariance):
         return -0.5 * float(np.sum(quadratic - dof * log_det_precision))
 
     def conjugate_terms(
-        self,
-        counts: np.ndarray,
-        scatter: np.ndarray,
-        shift: np.ndarray,
-        means_weight: np.ndarray,
-        delta: np.ndarray,
-        scale: np.ndarray,
-        dof: np.ndarray,
+        self, counts: np.ndarray, scatter: np.ndarray, shift: np.ndarray, delta: Any, prior: Any
     ) -> tuple[np.ndarray, np.ndarray]:
+        means_weight, scale, dof = prior.means_weight, prior.scale, prior.dof
         numerator = (
             scale
             + scatter

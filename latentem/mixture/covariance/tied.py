@@ -146,14 +146,9 @@ class TiedCovariance(MatrixCovariance):
         return ()
 
     def conjugate_log_density(
-        self,
-        delta: np.ndarray,
-        means_weight: np.ndarray,
-        scale: np.ndarray,
-        dof: np.ndarray,
-        precisions_cholesky: np.ndarray,
-        covariances: np.ndarray,
+        self, delta: np.ndarray, prior: Any, precisions_cholesky: np.ndarray, covariances: Any
     ) -> float:
+        means_weight, scale, dof = prior.means_weight, prior.scale, prior.dof
         U = precisions_cholesky
         log_det_precision = 2.0 * self.log_det_cholesky(U, delta.shape[1])
         projected = delta @ U
@@ -163,15 +158,9 @@ class TiedCovariance(MatrixCovariance):
         return -0.5 * (quadratic - float(dof) * float(log_det_precision[0]))
 
     def conjugate_terms(
-        self,
-        counts: np.ndarray,
-        scatter: np.ndarray,
-        shift: np.ndarray,
-        means_weight: np.ndarray,
-        delta: np.ndarray,
-        scale: np.ndarray,
-        dof: np.ndarray,
+        self, counts: np.ndarray, scatter: np.ndarray, shift: np.ndarray, delta: Any, prior: Any
     ) -> tuple[np.ndarray, np.ndarray]:
+        means_weight, scale, dof = prior.means_weight, prior.scale, prior.dof
         # the scatter is already summed over the components
         numerator = (
             scale
