@@ -31,6 +31,23 @@ def _check_variance_scale(scale: np.ndarray) -> None:
         )
 
 
+def _hmmlearn_variances(
+    n_states: int, n_features: int, covars_prior: Any, covars_weight: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """hmmlearn's GaussianHMM variance prior: ``(covars_prior + c_n) / (max(w - 1, 0) + n)``.
+
+    Returns the scale per feature (k, d) and the dof per state (k,).
+    """
+    weight = np.broadcast_to(np.asarray(covars_weight, dtype=float), (n_states,))
+    scale = np.broadcast_to(np.asarray(covars_prior, dtype=float), (n_states, n_features))
+    return scale, np.maximum(weight - 1.0, 0.0)
+
+
+def _variance_log_density(quadratic: np.ndarray, dof: np.ndarray, variances: Any) -> float:
+    """``-1/2 sum (quadratic / v + dof log v)``: the conjugate log-density of variances."""
+    return -0.5 * float(np.sum(quadratic / variances + dof * np.log(variances)))
+
+
 def _hmmlearn_alpha_beta(
     shape: tuple[int, ...], default_alpha: float, covars_prior: Any, covars_weight: Any
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -150,7 +167,7 @@ class DiagCovariance(CovarianceType):
     ) -> float:
         means_weight, scale, dof = prior.means_weight, prior.scale, prior.dof
         quadratic = scale + means_weight[:, None] * delta**2
-        return -0.5 * float(np.sum(quadratic / covariances + dof * np.log(covariances)))
+        return _variance_log_density(quadratic, dof, covariances)
 
     def conjugate_terms(
         self, counts: np.ndarray, scatter: np.ndarray, shift: np.ndarray, delta: Any, prior: Any
@@ -162,11 +179,8 @@ class DiagCovariance(CovarianceType):
     def hmmlearn_prior(
         self, n_states: int, n_features: int, covars_prior: Any, covars_weight: Any
     ) -> tuple[np.ndarray, np.ndarray]:
-        # (covars_prior + c_n) / (max(covars_weight - 1, 0) + n), per feature
-        k, d = n_states, n_features
-        dof = np.maximum(np.broadcast_to(np.asarray(covars_weight, dtype=float), (k,)) - 1.0, 0.0)
-        scale = np.broadcast_to(np.asarray(covars_prior, dtype=float), (k, d))
-        return scale, np.repeat(dof[:, None], d, axis=1)
+        scale, dof = _hmmlearn_variances(n_states, n_features, covars_prior, covars_weight)
+        return scale, np.repeat(dof[:, None], n_features, axis=1)
 
     def hmmlearn_mixture_prior(
         self, n_states: int, n_mix: int, n_features: int, covars_prior: Any, covars_weight: Any
@@ -271,7 +285,7 @@ class SphericalCovariance(DiagCovariance):
     ) -> float:
         means_weight, scale, dof = prior.means_weight, prior.scale, prior.dof
         quadratic = scale + means_weight * np.einsum("kd,kd->k", delta, delta)
-        return -0.5 * float(np.sum(quadratic / covariances + dof * np.log(covariances)))
+        return _variance_log_density(quadratic, dof, covariances)
 
     def conjugate_terms(
         self, counts: np.ndarray, scatter: np.ndarray, shift: np.ndarray, delta: Any, prior: Any
@@ -288,10 +302,8 @@ class SphericalCovariance(DiagCovariance):
     def hmmlearn_prior(
         self, n_states: int, n_features: int, covars_prior: Any, covars_weight: Any
     ) -> tuple[np.ndarray, np.ndarray]:
-        k, d = n_states, n_features
-        dof = np.maximum(np.broadcast_to(np.asarray(covars_weight, dtype=float), (k,)) - 1.0, 0.0)
-        scale = np.broadcast_to(np.asarray(covars_prior, dtype=float), (k, d))
-        return scale.sum(axis=1), d * dof
+        scale, dof = _hmmlearn_variances(n_states, n_features, covars_prior, covars_weight)
+        return scale.sum(axis=1), n_features * dof
 
     def hmmlearn_mixture_prior(
         self, n_states: int, n_mix: int, n_features: int, covars_prior: Any, covars_weight: Any
