@@ -110,9 +110,11 @@ class SharedDiagonal(CovarianceType):
     # -- the mixture's prior (GaussianMixturePrior, mclust's priorControl): per feature,
     # a normal-inverse-gamma shared by the K means,
     # log p = sum_j -(nu + 2 + K)/2 log v_j - (lambda_j + kappa sum_k delta_kj^2) / (2 v_j).
-    # Without these methods a prior raises a ValueError saying the structure has none.
+    # Its MAP update is the HMM prior's (conjugate_terms below): niw_flat_dof, the dof at
+    # which, with zero scale and shrinkage, MAP equals maximum likelihood, also shifts the
+    # normal-inverse-Wishart's dof to that prior's. Without these methods a prior raises a
+    # ValueError saying the structure has none.
     def niw_flat_dof(self, n_components, n_features):
-        # the dof at which, with zero scale and shrinkage, MAP equals maximum likelihood
         return -(2.0 + n_components)
 
     def niw_default_scale(self, covariance, factor, n_samples):
@@ -120,14 +122,6 @@ class SharedDiagonal(CovarianceType):
 
     def niw_is_proper(self, niw):
         return bool(niw.shrinkage > 0 and niw.dof > 0 and np.all(niw.diagonal_scale() > 0))
-
-    def niw_covariances(self, update):
-        u = update
-        numerator = u.niw.diagonal_scale() + (u.scatter + u.factor[:, None] * u.deviations**2).sum(
-            axis=0
-        )
-        denominator = u.niw.dof + u.counts.sum() + 2.0 + u.counts.size
-        return numerator / denominator + u.reg_covar
 
     def niw_log_pdf(self, niw, means, covariances):
         k = means.shape[0]

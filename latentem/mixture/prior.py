@@ -1,12 +1,13 @@
 """Conjugate priors for Gaussian mixtures: MAP estimation as in mclust's ``priorControl``.
 
 A :class:`GaussianMixturePrior` holds a Dirichlet prior on the weights and a
-normal-inverse-Wishart prior shared by the components. The MAP update of the
-covariances and the prior's log-density belong to each covariance structure
-(``CovarianceType.niw_covariances``, ``niw_log_pdf``): ``full`` (mclust's VVV),
-``diag`` (VVI), ``spherical`` (VII) and ``tied`` (EEE). The formulas are those
-of Fraley & Raftery (2007), "Bayesian regularization for normal mixture
-estimation and model-based clustering", J. Classification 24.
+normal-inverse-Wishart prior shared by the components. Its MAP update is the
+HMM emissions' conjugate one (:mod:`latentem.mixture.conjugate`, each
+structure's ``conjugate_terms``); its log-density belongs to each covariance
+structure (``niw_log_pdf``): ``full`` (mclust's VVV), ``diag`` (VVI),
+``spherical`` (VII) and ``tied`` (EEE). The formulas are those of Fraley &
+Raftery (2007), "Bayesian regularization for normal mixture estimation and
+model-based clustering", J. Classification 24.
 """
 
 from __future__ import annotations
@@ -19,23 +20,11 @@ from attrs import field, frozen
 from latentem.core.validation import check_array, check_float, check_int
 from latentem.distributions.base import prior_of_type
 from latentem.distributions.priors import DirichletPrior, NormalInverseWishart
+from latentem.mixture.conjugate import GaussianPrior, map_covariances, map_means
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
-from latentem.mixture.covariance.base import NIWUpdate
 
 __all__ = ["GaussianMixturePrior", "validate_prior"]
-
-
-def _shrunk_means(
-    counts: np.ndarray, means: np.ndarray, niw: NormalInverseWishart
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """MAP means, the deviations ``xbar_k - m`` and the factors ``kappa W_k / (kappa + W_k)``."""
-    kappa = niw.shrinkage
-    pooled = counts + kappa
-    safe = np.where(pooled > 0, pooled, 1.0)
-    shrunk = (counts[:, None] * means + kappa * niw.mean) / safe[:, None]
-    factor = np.where(pooled > 0, kappa * counts / safe, 0.0)
-    return shrunk, means - niw.mean, factor
 
 
 @frozen(eq=False)
@@ -65,11 +54,12 @@ class GaussianMixturePrior:
     - ``spherical``: ``(s^2 + tr S_k + c_k |delta_k|^2) / (nu + (W_k + 1) d + 2)``;
     - ``tied``: ``(Lambda + sum_k [S_k + c_k delta_k delta_k^T]) / (nu + n + d + 1 + K)``.
 
-    ``reg_covar`` is still added to the diagonal afterwards. A component
-    with no data keeps its parameters unless the prior is proper (then it
-    takes the prior's mode). :meth:`from_data` gives mclust's
-    ``defaultPrior``; :meth:`flat` gives hyperparameters under which every
-    update equals maximum likelihood.
+    ``reg_covar`` is still added to the diagonal afterwards. The update is
+    the HMM emissions' (:meth:`conjugate_form`), so a component with no data
+    takes what the prior determines (its mean if ``kappa > 0``, its
+    covariance if the denominator is positive) and keeps the rest.
+    :meth:`from_data` gives mclust's ``defaultPrior``; :meth:`flat` gives
+    hyperparameters under which every update equals maximum likelihood.
 
     Examples
     --------
@@ -157,10 +147,40 @@ class GaussianMixturePrior:
                     f"model has {n_features}; build the prior from data of the same width"
                 )
             structure.niw_is_proper(self.components)  # checks the scale's layout
+            # the MAP update is the conjugate form's: a structure without one raises here
+            structure.conjugate_dof_shape(n_components, n_features)
+            flat = structure.niw_flat_dof(n_components, n_features)
+            if self.components.dof < flat:
+                raise ValueError(
+                    f"prior components dof must be at least {flat:g} for "
+                    f"covariance_type={structure.name!r} (the flat prior's, whose MAP is "
+                    f"maximum likelihood); got {self.components.dof:g}: raise dof"
+                )
 
     def map_weights(self, counts: np.ndarray) -> np.ndarray:
         """MAP mixing weights from the weighted counts (k,) (ML without a weights prior)."""
         return counts / counts.sum() if self.weights is None else self.weights.mode(counts)
+
+    def conjugate_form(self, structure: CovarianceType, n_components: int) -> GaussianPrior:
+        """The components prior as the :class:`~latentem.hmm.GaussianPrior` of ``structure``.
+
+        Both priors are conjugate: the normal-inverse-Wishart's mean, shrinkage
+        and scale are the conjugate form's ``means``, ``means_weight`` and
+        ``scale``, and its dof is shifted by the structure's flat dof, so that
+        mixtures and HMMs share one MAP update. Needs :attr:`components`.
+        """
+        niw = self.components
+        if niw is None:
+            raise ValueError("the MAP components need a components prior; this prior has none")
+        k, d = n_components, niw.n_features
+        dof = niw.dof - structure.niw_flat_dof(k, d)
+        return GaussianPrior(
+            means=np.broadcast_to(niw.mean, (k, d)),
+            means_weight=np.full(k, niw.shrinkage),
+            scale=structure.same_for_all(niw.full_scale(), k),
+            dof=np.full(structure.conjugate_dof_shape(k, d), dof),
+            covariance_type=structure,
+        )
 
     def map_components(
         self,
@@ -176,24 +196,12 @@ class GaussianMixturePrior:
         the structure's layout, as :class:`~latentem.mixture.GaussianMixtureStats`.
         Needs :attr:`components`.
         """
-        niw = self.components
-        if niw is None:
-            raise ValueError("map_components needs a components prior; this prior has none")
+        prior = self.conjugate_form(structure, previous_means.shape[0])
         counts = np.asarray(stats.counts)
-        updated = (counts > 0) | structure.niw_is_proper(niw)
-        shrunk, deviations, factor = _shrunk_means(counts, np.asarray(stats.means), niw)
-        means = np.where(updated[:, None], shrunk, previous_means)
-        update = NIWUpdate(
-            counts,
-            np.asarray(stats.scatter),
-            niw,
-            deviations,
-            factor,
-            updated,
-            previous_covariances,
-            reg_covar,
+        means = map_means(counts, np.asarray(stats.means), previous_means, prior)
+        covariances = map_covariances(
+            structure, stats, means, means, previous_covariances, prior, reg_covar
         )
-        covariances = structure.niw_covariances(update)
         return means, covariances
 
     def log_pdf(

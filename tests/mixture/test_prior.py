@@ -176,7 +176,7 @@ def test_default_prior_from_weighted_data_equals_replicated_data():
     assert_models_close(weighted, replicated, rtol=1e-12, atol=1e-14)
 
 
-def test_an_empty_component_takes_the_prior_mode_only_under_a_proper_prior():
+def test_an_empty_component_takes_what_the_prior_determines_and_keeps_the_rest():
     model = GaussianMixtureModel(
         [0.5, 0.5], [[0.0, 0.0], [100.0, 100.0]], np.stack([np.eye(2)] * 2), reg_covar=0.0
     )
@@ -186,13 +186,37 @@ def test_an_empty_component_takes_the_prior_mode_only_under_a_proper_prior():
     np.testing.assert_allclose(updated.means[1], niw.mean, rtol=1e-14)
     np.testing.assert_allclose(updated.covariances[1], niw.scale / (niw.dof + 2 + 2), rtol=1e-14)
     assert updated.weights[1] == pytest.approx(1.0 / (len(X) + 3.0), rel=1e-14)
+    # without shrinkage the prior leaves the mean free (kept) but still has a mode in the
+    # covariance: the inverse-Wishart's, with the normal's |Sigma|^(-1/2)
     no_shrinkage = attrs.evolve(
         model,
         prior=GaussianMixturePrior(components=attrs.evolve(niw, shrinkage=0.0)),
     )
     kept = no_shrinkage.m_step(no_shrinkage.e_step(X))
     np.testing.assert_array_equal(kept.means[1], [100.0, 100.0])
-    np.testing.assert_array_equal(kept.covariances[1], np.eye(2))
+    mode = niw.scale / (niw.dof + 2 + 2)
+    np.testing.assert_allclose(kept.covariances[1], mode, rtol=1e-14)
+
+    def log_prior(covariance):
+        covariances = np.stack([kept.covariances[0], covariance])
+        return attrs.evolve(kept, covariances=covariances).log_prior()
+
+    best = log_prior(mode)
+    for other in (np.eye(2), 1.01 * mode, 0.99 * mode, mode + 1e-3 * np.eye(2)):
+        assert log_prior(other) < best
+    # a flat prior determines nothing: the component keeps both
+    flat = attrs.evolve(model, prior=GaussianMixturePrior.flat(2, 2, "full"))
+    both_kept = flat.m_step(flat.e_step(X))
+    np.testing.assert_array_equal(both_kept.means[1], [100.0, 100.0])
+    np.testing.assert_array_equal(both_kept.covariances[1], np.eye(2))
+
+
+def test_a_prior_dof_below_the_flat_one_is_refused():
+    niw = NormalInverseWishart(0.0, np.zeros(2), -4.5, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"dof must be at least -4 for covariance_type='full'"):
+        GaussianMixtureModel(
+            [1.0], [[0.0, 0.0]], [np.eye(2)], prior=GaussianMixturePrior(components=niw)
+        )
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)

@@ -19,13 +19,8 @@ from latentem.core.validation import readonly_array
 from latentem.hmm.emissions.base import Emissions, check_fixed
 from latentem.hmm.emissions.gaussian import (
     HMM_FEATURE_CACHE_BYTES,
-    GaussianPrior,
     _collapse_message,
     check_gaussian_data,
-    covariance_terms,
-    divide_covariances,
-    map_covariances,
-    map_means,
     sample_gaussians,
 )
 from latentem.hmm.probabilities import (
@@ -33,6 +28,13 @@ from latentem.hmm.probabilities import (
     check_probabilities,
     dirichlet_log_prior,
     dirichlet_map,
+)
+from latentem.mixture.conjugate import (
+    GaussianPrior,
+    covariance_terms,
+    divide_covariances,
+    map_covariances,
+    map_means,
 )
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type

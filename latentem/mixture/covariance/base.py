@@ -12,11 +12,12 @@ Conventions (shared with scikit-learn): ``precisions_cholesky`` holds upper
 triangular ``U`` with ``precision = U @ U.T``; for ``diag`` and ``spherical``
 it holds ``1 / sqrt(variance)``.
 
-Two conjugate priors meet here. The mixture's (mclust's ``priorControl``, a
-:class:`~latentem.distributions.NormalInverseWishart` shared by the
-components) updates covariances through :meth:`CovarianceType.niw_covariances`;
-the HMM emissions' :class:`~latentem.hmm.GaussianPrior` (hmmlearn's
-per-state form) through :meth:`CovarianceType.conjugate_terms`.
+One MAP update serves both conjugate priors: :meth:`CovarianceType.conjugate_terms`
+under a :class:`~latentem.hmm.GaussianPrior`. The HMM emissions' prior is one
+(hmmlearn's per-state form); the mixture's (mclust's ``priorControl``, a
+:class:`~latentem.distributions.NormalInverseWishart` shared by the components)
+translates into one with :meth:`CovarianceType.niw_flat_dof`, and keeps its
+normalised density (``niw_*``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import abc
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from attrs import frozen
 from scipy.linalg import lapack
 
 from latentem.mixture.kernels.base import Components, Kernel
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from latentem.distributions.priors import NormalInverseWishart
     from latentem.mixture.missing import Conditionals
 
-__all__ = ["CovarianceType", "NIWUpdate", "check_positive", "map_denominator"]
+__all__ = ["CovarianceType", "check_positive"]
 
 COLLAPSE_ADVICE = (
     "in a fit this means the component collapsed onto fewer distinct points than "
@@ -83,17 +83,6 @@ def check_positive(values: np.ndarray, name: str) -> None:
         )
 
 
-def map_denominator(value: np.ndarray | float) -> np.ndarray:
-    """A MAP covariance denominator, or a ValueError saying to raise the prior's dof."""
-    value = np.asarray(value, dtype=float)
-    if np.any(value <= 0):
-        raise ValueError(
-            "the MAP covariance denominator (dof + counts + ...) is not positive: the prior's "
-            "dof is too small for a component with this little data; raise dof"
-        )
-    return value
-
-
 def lower_triangles(matrices: np.ndarray) -> np.ndarray:
     """The lower triangles of (..., d, d) symmetric matrices, flattened."""
     d = matrices.shape[-1]
@@ -109,23 +98,6 @@ def symmetric_from_triangles(vector: np.ndarray, n_features: int) -> np.ndarray:
     matrices[:, rows, cols] = triangles
     matrices[:, cols, rows] = triangles
     return matrices
-
-
-@frozen(eq=False)
-class NIWUpdate:
-    """What a structure's MAP update under a normal-inverse-Wishart prior needs.
-
-    See :class:`~latentem.mixture.GaussianMixturePrior`'s Notes for the formulas.
-    """
-
-    counts: np.ndarray  # W_k
-    scatter: np.ndarray  # S_k in the structure's scatter layout
-    niw: NormalInverseWishart
-    deviations: np.ndarray  # xbar_k - m
-    factor: np.ndarray  # kappa W_k / (kappa + W_k)
-    updated: np.ndarray  # components to update; the others keep `previous`
-    previous: np.ndarray
-    reg_covar: float
 
 
 class CovarianceType(abc.ABC):
@@ -150,8 +122,9 @@ class CovarianceType(abc.ABC):
 
     @property
     def supports_niw_prior(self) -> bool:
-        """Whether the structure has a MAP update under the mixture's prior (``niw_*``)."""
-        return type(self).niw_covariances is not CovarianceType.niw_covariances
+        """Whether the structure takes the mixture's prior (``niw_*`` and ``conjugate_*``)."""
+        overrides = type(self).niw_log_pdf is not CovarianceType.niw_log_pdf
+        return overrides and self.supports_conjugate_prior
 
     @property
     def supports_conjugate_prior(self) -> bool:
@@ -347,7 +320,11 @@ class CovarianceType(abc.ABC):
         )
 
     def niw_flat_dof(self, n_components: int, n_features: int) -> float:
-        """The dof for which, with zero scale and shrinkage, MAP equals maximum likelihood."""
+        """The dof for which, with zero scale and shrinkage, MAP equals maximum likelihood.
+
+        It is minus the shift from a normal-inverse-Wishart's dof to the
+        :class:`~latentem.hmm.GaussianPrior` dof of the same MAP update.
+        """
         raise self._no_prior("NormalInverseWishart prior")
 
     def niw_flat_scale(self, n_features: int) -> Any:
@@ -363,10 +340,6 @@ class CovarianceType(abc.ABC):
 
         Raises a ValueError if the prior's scale does not suit this structure.
         """
-        raise self._no_prior("NormalInverseWishart prior")
-
-    def niw_covariances(self, update: NIWUpdate) -> np.ndarray:
-        """MAP covariances (plus ``reg_covar`` on the diagonal); others keep ``previous``."""
         raise self._no_prior("NormalInverseWishart prior")
 
     def niw_log_pdf(

@@ -9,9 +9,7 @@ import numpy as np
 
 from latentem.mixture.covariance.base import (
     CovarianceType,
-    NIWUpdate,
     check_positive,
-    map_denominator,
 )
 from latentem.mixture.kernels.diagonal import DiagKernel, SphericalKernel
 
@@ -141,14 +139,6 @@ class DiagCovariance(CovarianceType):
     def niw_is_proper(self, niw: NormalInverseWishart) -> bool:
         return niw.is_proper(diagonal=True)
 
-    def niw_covariances(self, update: NIWUpdate) -> np.ndarray:
-        u, updated = update, update.updated
-        numerator = u.niw.diagonal_scale() + u.scatter + u.factor[:, None] * u.deviations**2
-        out = np.array(u.previous, dtype=float, copy=True)
-        denominator = map_denominator(u.niw.dof + u.counts[updated] + 3.0)
-        out[updated] = numerator[updated] / denominator[:, None] + u.reg_covar
-        return out
-
     def niw_log_pdf(
         self, niw: NormalInverseWishart, means: np.ndarray, covariances: np.ndarray
     ) -> float:
@@ -254,15 +244,6 @@ class SphericalCovariance(DiagCovariance):
 
     def niw_is_proper(self, niw: NormalInverseWishart) -> bool:
         return niw.shrinkage > 0 and niw.dof > 0 and _scalar_scale(niw) > 0
-
-    def niw_covariances(self, update: NIWUpdate) -> np.ndarray:
-        u = update
-        d, updated = u.niw.n_features, u.updated
-        spread = u.scatter.sum(axis=1) + u.factor * (u.deviations**2).sum(axis=1)
-        out = np.array(u.previous, dtype=float, copy=True)
-        denominator = map_denominator(u.niw.dof + (u.counts[updated] + 1.0) * d + 2.0)
-        out[updated] = (_scalar_scale(u.niw) + spread[updated]) / denominator + u.reg_covar
-        return out
 
     def niw_log_pdf(
         self, niw: NormalInverseWishart, means: np.ndarray, covariances: np.ndarray

@@ -8,12 +8,10 @@ import numpy as np
 
 from latentem.mixture.covariance.base import (
     CovarianceType,
-    NIWUpdate,
     check_symmetric,
     cholesky_lower,
     inverse_upper_factor,
     lower_triangles,
-    map_denominator,
     symmetric_from_triangles,
 )
 from latentem.mixture.kernels.base import Kernel
@@ -139,16 +137,6 @@ class FullCovariance(MatrixCovariance):
 
     def niw_flat_dof(self, n_components: int, n_features: int) -> float:
         return -(n_features + 2.0)
-
-    def niw_covariances(self, update: NIWUpdate) -> np.ndarray:
-        u = update
-        d, updated = u.niw.n_features, u.updated
-        outer = u.deviations[:, :, None] * u.deviations[:, None, :]
-        numerator = u.niw.full_scale() + u.scatter + u.factor[:, None, None] * outer
-        out = np.array(u.previous, dtype=float, copy=True)
-        denominator = map_denominator(u.niw.dof + u.counts[updated] + d + 2.0)
-        out[updated] = numerator[updated] / denominator[:, None, None] + u.reg_covar * np.eye(d)
-        return out
 
     def niw_log_pdf(
         self, niw: NormalInverseWishart, means: np.ndarray, covariances: np.ndarray

@@ -10,11 +10,9 @@ from scipy.special import multigammaln
 
 from latentem.mixture.covariance.base import (
     CovarianceType,
-    NIWUpdate,
     check_symmetric,
     cholesky_lower,
     inverse_upper_factor,
-    map_denominator,
 )
 from latentem.mixture.covariance.full import FullCovariance, MatrixCovariance
 from latentem.mixture.kernels.tied import TiedKernel
@@ -115,14 +113,6 @@ class TiedCovariance(MatrixCovariance):
 
     def niw_flat_dof(self, n_components: int, n_features: int) -> float:
         return -(n_features + 1.0 + n_components)
-
-    def niw_covariances(self, update: NIWUpdate) -> np.ndarray:
-        u = update
-        d = u.niw.n_features
-        shift = (u.factor[:, None] * u.deviations).T @ u.deviations
-        numerator = u.niw.full_scale() + u.scatter + shift
-        denominator = map_denominator(u.niw.dof + u.counts.sum() + d + 1.0 + u.counts.size)
-        return numerator / denominator + u.reg_covar * np.eye(d)
 
     def niw_log_pdf(
         self, niw: NormalInverseWishart, means: np.ndarray, covariances: np.ndarray

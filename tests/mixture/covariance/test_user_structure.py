@@ -159,7 +159,7 @@ class WithoutPriors(SharedDiagonal):
     """The structure with neither prior's update: what it lacks fails at the option check."""
 
     name = "shared_diagonal_without_priors"
-    niw_covariances = latentem.mixture.CovarianceType.niw_covariances
+    niw_log_pdf = latentem.mixture.CovarianceType.niw_log_pdf
     conjugate_terms = latentem.mixture.CovarianceType.conjugate_terms
 
 
@@ -171,7 +171,7 @@ def test_a_structure_without_priors_is_refused_where_one_is_needed():
         X = data(n=120)
         with pytest.raises(ValueError, match=r"has no conjugate prior update.*prior=None"):
             latentem.GaussianHMM(2, covariance_type=structure.name).fit(X)
-        with pytest.raises(ValueError, match="no MAP update under a NormalInverseWishart"):
+        with pytest.raises(ValueError, match="no MAP update under a"):
             latentem.GaussianMixture(2, covariance_type=structure.name, prior="default").fit(X)
         fitted = latentem.GaussianMixture(2, covariance_type=structure.name, random_state=0).fit(X)
         assert fitted.covariances_.shape == (2,)
