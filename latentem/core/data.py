@@ -166,6 +166,20 @@ class DataSource:
 
         return functools.reduce(operator.add, map(visit, self.iter_chunks())), n_samples
 
+    def prepared_by(self, prepare: Callable[[Any], Any]) -> DataSource:
+        """The source with its chunks prepared once by ``prepare``, or itself.
+
+        ``EM.fit`` calls it with the model's ``prepare``. A source whose chunks
+        are read afresh on every E-step (from disk, a cluster, a function)
+        returns itself, and its chunks are prepared by the E-steps.
+
+        Examples
+        --------
+        >>> InMemory([1, 2]).prepared_by(sum).data
+        3
+        """
+        return self
+
 
 class InMemory(DataSource):
     """All the data as one chunk (the model's own kernels block it internally).
@@ -181,6 +195,9 @@ class InMemory(DataSource):
 
     def iter_chunks(self) -> Iterator[Any]:
         yield self.data
+
+    def prepared_by(self, prepare: Callable[[Any], Any]) -> DataSource:
+        return InMemory(prepare(self.data))
 
 
 class Chunks(DataSource):
@@ -217,6 +234,17 @@ class Chunks(DataSource):
             yield chunk
         if empty:
             raise ValueError("chunks yielded no data; pass at least one non-empty chunk")
+
+    def prepared_by(self, prepare: Callable[[Any], Any]) -> DataSource:
+        """A list of chunks held in memory is prepared once; streamed chunks are not."""
+        from latentem.core.sources import is_out_of_core
+
+        if callable(self._chunks):
+            return self
+        chunks = list(self._chunks)
+        if any(is_out_of_core(getattr(chunk, "X", chunk)) for chunk in chunks):
+            return self  # preparing would load them all into memory
+        return Chunks([prepare(chunk) for chunk in chunks])
 
 
 def as_source(data: Any, chunk_size: int | None = None) -> DataSource:

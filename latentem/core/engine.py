@@ -13,7 +13,7 @@ from attrs import Factory, field, frozen
 
 from latentem.core.acceleration import PlainEM, Point, Stepping
 from latentem.core.acceleration import accelerate as parse_accelerate
-from latentem.core.data import DataSource, InMemory, as_source
+from latentem.core.data import Chunks, DataSource, InMemory, as_source
 from latentem.core.exceptions import ConvergenceWarning, ObjectiveDecreaseWarning
 from latentem.core.model import LatentModel
 from latentem.core.sources import check_chunk_size
@@ -178,8 +178,10 @@ class EM:
     Notes
     -----
     A model may offer ``prepare(data)`` (see :class:`~latentem.LatentModel`):
-    data held in memory (not chunked, not a ``DataSource``) is then prepared
-    once per fit and the prepared object is what every E-step receives.
+    data held in memory (an array, or a :class:`~latentem.Chunks` list of
+    in-memory chunks) is then prepared once per fit, and the prepared objects
+    are what every E-step receives. Chunks read afresh on every E-step (a
+    function, files, a cluster) are prepared by the E-steps.
 
     Iteration ``t`` computes ``stats = model.e_step(data)`` (summed over the
     chunks of the data), records the objective ``stats.log_likelihood +
@@ -260,9 +262,9 @@ class EM:
         self.accelerate.check_model(model)
         source = as_source(data, self.chunk_size)
         prepare = getattr(model, "prepare", None)
-        # data given as such (not a DataSource of the caller's, which may do more)
-        if callable(prepare) and type(source) is InMemory and source is not data:
-            source = InMemory(prepare(source.data))  # once per fit, for every E-step
+        # once per fit, for every E-step; not a subclass of the caller's, which may do more
+        if callable(prepare) and type(source) in (InMemory, Chunks):
+            source = source.prepared_by(prepare)
         objectives = [float(value) for value in (() if history is None else history)]
         evaluate = _Evaluator(source, budget=self.max_iter - len(objectives))
         converged = False

@@ -71,3 +71,24 @@ def test_a_full_covariance_gaussian_hmm_prepares_its_data_once_per_fit(monkeypat
         moved.log_likelihood(latentem.hmm.Sequences(X, [150, 250])),
         rtol=1e-13,
     )
+
+
+def test_a_list_of_chunks_is_prepared_once_per_fit_and_a_stream_every_e_step(monkeypatch):
+    X = data(n=300, seed=2)
+    parts = [latentem.hmm.Sequences(X[:140], [60, 80]), latentem.hmm.Sequences(X[140:], [160])]
+    hmm = latentem.GaussianHMM(2, covariance_type="full", n_iter=1, random_state=0)
+    with pytest.warns(latentem.ConvergenceWarning):
+        start = hmm.fit(X, lengths=[60, 80, 160]).model_
+    counted = Counted(rows.GaussianRows.of)
+    monkeypatch.setattr(rows.GaussianRows, "of", counted)
+    em = latentem.EM(tol=0.0, max_iter=6)
+    with pytest.warns(latentem.ConvergenceWarning):
+        listed = em.fit(start, latentem.Chunks(parts))
+    assert counted.calls == len(parts)
+    with pytest.warns(latentem.ConvergenceWarning):
+        streamed = em.fit(start, latentem.Chunks(lambda: iter(parts)))
+    assert counted.calls == len(parts) + 6 * len(parts)
+    with pytest.warns(latentem.ConvergenceWarning):
+        whole = em.fit(start, latentem.hmm.Sequences(X, [60, 80, 160]))
+    np.testing.assert_allclose(listed.history, whole.history, rtol=1e-12)
+    np.testing.assert_array_equal(listed.history, streamed.history)
