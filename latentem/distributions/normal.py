@@ -11,7 +11,7 @@ from attrs import field, frozen
 from scipy import linalg
 
 from latentem.core.validation import check_float, readonly_array
-from latentem.distributions.base import Distribution, support_error
+from latentem.distributions.base import Distribution, _check_support
 from latentem.distributions.priors import NormalInverseWishart, niw_log_pdf, niw_mode
 from latentem.distributions.statistics import Moments
 
@@ -170,9 +170,7 @@ class LogNormal(Distribution):
 
     def check_data(self, x: np.ndarray) -> None:
         """Raise a ValueError naming the values that are not positive."""
-        bad = ~(x > 0)
-        if bad.any():
-            raise support_error("LogNormal", "positive", x, bad)
+        _check_support("LogNormal", "positive", x, ~(x > 0))
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log-density of every row (``-inf`` outside the support)."""
