@@ -11,7 +11,7 @@ from attrs import field, frozen
 from scipy import linalg
 
 from latentem.core.validation import check_float, readonly_array
-from latentem.distributions.base import Distribution, _check_support
+from latentem.distributions.base import Distribution, _check_support, prior_of_type
 from latentem.distributions.priors import NormalInverseWishart, niw_log_pdf, niw_mode
 from latentem.distributions.statistics import Moments
 
@@ -21,14 +21,12 @@ _LOG_2PI = math.log(2.0 * math.pi)
 
 
 def _niw_prior(n_features: int | None) -> Any:
+    of_type = prior_of_type(NormalInverseWishart)
+
     def check(instance: Any, attribute: Any, value: Any) -> None:
+        of_type(instance, attribute, value)
         if value is None:
             return
-        if not isinstance(value, NormalInverseWishart):
-            raise TypeError(
-                f"{type(instance).__name__} prior must be a NormalInverseWishart or None; "
-                f"got {type(value).__name__}"
-            )
         expected = instance.n_features if n_features is None else n_features
         if value.n_features != expected:
             raise ValueError(
