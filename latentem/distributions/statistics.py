@@ -125,10 +125,7 @@ class Moments:
             self.scatter + other.scatter + cross * shift,
         )
 
-    def __radd__(self, other: Any) -> Moments:
-        if isinstance(other, (int, float)) and other == 0:
-            return self
-        return NotImplemented
+    __radd__ = AdditiveStatistics.__radd__  # 0 + stats is stats, so sum() works
 
     def scale(self, factor: float) -> Moments:
         """The moments with every weight times ``factor`` (online EM mixes them so)."""
