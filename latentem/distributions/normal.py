@@ -12,12 +12,10 @@ from scipy import linalg
 
 from latentem.core.validation import check_float, readonly_array
 from latentem.distributions.base import Distribution, _check_support, prior_of_type
-from latentem.distributions.priors import NormalInverseWishart, niw_log_pdf, niw_mode
+from latentem.distributions.priors import _LOG_2PI, NormalInverseWishart, niw_log_pdf, niw_mode
 from latentem.distributions.statistics import Moments
 
 __all__ = ["LogNormal", "MultivariateNormal", "Normal"]
-
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 def _niw_prior(n_features: int | None) -> Any:
