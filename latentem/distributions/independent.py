@@ -14,10 +14,6 @@ from latentem.distributions.base import Distribution, check_distributions
 __all__ = ["Independent", "IndependentStats"]
 
 
-def _parts(value: Any) -> tuple[Distribution, ...]:
-    return check_distributions(value, "Independent", "parts")
-
-
 @frozen(eq=False)
 class IndependentStats:
     """The statistics of every part of an :class:`Independent`, added part by part.
@@ -87,7 +83,9 @@ class Independent(Distribution):
     ValueError: Independent part 1 (Poisson, column 1): Poisson data must be non-negative ...
     """
 
-    parts: tuple[Distribution, ...] = field(converter=_parts)
+    parts: tuple[Distribution, ...] = field(
+        converter=lambda v: check_distributions(v, "Independent", "parts")
+    )
 
     @property
     def n_features(self) -> int:

@@ -41,10 +41,6 @@ def _check_moments(stats: Any, family: str) -> Moments:
     return stats
 
 
-def _normal_log_pdf(z: np.ndarray, loc: float, scale: float) -> np.ndarray:
-    return -0.5 * _LOG_2PI - math.log(scale) - 0.5 * ((z - loc) / scale) ** 2
-
-
 @frozen(eq=False)
 class Normal(Distribution):
     """The univariate normal distribution ``N(loc, scale^2)``.
@@ -89,7 +85,8 @@ class Normal(Distribution):
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log-density of every row, shape (n_samples,)."""
-        return _normal_log_pdf(x[:, 0], self.loc, self.scale)
+        z = (x[:, 0] - self.loc) / self.scale
+        return -0.5 * _LOG_2PI - math.log(self.scale) - 0.5 * z**2
 
     def statistics(self, x: np.ndarray, weights: np.ndarray) -> Moments:
         """Weighted count, mean and scatter."""
