@@ -173,6 +173,12 @@ def support_error(family: str, requirement: str, x: np.ndarray, bad: np.ndarray)
     )
 
 
+def _check_support(family: str, requirement: str, x: np.ndarray, bad: np.ndarray) -> None:
+    """Raise :func:`support_error` if any value is ``bad``."""
+    if bad.any():
+        raise support_error(family, requirement, x, bad)
+
+
 def prior_of_type(kind: type) -> Callable[[Any, Any, Any], None]:
     """An attrs validator accepting None or an instance of ``kind`` (for prior fields).
 

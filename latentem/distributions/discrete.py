@@ -12,7 +12,7 @@ from attrs import field, frozen
 from scipy.special import gammaln, xlog1py, xlogy
 
 from latentem.core.validation import check_float, readonly_array
-from latentem.distributions.base import Distribution, prior_of_type, support_error
+from latentem.distributions.base import Distribution, _check_support, prior_of_type
 from latentem.distributions.priors import BetaPrior, DirichletPrior, GammaPrior
 from latentem.distributions.statistics import WeightedSums
 
@@ -22,12 +22,6 @@ __all__ = ["Bernoulli", "Categorical", "Geometric", "Poisson"]
 def _integers_from(x: np.ndarray, minimum: int) -> np.ndarray:
     """True where a value is an integer >= ``minimum``."""
     return (x >= minimum) & (x == np.floor(x))
-
-
-def _check_integers(x: np.ndarray, minimum: int, family: str, requirement: str) -> None:
-    bad = ~_integers_from(x, minimum)
-    if bad.any():
-        raise support_error(family, requirement, x, bad)
 
 
 def _count_log_mass(
@@ -88,7 +82,7 @@ class Poisson(Distribution):
 
     def check_data(self, x: np.ndarray) -> None:
         """Raise a ValueError naming the values that are not non-negative integers."""
-        _check_integers(x, 0, "Poisson", "non-negative integers")
+        _check_support("Poisson", "non-negative integers", x, ~_integers_from(x, 0))
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log-mass of every row (``-inf`` outside the support)."""
@@ -156,7 +150,7 @@ class Geometric(Distribution):
 
     def check_data(self, x: np.ndarray) -> None:
         """Raise a ValueError naming the values that are not integers >= 1."""
-        _check_integers(x, 1, "Geometric", "integers >= 1 (numbers of trials)")
+        _check_support("Geometric", "integers >= 1 (numbers of trials)", x, ~_integers_from(x, 1))
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log-mass of every row (``-inf`` outside the support)."""
@@ -235,9 +229,7 @@ class Bernoulli(Distribution):
 
     def check_data(self, x: np.ndarray) -> None:
         """Raise a ValueError naming the values that are neither 0 nor 1."""
-        bad = (x != 0) & (x != 1)
-        if bad.any():
-            raise support_error("Bernoulli", "0 or 1", x, bad)
+        _check_support("Bernoulli", "0 or 1", x, (x != 0) & (x != 1))
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log-mass of every row (``-inf`` outside the support)."""
@@ -324,11 +316,8 @@ class Categorical(Distribution):
 
     def check_data(self, x: np.ndarray) -> None:
         """Raise a ValueError naming the symbols outside 0 to m - 1."""
-        bad = ~self._valid(x)
-        if bad.any():
-            raise support_error(
-                "Categorical", f"integer symbols in 0..{self.n_categories - 1}", x, bad
-            )
+        requirement = f"integer symbols in 0..{self.n_categories - 1}"
+        _check_support("Categorical", requirement, x, ~self._valid(x))
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log-mass of every row (``-inf`` outside the support)."""

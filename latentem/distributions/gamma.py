@@ -11,7 +11,7 @@ from attrs import field, frozen
 from scipy.special import digamma, gammaln, polygamma
 
 from latentem.core.validation import check_float
-from latentem.distributions.base import Distribution, prior_of_type, support_error
+from latentem.distributions.base import Distribution, _check_support, prior_of_type
 from latentem.distributions.numerics import solve_decreasing
 from latentem.distributions.priors import GammaPrior
 from latentem.distributions.statistics import WeightedSums
@@ -61,9 +61,7 @@ class Exponential(Distribution):
 
     def check_data(self, x: np.ndarray) -> None:
         """Raise a ValueError naming the negative values."""
-        bad = ~(x >= 0)
-        if bad.any():
-            raise support_error("Exponential", "non-negative", x, bad)
+        _check_support("Exponential", "non-negative", x, ~(x >= 0))
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log-density of every row (``-inf`` for negative values)."""
@@ -193,9 +191,7 @@ class Gamma(Distribution):
 
     def check_data(self, x: np.ndarray) -> None:
         """Raise a ValueError naming the values that are not positive."""
-        bad = ~(x > 0)
-        if bad.any():
-            raise support_error("Gamma", "positive", x, bad)
+        _check_support("Gamma", "positive", x, ~(x > 0))
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log-density of every row (``-inf`` outside ``x > 0``)."""

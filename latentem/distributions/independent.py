@@ -8,14 +8,10 @@ from typing import Any
 import numpy as np
 from attrs import field, frozen
 
-from latentem.core.stats import scale_statistics
+from latentem.core.stats import AdditiveStatistics, scale_statistics
 from latentem.distributions.base import Distribution, check_distributions
 
 __all__ = ["Independent", "IndependentStats"]
-
-
-def _parts(value: Any) -> tuple[Distribution, ...]:
-    return check_distributions(value, "Independent", "parts")
 
 
 @frozen(eq=False)
@@ -45,10 +41,7 @@ class IndependentStats:
             return NotImplemented
         return IndependentStats(tuple(a + b for a, b in zip(self.parts, other.parts, strict=True)))
 
-    def __radd__(self, other: Any) -> IndependentStats:
-        if isinstance(other, (int, float)) and other == 0:
-            return self
-        return NotImplemented
+    __radd__ = AdditiveStatistics.__radd__  # 0 + stats is stats, so sum() works
 
     def scale(self, factor: float) -> IndependentStats:
         """Every part's statistics with every weight times ``factor`` (for online EM)."""
@@ -90,7 +83,9 @@ class Independent(Distribution):
     ValueError: Independent part 1 (Poisson, column 1): Poisson data must be non-negative ...
     """
 
-    parts: tuple[Distribution, ...] = field(converter=_parts)
+    parts: tuple[Distribution, ...] = field(
+        converter=lambda v: check_distributions(v, "Independent", "parts")
+    )
 
     @property
     def n_features(self) -> int:

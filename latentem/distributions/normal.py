@@ -11,24 +11,20 @@ from attrs import field, frozen
 from scipy import linalg
 
 from latentem.core.validation import check_float, readonly_array
-from latentem.distributions.base import Distribution, support_error
-from latentem.distributions.priors import NormalInverseWishart, niw_log_pdf, niw_mode
+from latentem.distributions.base import Distribution, _check_support, prior_of_type
+from latentem.distributions.priors import _LOG_2PI, NormalInverseWishart, niw_log_pdf, niw_mode
 from latentem.distributions.statistics import Moments
 
 __all__ = ["LogNormal", "MultivariateNormal", "Normal"]
 
-_LOG_2PI = math.log(2.0 * math.pi)
-
 
 def _niw_prior(n_features: int | None) -> Any:
+    of_type = prior_of_type(NormalInverseWishart)
+
     def check(instance: Any, attribute: Any, value: Any) -> None:
+        of_type(instance, attribute, value)
         if value is None:
             return
-        if not isinstance(value, NormalInverseWishart):
-            raise TypeError(
-                f"{type(instance).__name__} prior must be a NormalInverseWishart or None; "
-                f"got {type(value).__name__}"
-            )
         expected = instance.n_features if n_features is None else n_features
         if value.n_features != expected:
             raise ValueError(
@@ -43,10 +39,6 @@ def _check_moments(stats: Any, family: str) -> Moments:
     if not isinstance(stats, Moments):
         raise TypeError(f"{family}.maximize needs Moments from statistics(); got {type(stats)}")
     return stats
-
-
-def _normal_log_pdf(z: np.ndarray, loc: float, scale: float) -> np.ndarray:
-    return -0.5 * _LOG_2PI - math.log(scale) - 0.5 * ((z - loc) / scale) ** 2
 
 
 @frozen(eq=False)
@@ -93,7 +85,8 @@ class Normal(Distribution):
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log-density of every row, shape (n_samples,)."""
-        return _normal_log_pdf(x[:, 0], self.loc, self.scale)
+        z = (x[:, 0] - self.loc) / self.scale
+        return -0.5 * _LOG_2PI - math.log(self.scale) - 0.5 * z**2
 
     def statistics(self, x: np.ndarray, weights: np.ndarray) -> Moments:
         """Weighted count, mean and scatter."""
@@ -170,9 +163,7 @@ class LogNormal(Distribution):
 
     def check_data(self, x: np.ndarray) -> None:
         """Raise a ValueError naming the values that are not positive."""
-        bad = ~(x > 0)
-        if bad.any():
-            raise support_error("LogNormal", "positive", x, bad)
+        _check_support("LogNormal", "positive", x, ~(x > 0))
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Log-density of every row (``-inf`` outside the support)."""

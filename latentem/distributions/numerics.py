@@ -51,25 +51,18 @@ def solve_decreasing(
     value, slope = function(start)
     if value == 0.0:
         return start
-    # bracket [low, high] with function(low) > 0 > function(high)
-    step = 1.0
-    low = high = start
-    if value > 0:
-        while True:
-            high = start + step
-            if function(high)[0] <= 0:
-                break
-            low, step = high, 2.0 * step
-            if step > 1e6:
-                raise ValueError("solve_decreasing found no sign change; the root is unbounded")
-    else:
-        while True:
-            low = start - step
-            if function(low)[0] >= 0:
-                break
-            high, step = low, 2.0 * step
-            if step > 1e6:
-                raise ValueError("solve_decreasing found no sign change; the root is unbounded")
+    # bracket [low, high] with function(low) > 0 > function(high): step from start
+    # towards the sign change (up if the value is positive, else down)
+    sign = 1.0 if value > 0 else -1.0
+    inside, step = start, 1.0
+    while True:
+        outside = start + sign * step
+        if sign * function(outside)[0] <= 0:
+            break
+        inside, step = outside, 2.0 * step
+        if step > 1e6:
+            raise ValueError("solve_decreasing found no sign change; the root is unbounded")
+    low, high = (inside, outside) if sign > 0 else (outside, inside)
     t = start if low < start < high else 0.5 * (low + high)
     value, slope = function(t)
     previous_width = high - low

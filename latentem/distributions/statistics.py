@@ -57,10 +57,6 @@ class WeightedSums(AdditiveStatistics):
         return stats
 
 
-def _safe_mean(total: np.ndarray, weight: float) -> np.ndarray:
-    return total / weight if weight > 0 else np.zeros_like(total)
-
-
 @frozen(eq=False)
 class Moments:
     """Total weight, weighted mean and weighted scatter about the mean.
@@ -99,7 +95,8 @@ class Moments:
     def of(cls, x: np.ndarray, weights: np.ndarray, *, diagonal: bool = False) -> Moments:
         """Moments of rows ``x`` (n, d) with weights (n,); ``diagonal`` keeps variances only."""
         weight = float(np.sum(weights))
-        mean = _safe_mean(weights @ x, weight)
+        total = weights @ x
+        mean = total / weight if weight > 0 else np.zeros_like(total)
         centred = x - mean
         weighted = centred * weights[:, None]
         scatter = np.einsum("ij,ij->j", weighted, centred) if diagonal else weighted.T @ centred
@@ -125,10 +122,7 @@ class Moments:
             self.scatter + other.scatter + cross * shift,
         )
 
-    def __radd__(self, other: Any) -> Moments:
-        if isinstance(other, (int, float)) and other == 0:
-            return self
-        return NotImplemented
+    __radd__ = AdditiveStatistics.__radd__  # 0 + stats is stats, so sum() works
 
     def scale(self, factor: float) -> Moments:
         """The moments with every weight times ``factor`` (online EM mixes them so)."""

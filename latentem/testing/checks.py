@@ -102,10 +102,6 @@ def assert_models_close(
         raise AssertionError(problem)
 
 
-def _snapshot(value: Any) -> Any:
-    return copy.deepcopy(value)
-
-
 def assert_monotone(
     model: LatentModel,
     data: Any,
@@ -220,7 +216,7 @@ def check_latent_model(
     """
     name = type(model).__name__
     rng = np.random.default_rng(random_state)
-    data_before = _snapshot(data)
+    data_before = copy.deepcopy(data)
 
     stats = model.e_step(data)
     loglik = getattr(stats, "log_likelihood", None)
@@ -245,7 +241,7 @@ def check_latent_model(
             f"= {loglik!r}"
         )
 
-    model_before, stats_before = _snapshot(model), _snapshot(stats)
+    model_before, stats_before = copy.deepcopy(model), copy.deepcopy(stats)
     new_model = model.m_step(stats)
     if type(new_model) is not type(model):
         raise AssertionError(f"{name}.m_step returned a {type(new_model).__name__}, not a {name}")

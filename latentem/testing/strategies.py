@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
@@ -243,39 +244,18 @@ def missing_masks(
 
 # -- component families and mixtures of them ------------------------------------------
 
-_uniform = st.floats  # shorthand: a bounded float draw
 
+def _family(family: Callable[..., Distribution], *ranges: tuple[float, float]) -> Any:
+    """Draws ``family`` with one parameter per ``(low, high)`` range, in order."""
 
-def _normal(draw: Any, d: int) -> Distribution:
-    return Normal(draw(_uniform(-5.0, 5.0)), draw(_uniform(0.5, 3.0)))
+    def draw_family(draw: Any, d: int) -> Distribution:
+        return family(*(draw(st.floats(low, high)) for low, high in ranges))
 
-
-def _vonmises(draw: Any, d: int) -> Distribution:
-    return VonMises(draw(_uniform(-np.pi, np.pi)), draw(_uniform(0.1, 10.0)))
-
-
-def _exponential(draw: Any, d: int) -> Distribution:
-    return Exponential(draw(_uniform(0.2, 5.0)))
-
-
-def _gamma(draw: Any, d: int) -> Distribution:
-    return Gamma(draw(_uniform(0.5, 10.0)), draw(_uniform(0.2, 5.0)))
-
-
-def _lognormal(draw: Any, d: int) -> Distribution:
-    return LogNormal(draw(_uniform(-1.0, 1.0)), draw(_uniform(0.3, 1.5)))
-
-
-def _poisson(draw: Any, d: int) -> Distribution:
-    return Poisson(draw(_uniform(0.5, 20.0)))
-
-
-def _geometric(draw: Any, d: int) -> Distribution:
-    return Geometric(draw(_uniform(0.05, 0.95)))
+    return draw_family
 
 
 def _bernoulli(draw: Any, d: int) -> Distribution:
-    return Bernoulli(draw(st.lists(_uniform(0.05, 0.95), min_size=d, max_size=d)))
+    return Bernoulli(draw(st.lists(st.floats(0.05, 0.95), min_size=d, max_size=d)))
 
 
 def _categorical(draw: Any, d: int) -> Distribution:
@@ -286,14 +266,21 @@ def _multivariate_normal(draw: Any, d: int) -> Distribution:
     mean = np.random.default_rng(draw(seeds())).normal(scale=3.0, size=d)
     if draw(st.booleans()):
         return MultivariateNormal(mean, draw(spd_matrices(d, 0.3, 5.0)))
-    return MultivariateNormal(mean, draw(st.lists(_uniform(0.3, 5.0), min_size=d, max_size=d)))
+    return MultivariateNormal(mean, draw(st.lists(st.floats(0.3, 5.0), min_size=d, max_size=d)))
 
 
 SUPPORTS: dict[str, tuple[Any, ...]] = {
-    "real": (_normal, _vonmises),
-    "positive": (_exponential, _gamma, _lognormal),
-    "counts": (_poisson,),
-    "trials": (_geometric,),
+    "real": (
+        _family(Normal, (-5.0, 5.0), (0.5, 3.0)),
+        _family(VonMises, (-np.pi, np.pi), (0.1, 10.0)),
+    ),
+    "positive": (
+        _family(Exponential, (0.2, 5.0)),
+        _family(Gamma, (0.5, 10.0), (0.2, 5.0)),
+        _family(LogNormal, (-1.0, 1.0), (0.3, 1.5)),
+    ),
+    "counts": (_family(Poisson, (0.5, 20.0)),),
+    "trials": (_family(Geometric, (0.05, 0.95)),),
     "binary": (_bernoulli,),
     "symbols": (_categorical,),
     "vectors": (_multivariate_normal,),
