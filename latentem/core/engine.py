@@ -160,10 +160,17 @@ class EM:
         at the start of the iteration, and the new model.
     verbose : int, default=0
         If positive, print one progress line per iteration.
-    decrease_rtol : float, default=1e-9
+    convergence_warning : bool, default=True
+        Warn with :class:`~latentem.ConvergenceWarning` when ``max_iter`` runs
+        out. A caller that judges several fits (a front class's restarts)
+        turns it off and warns about the one it keeps, instead of changing
+        the process-wide warning filters, which other threads share.
+    decrease_rtol : float or None, default=1e-9
         A drop of the objective larger than this, relative to its size (or
         to 1 for an objective of size below 1),
-        raises :class:`~latentem.ObjectiveDecreaseWarning`.
+        raises :class:`~latentem.ObjectiveDecreaseWarning`. None: no warning,
+        for a caller that judges the history itself
+        (:func:`~latentem.testing.assert_monotone`).
     chunk_size : int, optional
         Rows per chunk for array data (see
         :func:`~latentem.core.data.as_source`). By default a ``np.memmap`` or
@@ -214,8 +221,11 @@ class EM:
     tol: float = field(default=1e-3, converter=lambda v: check_float(v, "tol", minimum=0.0))
     callbacks: tuple[Callback, ...] = field(default=(), converter=_check_callbacks, kw_only=True)
     verbose: int = field(default=0, converter=int, kw_only=True)
-    decrease_rtol: float = field(
-        default=1e-9, converter=lambda v: check_float(v, "decrease_rtol", minimum=0.0), kw_only=True
+    convergence_warning: bool = field(default=True, converter=bool, kw_only=True)
+    decrease_rtol: float | None = field(
+        default=1e-9,
+        converter=lambda v: None if v is None else check_float(v, "decrease_rtol", minimum=0.0),
+        kw_only=True,
     )
     chunk_size: int | None = field(default=None, converter=check_chunk_size, kw_only=True)
     accelerate: Stepping = field(default=None, converter=parse_accelerate, kw_only=True)
@@ -302,7 +312,7 @@ class EM:
                 f"EM {state} after {len(objectives)} iterations ({evaluate.n_estep} E-steps)",
                 flush=True,
             )
-        if not converged and self.max_iter > 0:
+        if not converged and self.max_iter > 0 and self.convergence_warning:
             spent = "iterations" if isinstance(self.accelerate, PlainEM) else "E-steps"
             warnings.warn(
                 f"EM did not converge in max_iter={self.max_iter} {spent}: the objective "
@@ -336,7 +346,7 @@ class EM:
         drop = previous - objective
         # an objective near 0 (data of probability ~1) is rounded in absolute terms
         scale = max(abs(previous), abs(objective), 1.0)
-        if drop > self.decrease_rtol * scale:
+        if self.decrease_rtol is not None and drop > self.decrease_rtol * scale:
             warnings.warn(
                 f"EM objective decreased at iteration {iteration}: {previous:.12g} -> "
                 f"{objective:.12g} (relative drop {drop / scale:.3g}). The M-step of "

@@ -4,42 +4,89 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import attrs
 import numpy as np
 
-from latentem.core.engine import EMResult
+from latentem.core.engine import EM, EMResult
 from latentem.core.exceptions import ConvergenceWarning, not_fitted_error
+from latentem.core.model import LatentModel
 from latentem.core.parallel import parallel_map
 from latentem.core.validation import check_array
 
-__all__ = ["Estimator", "best_of_restarts"]
+__all__ = ["Estimator", "fit_best_start"]
 
 
-def best_of_restarts(
-    run: Callable[[int], EMResult], n_starts: int, n_jobs: int = 1
+def fit_best_start(
+    starts: Sequence[LatentModel],
+    data: Any,
+    engine_for: Callable[[int], EM],
+    not_converged: str,
+    *,
+    n_jobs: int = 1,
+    previous_objective: float | None = None,
+    report: Callable[[int, EMResult | None], None] | None = None,
+    stacklevel: int = 1,
 ) -> tuple[int, EMResult]:
-    """``run(i)`` for every start ``i`` (on ``n_jobs`` threads); the best start and its result.
+    """Fit every start, keep the best, and warn if it did not converge.
 
-    The one restart driver of the front classes: the first of equal objectives
-    wins, so the choice does not depend on ``n_jobs``. The restarts' own
-    ConvergenceWarnings are silenced; the caller warns about the best one.
+    The one fitting driver of the front classes (mixtures and HMMs).
+
+    Parameters
+    ----------
+    starts : sequence of LatentModel
+        The starting models: ``n_init`` drawn ones, or a warm start's one.
+    data : object
+        What every start is fitted to (prepared once, shared by the starts).
+    engine_for : callable
+        ``engine_for(i)`` is the :class:`~latentem.EM` of start ``i``; its
+        callbacks may record or print that start's iterations.
+    not_converged : str
+        The :class:`~latentem.ConvergenceWarning` given when the best start
+        ran out of iterations (the other starts never warn).
+    n_jobs : int, default=1
+        Starts fitted at once, on threads.
+    previous_objective : float, optional
+        Seeds each start's convergence test (a warm start's last objective).
+    report : callable, optional
+        ``report(i, None)`` before start ``i`` and ``report(i, result)`` after
+        it (verbose output).
+    stacklevel : int, default=1
+        Of the warning, as the caller would pass it to :func:`warnings.warn`
+        (1: the caller's line).
+
+    Returns
+    -------
+    index : int
+        The best start; the first of equal objectives, so the choice does
+        not depend on ``n_jobs``.
+    result : EMResult
 
     Examples
     --------
     >>> import numpy as np, latentem
     >>> X = np.random.default_rng(0).normal(size=(60, 1))
     >>> starts = [latentem.GaussianMixtureModel.from_data(X, 2, random_state=i) for i in range(3)]
-    >>> index, best = best_of_restarts(lambda i: latentem.EM().fit(starts[i], X), 3)
+    >>> index, best = fit_best_start(starts, X, lambda i: latentem.EM(), "did not converge")
     >>> best.objective == max(latentem.EM().fit(s, X).objective for s in starts)
     True
     """
-    with warnings.catch_warnings():
-        # filters are process-wide, so this also silences the worker threads
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        results = parallel_map(run, range(n_starts), n_jobs)
-    best = max(range(n_starts), key=lambda init: results[init].objective)
+
+    def run(init: int) -> EMResult:
+        if report is not None:
+            report(init, None)
+        engine = attrs.evolve(engine_for(init), convergence_warning=False)
+        result = engine.fit(starts[init], data, previous_objective=previous_objective)
+        if report is not None:
+            report(init, result)
+        return result
+
+    results = parallel_map(run, range(len(starts)), n_jobs)
+    best = max(range(len(starts)), key=lambda init: results[init].objective)
+    if not results[best].converged and results[best].n_iter > 0:  # (max_iter=0 stops at once)
+        warnings.warn(not_converged, ConvergenceWarning, stacklevel=stacklevel + 1)
     return best, results[best]
 
 

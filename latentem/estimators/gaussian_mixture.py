@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import warnings
 from typing import Any, cast
 
 import attrs
@@ -11,7 +10,6 @@ import numpy as np
 
 from latentem.core.data import DataSource, Observations
 from latentem.core.engine import EM, EMResult
-from latentem.core.exceptions import ConvergenceWarning
 from latentem.core.model import LatentModel
 from latentem.core.online import OnlineEM, OnlineState
 from latentem.core.parallel import check_n_jobs
@@ -23,7 +21,7 @@ from latentem.core.validation import (
     check_int,
     check_option,
 )
-from latentem.estimators.base import Estimator, best_of_restarts
+from latentem.estimators.base import Estimator, fit_best_start
 from latentem.estimators.fit_data import INIT_SAMPLE_ROWS, validated_fit_data
 from latentem.mixture.assignment import ASSIGNMENTS, apply_observations
 from latentem.mixture.assignment import assignment as parse_assignment
@@ -620,24 +618,25 @@ class GaussianMixture(Estimator):
         if not isinstance(data, DataSource):
             shared = starts[0].prepare(data, dtype=settings["dtype"])
 
-        def run(init: int) -> EMResult:
-            if settings["verbose"]:
+        def report(init: int, result: EMResult | None) -> None:
+            if result is None:
                 print(f"Initialization {init}")
-            result = engine.fit(starts[init], shared, previous_objective=previous)
-            if settings["verbose"]:
+            else:
                 state = "converged" if result.converged else "did not converge"
                 per_sample = result.objective / n_effective
                 print(f"Initialization {state}. objective per sample {per_sample:.8f}")
-            return result
 
-        _, best = best_of_restarts(run, len(starts), n_jobs)
-        if not best.converged and settings["max_iter"] > 0:
-            warnings.warn(
-                "Best performing initialization did not converge. Try different init "
-                "parameters, or increase max_iter, tol, or check for degenerate data.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        _, best = fit_best_start(
+            starts,
+            shared,
+            lambda init: engine,
+            "Best performing initialization did not converge. Try different init "
+            "parameters, or increase max_iter, tol, or check for degenerate data.",
+            n_jobs=n_jobs,
+            previous_objective=previous,
+            report=report if settings["verbose"] else None,
+            stacklevel=3,
+        )
         model = cast(GaussianMixtureModel, best.model)
         lower_bounds = [float(value) / n_effective for value in best.history]
         # one dict update: an interrupted fit (KeyboardInterrupt from a callback,

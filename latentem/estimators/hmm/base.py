@@ -10,15 +10,14 @@ from typing import Any, ClassVar, cast
 import numpy as np
 from attrs import define, field
 
-from latentem.core.engine import EM, EMResult
-from latentem.core.exceptions import ConvergenceWarning
+from latentem.core.engine import EM
 from latentem.core.validation import (
     as_generator,
     check_float,
     check_int,
     check_option,
 )
-from latentem.estimators.base import Estimator, best_of_restarts
+from latentem.estimators.base import Estimator, fit_best_start
 from latentem.hmm.emissions.base import Emissions
 from latentem.hmm.model import DECODERS, HiddenMarkovModel
 from latentem.hmm.probabilities import check_probabilities
@@ -403,21 +402,20 @@ class BaseHMM(Estimator):
         prepared = starts[0].prepare(sequences)
         histories: list[list[float]] = [[] for _ in starts]
 
-        def run(init: int) -> EMResult:
+        def engine_for(init: int) -> EM:
             recorder = self._recorder(starts[init], histories[init])
-            engine = EM(max_iter=settings["n_iter"], tol=engine_tol, callbacks=[recorder])
-            return engine.fit(starts[init], prepared)
+            return EM(max_iter=settings["n_iter"], tol=engine_tol, callbacks=[recorder])
 
-        best, result = best_of_restarts(run, len(starts))
+        best, result = fit_best_start(
+            starts,
+            prepared,
+            engine_for,
+            f"Baum-Welch did not converge in n_iter={settings['n_iter']} iterations (the "
+            f"log-likelihood still changed by more than tol={settings['tol']:g}); increase "
+            "n_iter or tol",
+            stacklevel=2,
+        )
         log_likelihoods = histories[best]
-        if not result.converged and settings["n_iter"] > 0:
-            warnings.warn(
-                f"Baum-Welch did not converge in n_iter={settings['n_iter']} iterations (the "
-                f"log-likelihood still changed by more than tol={settings['tol']:g}); increase "
-                "n_iter or tol",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
         self._set_fitted(cast(HiddenMarkovModel, result.model))
         self.monitor_ = ConvergenceMonitor(
             tol=settings["tol"],
