@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -80,8 +81,7 @@ def run_predict(args: argparse.Namespace) -> int:
         fit_params["lengths"] = parse_lengths(args.lengths, X.shape[0])
     # Viterbi states of the sequences for an HMM (its predict), components for a mixture
     values = getattr(estimator, method)(X, **fit_params)
-    out = sys.stdout if args.out is None else open(args.out, "w", newline="")  # noqa: SIM115
-    try:
+    with nullcontext(sys.stdout) if args.out is None else open(args.out, "w", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         if args.proba:
             writer.writerow([f"p{k}" for k in range(values.shape[1])])
@@ -89,9 +89,6 @@ def run_predict(args: argparse.Namespace) -> int:
         else:
             writer.writerow(["state" if sequences else "label"])
             writer.writerows([[int(label)] for label in values])
-    finally:
-        if out is not sys.stdout:
-            out.close()
     return 0
 
 
