@@ -6,6 +6,7 @@ import argparse
 import csv
 import sys
 from contextlib import nullcontext
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,7 @@ def run_fit(args: argparse.Namespace) -> int:
         print("\n".join(model.describe(estimator, X, fit_params)))
         print(f"saved the model to {args.out}")
         if args.plot:
-            write_plot(model, estimator, X, args.plot, fit_params)
+            write_plot(lambda: model.plot(estimator, X, Path(args.plot), fit_params))
             print(f"drew the fit in {args.plot}")
     return 0
 
