@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -135,13 +134,11 @@ def headless_pyplot() -> Any:
     return plt
 
 
-def write_plot(
-    model: CliModel, estimator: Any, X: np.ndarray, path: str, fit_params: dict[str, Any]
-) -> None:
-    """Draw the fit into ``path``."""
+def write_plot(draw: Callable[[], object]) -> None:
+    """Run ``draw`` (which writes a picture) with :func:`headless_pyplot`, closing every figure."""
     plt = headless_pyplot()
     try:
-        model.plot(estimator, X, Path(path), fit_params)
+        draw()
     finally:
         plt.close("all")
 

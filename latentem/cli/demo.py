@@ -89,10 +89,9 @@ def soft_em_three_gaussians(
         covariance_type="full",
         reg_covar=0.0,
     )
-    if frames is not None:
-        frames.append((0, start))
     callbacks = []
     if frames is not None:
+        frames.append((0, start))
         shown = {1, 2, 3, 5, 10, 20, 41}
         callbacks.append(lambda i, _, model: frames.append((i, model)) if i in shown else None)
     with warnings.catch_warnings():
@@ -109,9 +108,7 @@ def soft_em_three_gaussians(
 
 
 def _write_pictures(
-    out: Path,
-    hard: tuple[Any, np.ndarray, list[tuple[int, GaussianMixtureModel]]],
-    soft: tuple[Any, np.ndarray, list[tuple[int, GaussianMixtureModel]]],
+    out: Path, fits: dict[str, tuple[Any, np.ndarray, list[tuple[int, GaussianMixtureModel]]]]
 ) -> list[Path]:
     from latentem.cli.common import headless_pyplot
     from latentem.plot import plot_objective, save_frames
@@ -119,7 +116,7 @@ def _write_pictures(
     plt = headless_pyplot()
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for prefix, (result, X, frames) in (("hard-em", hard), ("soft-em", soft)):
+    for prefix, (result, X, frames) in fits.items():
         written += save_frames(frames, X, out, name=prefix + "-iteration-{iteration:02d}.png")
         written += save_frames(frames, X, out / f"{prefix}.gif", fps=1)
         ax = plot_objective(result.history, per_sample=X.shape[0])
@@ -133,10 +130,14 @@ def _write_pictures(
 
 def run(args: argparse.Namespace) -> int:
     """Run both examples and, with matplotlib installed, write their pictures."""
-    hard_frames: list[tuple[int, GaussianMixtureModel]] = []
-    soft_frames: list[tuple[int, GaussianMixtureModel]] = []
-    hard_result, hard_X = hard_em_two_gaussians(hard_frames)
-    soft_result, soft_X = soft_em_three_gaussians(soft_frames)
+    fits = {}
+    for prefix, example in (
+        ("hard-em", hard_em_two_gaussians),
+        ("soft-em", soft_em_three_gaussians),
+    ):
+        frames: list[tuple[int, GaussianMixtureModel]] = []
+        result, X = example(frames)
+        fits[prefix] = (result, X, frames)
     print()
     if args.no_plots:
         return 0
@@ -145,11 +146,7 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         print("Pictures of the fit per iteration need matplotlib: pip install 'latentem[plot]'")
         return 0
-    written = _write_pictures(
-        Path(args.out),
-        (hard_result, hard_X, hard_frames),
-        (soft_result, soft_X, soft_frames),
-    )
+    written = _write_pictures(Path(args.out), fits)
     print(f"Wrote {len(written)} pictures of the fits per iteration to {args.out}/")
     return 0
 

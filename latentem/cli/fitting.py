@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from contextlib import nullcontext
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,7 +44,7 @@ def run_fit(args: argparse.Namespace) -> int:
         print("\n".join(model.describe(estimator, X, fit_params)))
         print(f"saved the model to {args.out}")
         if args.plot:
-            write_plot(model, estimator, X, args.plot, fit_params)
+            write_plot(lambda: model.plot(estimator, X, Path(args.plot), fit_params))
             print(f"drew the fit in {args.plot}")
     return 0
 
@@ -80,8 +82,7 @@ def run_predict(args: argparse.Namespace) -> int:
         fit_params["lengths"] = parse_lengths(args.lengths, X.shape[0])
     # Viterbi states of the sequences for an HMM (its predict), components for a mixture
     values = getattr(estimator, method)(X, **fit_params)
-    out = sys.stdout if args.out is None else open(args.out, "w", newline="")  # noqa: SIM115
-    try:
+    with nullcontext(sys.stdout) if args.out is None else open(args.out, "w", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         if args.proba:
             writer.writerow([f"p{k}" for k in range(values.shape[1])])
@@ -89,9 +90,6 @@ def run_predict(args: argparse.Namespace) -> int:
         else:
             writer.writerow(["state" if sequences else "label"])
             writer.writerows([[int(label)] for label in values])
-    finally:
-        if out is not sys.stdout:
-            out.close()
     return 0
 
 

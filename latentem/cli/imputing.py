@@ -22,15 +22,15 @@ from latentem.mixture.covariance import COVARIANCE_TYPES
 
 __all__ = ["add_parser", "run_impute", "write_table"]
 
-# fitting options: attribute -> flag (refused together with --model)
-_FIT_OPTIONS = {
-    "k": "-k",
-    "covariance": "--covariance",
-    "reg_covar": "--reg-covar",
-    "max_iter": "--max-iter",
-    "tol": "--tol",
-    "n_init": "--n-init",
-    "seed": "--seed",
+# fitting options (refused together with --model): attribute -> flag, EMImputer argument, default
+_FIT_OPTIONS: dict[str, tuple[str, str, Any]] = {
+    "k": ("-k", "n_components", 1),
+    "covariance": ("--covariance", "covariance_type", "full"),
+    "reg_covar": ("--reg-covar", "reg_covar", 0.0),
+    "max_iter": ("--max-iter", "max_iter", 1000),
+    "tol": ("--tol", "tol", 1e-10),
+    "n_init": ("--n-init", "n_init", 1),
+    "seed": ("--seed", "random_state", 0),
 }
 
 
@@ -61,7 +61,9 @@ def write_table(path: str | Path, X: np.ndarray, header: list[str] | None) -> No
 def _imputer(args: argparse.Namespace) -> tuple[EMImputer, bool]:
     """The saved imputer of ``--model``, or a new one from the fitting options."""
     if args.model is not None:
-        given = [flag for name, flag in _FIT_OPTIONS.items() if getattr(args, name) is not None]
+        given = [
+            flag for name, (flag, _, _) in _FIT_OPTIONS.items() if getattr(args, name) is not None
+        ]
         if given:
             raise ValueError(
                 f"{', '.join(given)} set(s) how to fit an imputer, but --model {args.model} "
@@ -73,16 +75,11 @@ def _imputer(args: argparse.Namespace) -> tuple[EMImputer, bool]:
         if not imputer.__sklearn_is_fitted__():
             raise ValueError(f"{args.model}: holds an unfitted EMImputer")
         return imputer, False
-    imputer = EMImputer(
-        1 if args.k is None else args.k,
-        covariance_type=args.covariance or "full",
-        reg_covar=0.0 if args.reg_covar is None else args.reg_covar,
-        max_iter=1000 if args.max_iter is None else args.max_iter,
-        tol=1e-10 if args.tol is None else args.tol,
-        n_init=1 if args.n_init is None else args.n_init,
-        random_state=0 if args.seed is None else args.seed,
-    )
-    return imputer, True
+    options = {
+        argument: default if getattr(args, name) is None else getattr(args, name)
+        for name, (_, argument, default) in _FIT_OPTIONS.items()
+    }
+    return EMImputer(**options), True
 
 
 def run_impute(args: argparse.Namespace) -> int:

@@ -9,10 +9,10 @@ from typing import Any
 from latentem.cli.common import (
     add_data_argument,
     add_model_arguments,
-    headless_pyplot,
     model_for,
     read_for,
     warnings_to_stderr,
+    write_plot,
 )
 from latentem.cli.models import CliModel
 from latentem.cli.progress import ProgressBar
@@ -83,11 +83,7 @@ def run_select(args: argparse.Namespace) -> int:
         save(result.best_estimator, args.out)
         print(f"saved the best model to {args.out}")
     if args.plot:
-        plt = headless_pyplot()
-        try:
-            result.plot().figure.savefig(args.plot, dpi=100, bbox_inches="tight")
-        finally:
-            plt.close("all")
+        write_plot(lambda: result.plot().figure.savefig(args.plot, dpi=100, bbox_inches="tight"))
         print(f"drew the table in {args.plot}")
     return 0
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from attrs import frozen
+from attrs import evolve, frozen
 
 from latentem.hmm.layout import (
     Layout,
@@ -84,11 +84,6 @@ class ScanPlan:
     cross_previous: np.ndarray
     cross_next: np.ndarray
 
-    @property
-    def n_rows(self) -> int:
-        """Number of rows (time steps) of all sequences."""
-        return int(self.positions.shape[0])
-
     def sequence_rows(self, which: np.ndarray) -> np.ndarray:
         """Ragged rows of the sequences selected by the boolean mask ``which``, in time order."""
         return self.positions[np.repeat(which, self.lengths)]
@@ -134,9 +129,7 @@ def _build(lengths: np.ndarray, block: int) -> ScanPlan:
         else:
             first = segments.n_short
             sub = ragged_layout(segments.starts[first:], segments.lengths[first:])
-            block_layout = Layout(
-                positions[sub.rows], sub.counts, sub.offsets, sub.order, sub.lengths
-            )
+            block_layout = evolve(sub, rows=positions[sub.rows])
             block_sorted = np.empty(segments.n_blocks, dtype=np.intp)
             block_sorted[sub.order] = np.arange(segments.n_blocks)
         last_rows = layout.last_rows()

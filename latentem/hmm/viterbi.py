@@ -42,7 +42,7 @@ def _best_paths(
     log_transmat: np.ndarray,
     layout: Layout,
     initial: np.ndarray,
-    final_states: np.ndarray | None,
+    final_states: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Viterbi inside every segment of a ragged layout.
 
@@ -52,9 +52,8 @@ def _best_paths(
         Ragged log emissions.
     initial : ndarray of shape (n_segments, K)
         Score of every state at the first step (sorted segment order).
-    final_states : ndarray of shape (n_segments,), optional
-        Known last state of every segment, or -1 for the best one (the
-        default for all).
+    final_states : ndarray of shape (n_segments,)
+        Known last state of every segment, or -1 for the best one.
 
     Returns
     -------
@@ -76,11 +75,7 @@ def _best_paths(
         scores[current] = np.take_along_axis(candidates, arg[:, None, :], axis=1)[:, 0, :]
         scores[current] += Lr[current]
     last = scores[layout.last_rows()]
-    best_final = np.argmax(last, axis=1)
-    if final_states is None:
-        final_states = best_final
-    else:
-        final_states = np.where(final_states >= 0, final_states, best_final)
+    final_states = np.where(final_states >= 0, final_states, np.argmax(last, axis=1))
     best = last[np.arange(last.shape[0]), final_states]
     states = np.empty(Lr.shape[0], dtype=np.intp)
     path = np.empty(layout.lengths.shape[0], dtype=np.intp)
@@ -144,12 +139,11 @@ def viterbi(
     segments = segment_sequences(lengths, block)
     n_segments = segments.lengths.shape[0]
     initial = np.empty((n_segments, K))
-    final_states: np.ndarray | None = None
+    final_states = np.full(n_segments, -1, dtype=np.intp)  # -1: the best last state
     short = slice(0, segments.n_short)
     initial[short] = log_startprob + log_emissions[segments.starts[short]]
     log_prob = np.empty(lengths.shape[0])
     if segments.n_blocks:
-        final_states = np.full(n_segments, -1, dtype=np.intp)
         blocks = slice(segments.n_short, None)
         D = _block_products(
             log_emissions, log_transmat, segments.starts[blocks], segments.lengths[blocks]
@@ -168,15 +162,12 @@ def viterbi(
         log_transmat,
         layout,
         initial[layout.order],
-        None if final_states is None else final_states[layout.order],
+        final_states[layout.order],
     )
-    if segments.n_blocks:
-        # the best path of a short sequence is found by _best_paths; the blocks' paths
-        # only need their states (their scores came from the block products)
-        short_sorted = layout.order < segments.n_short
-        log_prob[segments.sequence[layout.order[short_sorted]]] = best_sorted[short_sorted]
-    else:
-        log_prob[segments.sequence[layout.order]] = best_sorted
+    # the best path of a short sequence is found by _best_paths; the blocks' paths
+    # only need their states (their scores came from the block products)
+    short_sorted = layout.order < segments.n_short
+    log_prob[segments.sequence[layout.order[short_sorted]]] = best_sorted[short_sorted]
     states = np.empty(T, dtype=np.intp)
     states[layout.rows] = states_r
     return log_prob, states
