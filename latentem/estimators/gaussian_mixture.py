@@ -25,7 +25,7 @@ from latentem.estimators.base import Estimator, fit_best_start
 from latentem.estimators.fit_data import INIT_SAMPLE_ROWS, validated_fit_data
 from latentem.mixture.assignment import ASSIGNMENTS, apply_observations
 from latentem.mixture.assignment import assignment as parse_assignment
-from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
+from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.mixture.initialization import INIT_METHODS, initial_responsibilities
@@ -366,9 +366,7 @@ class GaussianMixture(Estimator):
             )
         settings: dict[str, Any] = {
             "n_components": n_components,
-            "covariance_type": COVARIANCE_TYPES[
-                check_option(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
-            ],
+            "covariance_type": parse_covariance_type(self.covariance_type),
             "assignment": check_option(self.assignment, "assignment", ASSIGNMENTS),
             "tol": check_float(self.tol, "tol", minimum=0.0),
             "reg_covar": check_float(self.reg_covar, "reg_covar", minimum=0.0),

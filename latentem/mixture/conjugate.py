@@ -194,11 +194,10 @@ def divide_covariances(
     previous: np.ndarray,
     plus: np.ndarray | float = 0.0,
 ) -> np.ndarray:
-    """``numerator / denominator + plus`` (symmetrised by the structure); ``previous`` where
-    the denominator is not positive."""
-    usable = denominator > 0
-    covariances = structure.symmetrised(numerator / np.where(usable, denominator, 1.0)) + plus
-    return np.where(usable, covariances, previous)
+    """The structure's MAP covariances from its terms (:meth:`CovarianceType.divide_terms`),
+    plus ``plus`` where the denominator is positive; ``previous`` elsewhere."""
+    covariances = structure.divide_terms(numerator, denominator, previous)
+    return np.where(denominator > 0, covariances + plus, covariances)
 
 
 def map_covariances(

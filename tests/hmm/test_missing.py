@@ -29,6 +29,10 @@ from latentem.testing import assert_monotone
 from latentem.testing import strategies as lst
 
 STRUCTURES = list(COVARIANCE_TYPES)
+# the structures whose sub-matrices stay in the structure and whose M-step is the linear
+# S / n in the structure's layout: the identities of section 4 hold for these (mclust's
+# constrained structures share orientations or volumes, which a sub-matrix does not keep)
+LINEAR = [name for name in STRUCTURES if name in ("full", "diag", "spherical", "tied")]
 D = 3
 # several short sequences (the brute force costs K ** T per sequence), one of length 1
 LENGTHS = [5, 3, 1, 4, 2]
@@ -229,7 +233,7 @@ def test_front_classes_give_the_brute_force_posteriors(structure):
 # -- 4: exact identities of the marginal density ----------------------------------------------
 
 
-@pytest.mark.parametrize("structure", STRUCTURES)
+@pytest.mark.parametrize("structure", LINEAR)
 def test_a_never_observed_feature_is_the_model_without_it(structure):
     """Marginalising a Gaussian drops the rows and columns of the feature: exact for every
     structure, whose sub-matrices stay in the structure."""
@@ -300,7 +304,7 @@ def central_difference(f, h=1e-5):
     return (f(h) - f(-h)) / (2 * h)
 
 
-@pytest.mark.parametrize("structure", STRUCTURES)
+@pytest.mark.parametrize("structure", LINEAR)
 def test_one_step_moves_along_the_gradient_of_the_observed_data_likelihood(structure):
     """At any parameters the gradient of ``log p(x_observed)`` is that of the expected
     complete-data log-likelihood (missing entries and states latent). For the means that is

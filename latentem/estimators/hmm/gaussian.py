@@ -6,14 +6,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from latentem.core.validation import check_array, check_float, check_int, check_option
+from latentem.core.validation import check_array, check_float, check_int
 from latentem.estimators.hmm.base import BaseHMM, fitted_attribute, fitted_width
 from latentem.hmm.emissions.gaussian import GaussianEmissions, hmmlearn_gaussian_prior
 from latentem.hmm.emissions.gaussian_mixture import (
     GaussianMixtureEmissions,
     hmmlearn_mixture_prior,
 )
-from latentem.mixture.covariance import COVARIANCE_TYPES, CovarianceType
+from latentem.mixture.covariance import CovarianceType
+from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.initialization import kmeans
 from latentem.mixture.missing import starting_data
 
@@ -21,7 +22,7 @@ __all__ = ["GMMHMM", "GaussianHMM"]
 
 
 def _structure(value: Any) -> CovarianceType:
-    structure = COVARIANCE_TYPES[check_option(value, "covariance_type", COVARIANCE_TYPES)]
+    structure = parse_covariance_type(value)
     if not structure.supports_conjugate_prior:
         raise ValueError(
             f"covariance_type={structure.name!r} has no conjugate prior update, which the "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from latentem.mixture.covariance.base import CovarianceType
 from latentem.mixture.covariance.diagonal import DiagCovariance, SphericalCovariance
+from latentem.mixture.covariance.eigen import EIGEN_STRUCTURES
 from latentem.mixture.covariance.full import FullCovariance
 from latentem.mixture.covariance.tied import TiedCovariance
 
@@ -72,17 +73,31 @@ def register_covariance_type(structure: CovarianceType) -> CovarianceType:
             f"{type(structure).__name__} needs a class attribute name (a non-empty string); "
             f"got {name!r}"
         )
-    taken = COVARIANCE_TYPES.get(name)
-    if taken is not None and taken != structure:
-        raise ValueError(
-            f"covariance_type name {name!r} is taken by {taken!r}; give "
-            f"{type(structure).__name__} a new name"
-        )
+    for label in (name, *structure.aliases):
+        taken = _lookup(label)
+        if taken is not None and taken != structure:
+            raise ValueError(
+                f"covariance_type name {label!r} is taken by {taken!r}; give "
+                f"{type(structure).__name__} a new name"
+            )
     COVARIANCE_TYPES[name] = structure
     return structure
 
 
-for _structure in (FullCovariance(), DiagCovariance(), SphericalCovariance(), TiedCovariance()):
+def _lookup(label: str) -> CovarianceType | None:
+    """The registered structure named (or aliased) ``label``, if any."""
+    if label in COVARIANCE_TYPES:
+        return COVARIANCE_TYPES[label]
+    return next((s for s in COVARIANCE_TYPES.values() if label in s.aliases), None)
+
+
+for _structure in (
+    FullCovariance(),
+    DiagCovariance(),
+    SphericalCovariance(),
+    TiedCovariance(),
+    *EIGEN_STRUCTURES,
+):
     register_covariance_type(_structure)
 
 
@@ -91,16 +106,20 @@ def covariance_type(value: str | CovarianceType) -> CovarianceType:
 
     Examples
     --------
-    >>> covariance_type("tied")
-    TiedCovariance()
-    >>> covariance_type("diagonal")
+    >>> covariance_type("tied"), covariance_type("EEE")  # mclust's name for it
+    (TiedCovariance(), TiedCovariance())
+    >>> covariance_type("diagonal")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: covariance_type must be one of 'full', 'diag', 'spherical', 'tied'; got 'diagonal'
+    ValueError: covariance_type must be one of 'full' (VVV), ..., 'EVV'; got 'diagonal'
     """
     if isinstance(value, CovarianceType):
         return value
-    if isinstance(value, str) and value in COVARIANCE_TYPES:
-        return COVARIANCE_TYPES[value]
-    listed = ", ".join(repr(name) for name in COVARIANCE_TYPES)
+    found = _lookup(value) if isinstance(value, str) else None
+    if found is not None:
+        return found
+    listed = ", ".join(
+        repr(name) + "".join(f" ({alias})" for alias in structure.aliases)
+        for name, structure in COVARIANCE_TYPES.items()
+    )
     raise ValueError(f"covariance_type must be one of {listed}; got {value!r}")

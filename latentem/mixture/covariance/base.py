@@ -118,6 +118,8 @@ class CovarianceType(abc.ABC):
     """
 
     name: ClassVar[str]
+    #: Other names the structure is known by (mclust's), accepted by ``covariance_type``.
+    aliases: ClassVar[tuple[str, ...]] = ()
     _kernel: ClassVar[Kernel]
 
     @property
@@ -381,6 +383,21 @@ class CovarianceType(abc.ABC):
     def symmetrised(self, covariances: np.ndarray) -> np.ndarray:
         """Covariances with rounding asymmetry removed (matrices only)."""
         return covariances
+
+    def divide_terms(
+        self, numerator: np.ndarray, denominator: np.ndarray, previous: np.ndarray
+    ) -> np.ndarray:
+        """The MAP covariances from :meth:`conjugate_terms`; ``previous`` where nothing is known.
+
+        By default ``numerator / denominator`` (symmetrised) where the
+        denominator is positive. A structure with constraints between
+        components maximises over them instead (the terms are then an
+        augmented scatter and weight). ``numerator`` may carry a leading
+        group axis (:meth:`group_terms`).
+        """
+        usable = denominator > 0
+        covariances = self.symmetrised(numerator / np.where(usable, denominator, 1.0))
+        return np.where(usable, covariances, previous)
 
     def hmmlearn_prior(
         self, n_states: int, n_features: int, covars_prior: Any, covars_weight: Any

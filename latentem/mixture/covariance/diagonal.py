@@ -69,6 +69,7 @@ class DiagCovariance(CovarianceType):
     """
 
     name = "diag"
+    aliases = ("VVI",)
     _kernel = DiagKernel()
 
     def parameter_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
@@ -203,6 +204,7 @@ class SphericalCovariance(DiagCovariance):
     """
 
     name = "spherical"
+    aliases = ("VII",)
     _kernel = SphericalKernel()
 
     def parameter_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:

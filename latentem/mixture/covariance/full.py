@@ -20,7 +20,7 @@ from latentem.mixture.kernels.full import full_kernel
 if TYPE_CHECKING:
     from latentem.distributions.priors import NormalInverseWishart
 
-__all__ = ["FullCovariance", "MatrixCovariance", "check_psd_scale"]
+__all__ = ["ComponentMatrices", "FullCovariance", "MatrixCovariance", "check_psd_scale"]
 
 
 def check_psd_scale(scale: np.ndarray) -> None:
@@ -65,18 +65,13 @@ class MatrixCovariance(CovarianceType):
         check_psd_scale(scale)
 
 
-class FullCovariance(MatrixCovariance):
-    """Each component has its own full covariance matrix, shape (k, d, d).
+class ComponentMatrices(MatrixCovariance):
+    """Base of the structures stored as one covariance matrix per component, (k, d, d).
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> FullCovariance().precisions_cholesky(np.array([[[4.0, 0.0], [0.0, 1.0]]]))
-    array([[[0.5, 0. ],
-            [0. , 1. ]]])
+    It owns the layout, factors and kernel, and the terms of the conjugate
+    prior (each component's own); a subclass gives the M-step
+    (``covariances_from_scatter``) and ``n_parameters`` of its constraints.
     """
-
-    name = "full"
 
     def kernel(self, n_features: int, n_components: int) -> Kernel:
         return full_kernel(n_features, n_components)
@@ -84,19 +79,10 @@ class FullCovariance(MatrixCovariance):
     def parameter_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
         return (n_components, n_features, n_features)
 
-    def n_parameters(self, n_components: int, n_features: int) -> int:
-        return n_components * n_features * (n_features + 1) // 2
-
     def full_matrices(
         self, covariances: np.ndarray, n_components: int, n_features: int
     ) -> np.ndarray:
         return np.array(covariances, copy=True)
-
-    def from_full_matrices(self, matrices: np.ndarray) -> np.ndarray:
-        return np.array(matrices, dtype=float, copy=True)
-
-    def same_for_all(self, covariance: np.ndarray, n_components: int) -> np.ndarray:
-        return np.repeat(np.asarray(covariance, dtype=float)[None], n_components, axis=0)
 
     def precisions_cholesky(self, covariances: np.ndarray) -> np.ndarray:
         out = np.empty_like(covariances)
@@ -123,27 +109,7 @@ class FullCovariance(MatrixCovariance):
     def shift_scatter(self, delta: np.ndarray, weight: np.ndarray) -> np.ndarray:
         return weight[:, None, None] * delta[:, :, None] * delta[:, None, :]
 
-    def covariances_from_scatter(
-        self, scatter: np.ndarray, counts: np.ndarray, reg_covar: float, previous: np.ndarray
-    ) -> np.ndarray:
-        occupied = counts > 0
-        covariances = np.array(previous, dtype=float, copy=True)
-        covariances[occupied] = scatter[occupied] / counts[occupied, None, None]
-        diagonal = np.einsum("kii->ki", covariances)
-        diagonal[occupied] += reg_covar
-        return covariances
-
-    # -- priors ---------------------------------------------------------------
-
-    def niw_flat_dof(self, n_components: int, n_features: int) -> float:
-        return -(n_features + 2.0)
-
-    def niw_log_pdf(
-        self, niw: NormalInverseWishart, means: np.ndarray, covariances: np.ndarray
-    ) -> float:
-        from latentem.distributions.priors import niw_log_pdf
-
-        return float(niw_log_pdf(niw, means, covariances).sum())
+    # -- the conjugate prior: per component, whatever the constraints between them ------
 
     def conjugate_dof_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
         return (n_components,)
@@ -177,6 +143,52 @@ class FullCovariance(MatrixCovariance):
         weight = np.broadcast_to(np.asarray(covars_weight, dtype=float), (k,))
         scale = np.broadcast_to(np.asarray(covars_prior, dtype=float), (k, d, d))
         return scale, np.maximum(weight - d, 0.0)
+
+
+class FullCovariance(ComponentMatrices):
+    """Each component has its own full covariance matrix, shape (k, d, d) (mclust's VVV).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> FullCovariance().precisions_cholesky(np.array([[[4.0, 0.0], [0.0, 1.0]]]))
+    array([[[0.5, 0. ],
+            [0. , 1. ]]])
+    """
+
+    name = "full"
+    aliases = ("VVV",)
+
+    def n_parameters(self, n_components: int, n_features: int) -> int:
+        return n_components * n_features * (n_features + 1) // 2
+
+    def from_full_matrices(self, matrices: np.ndarray) -> np.ndarray:
+        return np.array(matrices, dtype=float, copy=True)
+
+    def same_for_all(self, covariance: np.ndarray, n_components: int) -> np.ndarray:
+        return np.repeat(np.asarray(covariance, dtype=float)[None], n_components, axis=0)
+
+    def covariances_from_scatter(
+        self, scatter: np.ndarray, counts: np.ndarray, reg_covar: float, previous: np.ndarray
+    ) -> np.ndarray:
+        occupied = counts > 0
+        covariances = np.array(previous, dtype=float, copy=True)
+        covariances[occupied] = scatter[occupied] / counts[occupied, None, None]
+        diagonal = np.einsum("kii->ki", covariances)
+        diagonal[occupied] += reg_covar
+        return covariances
+
+    # -- priors ---------------------------------------------------------------
+
+    def niw_flat_dof(self, n_components: int, n_features: int) -> float:
+        return -(n_features + 2.0)
+
+    def niw_log_pdf(
+        self, niw: NormalInverseWishart, means: np.ndarray, covariances: np.ndarray
+    ) -> float:
+        from latentem.distributions.priors import niw_log_pdf
+
+        return float(niw_log_pdf(niw, means, covariances).sum())
 
     def hmmlearn_mixture_prior(
         self, n_states: int, n_mix: int, n_features: int, covars_prior: Any, covars_weight: Any

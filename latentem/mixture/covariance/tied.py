@@ -39,6 +39,7 @@ class TiedCovariance(MatrixCovariance):
     """
 
     name = "tied"
+    aliases = ("EEE",)
     _kernel = TiedKernel()
 
     def parameter_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
