@@ -95,7 +95,14 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-iter", type=positive_int, default=100, help="EM iterations per start"
     )
-    parser.add_argument("--tol", type=non_negative_float, default=1e-3, help="tolerance per sample")
+    parser.add_argument(
+        "--tol",
+        type=non_negative_float,
+        default=None,
+        help="convergence tolerance, as the Python class takes it: for gmm on the "
+        "log-likelihood per sample (default 1e-3, as scikit-learn); for hmm on the total "
+        "log-likelihood (default 1e-2, as hmmlearn)",
+    )
     parser.add_argument("--n-init", type=positive_int, default=1, help="number of starts")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the starts")
 

@@ -78,8 +78,9 @@ class CliModel:
         One line for ``--help``.
     build : callable
         ``build(args, n_components, X)`` returns an unfitted front class;
-        ``args`` holds ``max_iter``, ``tol`` (per sample), ``n_init``,
-        ``seed`` and the options in ``options``.
+        ``args`` holds ``max_iter``, ``tol`` (None for the front class's
+        default, otherwise passed on as the front class takes it),
+        ``n_init``, ``seed`` and the options in ``options``.
     options : tuple of str
         Which of :data:`OPTIONS` the model accepts; passing another is an
         error naming the flag.
@@ -142,7 +143,7 @@ def _gaussian_mixture(
         assignment="hard" if args.hard else "soft",
         reg_covar=1e-6 if args.reg_covar is None else args.reg_covar,
         max_iter=args.max_iter,
-        tol=args.tol,
+        tol=1e-3 if args.tol is None else args.tol,
         n_init=args.n_init,
         random_state=args.seed,
     )
@@ -229,8 +230,8 @@ def _gaussian_hmm(args: argparse.Namespace, n_components: int, X: np.ndarray) ->
         n_components,
         covariance_type=args.covariance or "diag",
         n_iter=args.max_iter,
-        # the command line's --tol is per sample; hmmlearn's is on the total
-        tol=args.tol * X.shape[0],
+        # hmmlearn's rule, as latentem.GaussianHMM: on the total log-likelihood
+        tol=1e-2 if args.tol is None else args.tol,
         n_init=args.n_init,
         random_state=args.seed,
     )
