@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from latentem import __version__
 from latentem.cli import demo, fitting, imputing, selecting
 
 __all__ = ["build_parser", "main"]
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="latentem",
         description="Latent-variable models fitted by expectation-maximization.",
     )
+    parser.add_argument("--version", action="version", version=f"latentem {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     fitting.add_parsers(commands)
     selecting.add_parser(commands)
