@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from latentem import __version__
-from latentem.cli import demo, fitting, imputing, selecting
+from latentem.cli import demo, fitting, imputing, inspecting, selecting
 
 __all__ = ["build_parser", "main"]
 
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     fitting.add_parsers(commands)
     selecting.add_parser(commands)
     imputing.add_parser(commands)
+    inspecting.add_parser(commands)
     demo.add_parser(commands)
     return parser
 

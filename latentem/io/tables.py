@@ -51,6 +51,19 @@ class Table:
         The field separator used (a comma for ``.npy``).
     decimal : str
         The decimal mark of the numbers (``"."`` or ``","``).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "penguins.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("id,species,mass\\nA1,Adelie,3750\\nG1,Gentoo,\\n")
+    >>> table = read_columns(path, index_col="id", drop=["species"])
+    >>> table.values, table.names, table.labels, table.positions
+    (array([[3750.],
+           [  nan]]), ['mass'], ['A1', 'G1'], [2])
+    >>> table.rows[1]
+    ['G1', 'Gentoo', '']
     """
 
     values: np.ndarray
@@ -249,7 +262,7 @@ def read_header(
     >>> import os, tempfile
     >>> path = os.path.join(tempfile.mkdtemp(), "data.csv")
     >>> with open(path, "w") as f:
-    ...     _ = f.write("species,mass\nAdelie,3750\n")
+    ...     _ = f.write("species,mass\\nAdelie,3750\\n")
     >>> read_header(path)
     ['species', 'mass']
     """

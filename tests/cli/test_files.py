@@ -254,3 +254,29 @@ def test_version(tmp_path):
     process = run_cli("--version", cwd=tmp_path)
     assert process.returncode == 0
     assert process.stdout.strip() == f"latentem {latentem.__version__}"
+
+
+def test_inspect_prints_the_saved_parameters_with_every_digit(tmp_path, faithful):
+    import ast
+
+    write_r_csv(tmp_path / "faithful.csv", faithful)
+    run_cli("fit", "faithful.csv", "-k", 2, "--index-col", 0, "--out", "m.json", cwd=tmp_path)
+    process = run_cli("inspect", "m.json", cwd=tmp_path)
+    assert process.returncode == 0, process.stderr
+    reference = python_fit(faithful)
+    lines = process.stdout.splitlines()
+    assert lines[0] == "GaussianMixture (fitted)"
+    assert "  features: eruptions, waiting" in lines
+
+    def block(name):
+        start = lines.index(f"  {name}") + 1
+        # the array runs on (blank lines between matrices included) to the next name
+        ends = [i for i in range(start, len(lines)) if lines[i][:4].strip()]
+        end = ends[0] if ends else len(lines)
+        return np.array(ast.literal_eval(" ".join(lines[start:end])))
+
+    for name in ("weights_", "means_", "covariances_"):
+        assert block(name).tobytes() == getattr(reference, name).tobytes(), name
+    assert_one_line_error(
+        run_cli("inspect", "faithful.csv", cwd=tmp_path), "faithful.csv: not a latentem file"
+    )
