@@ -12,16 +12,21 @@ from typing import Any
 import numpy as np
 
 from latentem.cli.models import CLI_MODELS, CliModel
-from latentem.io.tables import read_data
+from latentem.io.tables import Table, read_columns
 from latentem.mixture.covariance import COVARIANCE_TYPES
 
 __all__ = [
     "add_data_argument",
     "add_model_arguments",
+    "column_list",
+    "describe_data",
+    "features_text",
     "headless_pyplot",
     "model_for",
+    "name_features",
     "non_negative_float",
     "positive_int",
+    "read_args",
     "read_for",
     "warnings_to_stderr",
     "write_plot",
@@ -50,15 +55,92 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def column_list(text: str) -> list[str]:
+    """argparse type: column names or 0-based positions separated by commas.
+
+    Examples
+    --------
+    >>> column_list("eruptions, 2")
+    ['eruptions', '2']
+    """
+    items = [item.strip() for item in text.split(",")]
+    if not all(items):
+        raise argparse.ArgumentTypeError(
+            f"must be column names or 0-based positions separated by commas, e.g. "
+            f"waiting,eruptions or 1,2; got {text!r}"
+        )
+    return items
+
+
 def add_data_argument(parser: argparse.ArgumentParser) -> None:
-    """``DATA`` and ``--delimiter``."""
+    """``DATA`` and the options saying how to read it."""
     parser.add_argument(
         "data",
         metavar="DATA",
-        help="a CSV file (header detected, empty cells are missing values) or a .npy array",
+        help="a CSV file or a .npy array. Empty cells and NA are missing values. The first "
+        "row is a header only if some of its fields are not numbers (in a column of numbers, "
+        "or all of them), so a first row of numbers is always data; --header or --no-header "
+        "says it outright",
     )
     parser.add_argument(
-        "--delimiter", default=None, help="CSV field separator (default: guessed from the file)"
+        "--delimiter",
+        default=None,
+        help="field separator: one character, or 'tab' (default: guessed from the first line "
+        "among ',', ';' and tab)",
+    )
+    parser.add_argument(
+        "--decimal",
+        choices=(".", ","),
+        default=".",
+        help="decimal mark of the numbers: ',' reads 3,14 as 3.14 (fields then separated by "
+        "';' or tab)",
+    )
+    header = parser.add_mutually_exclusive_group()
+    header.add_argument(
+        "--header",
+        dest="header",
+        action="store_const",
+        const=True,
+        default=None,
+        help="the first row holds column names",
+    )
+    header.add_argument(
+        "--no-header", dest="header", action="store_const", const=False, help="it is data"
+    )
+    chosen = parser.add_mutually_exclusive_group()
+    chosen.add_argument(
+        "--columns",
+        type=column_list,
+        default=None,
+        metavar="C1,C2,...",
+        help="read only these columns, in this order: header names or 0-based positions",
+    )
+    chosen.add_argument(
+        "--drop",
+        type=column_list,
+        default=None,
+        metavar="C1,C2,...",
+        help="leave these columns out (names or 0-based positions)",
+    )
+    parser.add_argument(
+        "--index-col",
+        default=None,
+        metavar="COLUMN",
+        help="a column of row labels (name or 0-based position), e.g. R's row names: kept "
+        "for the output, not fitted",
+    )
+
+
+def read_args(args: argparse.Namespace, columns: list[str] | None = None) -> Table:
+    """Read ``DATA`` with the reading options of ``args`` (``columns`` overrides ``--columns``)."""
+    return read_columns(
+        args.data,
+        delimiter=args.delimiter,
+        decimal=args.decimal,
+        header=args.header,
+        columns=args.columns if columns is None else columns,
+        drop=args.drop,
+        index_col=args.index_col,
     )
 
 
@@ -95,7 +177,14 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-iter", type=positive_int, default=100, help="EM iterations per start"
     )
-    parser.add_argument("--tol", type=non_negative_float, default=1e-3, help="tolerance per sample")
+    parser.add_argument(
+        "--tol",
+        type=non_negative_float,
+        default=None,
+        help="convergence tolerance, as the Python class takes it: for gmm on the "
+        "log-likelihood per sample (default 1e-3, as scikit-learn); for hmm on the total "
+        "log-likelihood (default 1e-2, as hmmlearn)",
+    )
     parser.add_argument("--n-init", type=positive_int, default=1, help="number of starts")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the starts")
 
@@ -107,17 +196,35 @@ def model_for(args: argparse.Namespace) -> CliModel:
     return model
 
 
-def read_for(model: CliModel, args: argparse.Namespace) -> np.ndarray:
+def read_for(model: CliModel, args: argparse.Namespace) -> Table:
     """Read ``DATA``; refuse rows with missing values unless the model handles them."""
-    X = read_data(args.data, delimiter=args.delimiter)
-    incomplete = np.flatnonzero(np.isnan(X).any(axis=1))
+    table = read_args(args)
+    incomplete = np.flatnonzero(np.isnan(table.values).any(axis=1))
     if incomplete.size and not model.supports_missing:
         raise ValueError(
             f"{args.data}: {incomplete.size} data row(s) have missing values (first: data row "
             f"{incomplete[0] + 1}); --model {model.name} does not support missing values yet, "
             "so remove or fill those rows"
         )
-    return X
+    return table
+
+
+def name_features(estimator: Any, table: Table) -> None:
+    """Record the header's names of the fitted columns as scikit-learn does."""
+    if table.names is not None:
+        estimator.feature_names_in_ = np.array(table.names, dtype=object)
+
+
+def features_text(table: Table) -> str:
+    """``features eruptions, waiting`` from a header, else ``2 features``."""
+    if table.names is None:
+        return f"{table.values.shape[1]} features"
+    return f"features {', '.join(table.names)}"
+
+
+def describe_data(path: str, table: Table) -> str:
+    """``data.csv (272 rows; features eruptions, waiting)``."""
+    return f"{path} ({table.values.shape[0]} rows; {features_text(table)})"
 
 
 def headless_pyplot() -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,16 +12,22 @@ import numpy as np
 
 from latentem.cli.common import (
     add_data_argument,
+    features_text,
+    name_features,
     non_negative_float,
     positive_int,
+    read_args,
     warnings_to_stderr,
 )
+from latentem.cli.fitting import read_for_model
+from latentem.cli.models import log_likelihood_line
+from latentem.cli.outputs import STDOUT, check_output, text_output
 from latentem.estimators.imputer import EMImputer
 from latentem.io.files import load, save
-from latentem.io.tables import read_table
+from latentem.io.tables import Table
 from latentem.mixture.covariance import COVARIANCE_TYPES
 
-__all__ = ["add_parser", "run_impute", "write_table"]
+__all__ = ["add_parser", "filled_rows", "run_impute", "write_table"]
 
 # fitting options (refused together with --model): attribute -> flag, EMImputer argument, default
 _FIT_OPTIONS: dict[str, tuple[str, str, Any]] = {
@@ -82,40 +89,62 @@ def _imputer(args: argparse.Namespace) -> tuple[EMImputer, bool]:
     return EMImputer(**options), True
 
 
+def filled_rows(table: Table, filled: np.ndarray) -> list[list[str]]:
+    """Every row of DATA as read, its missing cells in the chosen columns filled.
+
+    The cells that were present keep their text; a filled cell gets every
+    digit of its double in the file's decimal mark.
+    """
+    rows = [list(row) for row in table.rows]
+    for i, j in zip(*np.nonzero(np.isnan(table.values)), strict=True):
+        rows[i][table.positions[j]] = table.format_number(filled[i, j])
+    return rows
+
+
+def _write_filled(path: str, table: Table, filled: np.ndarray) -> None:
+    if path != STDOUT and Path(path).suffix.lower() == ".npy":
+        write_table(path, filled, None)
+        return
+    with text_output(path) as stream:
+        writer = csv.writer(stream, delimiter=table.delimiter, lineterminator="\n")
+        if table.header is not None:
+            writer.writerow(table.header)
+        writer.writerows(filled_rows(table, filled))
+
+
 def run_impute(args: argparse.Namespace) -> int:
     """Fit (or load) an EMImputer, fill the missing entries of DATA, write ``--out``."""
+    check_output(args.out, "--out", stdout=True)
+    check_output(args.save_model, "--save-model")
     imputer, fit = _imputer(args)
-    X, header = read_table(args.data, delimiter=args.delimiter)
-    if header is not None and len(header) != X.shape[1]:
-        raise ValueError(
-            f"{args.data}: the header has {len(header)} fields but the data rows have "
-            f"{X.shape[1]}; fix the header so the filled file can keep it"
-        )
+    table = read_args(args) if fit else read_for_model(imputer, args, args.model)
+    X = table.values
     missing = np.isnan(X)
     with warnings_to_stderr("impute"):
         if fit:
             imputer.fit(X)
-        elif X.shape[1] != imputer.n_features_in_:
-            raise ValueError(
-                f"{args.data}: has {X.shape[1]} columns but the imputer in {args.model} was "
-                f"fitted on {imputer.n_features_in_}"
-            )
+            name_features(imputer, table)
         filled = imputer.transform(X)
-    write_table(args.out, filled, header)
+    _write_filled(args.out, table, filled)
+    # the report goes to stderr when the filled data goes to stdout
+    report = sys.stderr if args.out == STDOUT else sys.stdout
     rows = int(missing.any(axis=1).sum())
     source = "fitted" if fit else f"loaded from {args.model}"
     print(
         f"imputed {int(missing.sum())} missing entries in {rows} of {X.shape[0]} rows of "
-        f"{args.data} with an EMImputer ({imputer.n_components} component(s), {source})"
+        f"{args.data} ({features_text(table)}) with an EMImputer ({imputer.n_components} "
+        f"component(s), {source})",
+        file=report,
     )
     if fit:
         state = "converged" if imputer.converged_ else "did not converge"
-        print(f"  {state} after {imputer.n_iter_} iterations")
-        print(f"  observed-data log-likelihood per sample {imputer.lower_bound_:.6g}")
-    print(f"wrote the filled data to {args.out}")
+        print(f"  {state} after {imputer.n_iter_} iterations", file=report)
+        total = imputer.lower_bound_ * X.shape[0]
+        print(f"  observed-data{log_likelihood_line(total, X.shape[0])[1:]}", file=report)
+    print(f"wrote the filled data to {'stdout' if args.out == STDOUT else args.out}", file=report)
     if args.save_model:
         save(imputer, args.save_model)
-        print(f"saved the imputer to {args.save_model}")
+        print(f"saved the imputer to {args.save_model}", file=report)
     return 0
 
 
@@ -130,7 +159,11 @@ def add_parser(commands: Any) -> None:
     )
     add_data_argument(parser)
     parser.add_argument(
-        "--out", required=True, metavar="FILLED.csv", help="the filled data (.csv or .npy)"
+        "--out",
+        required=True,
+        metavar="FILLED.csv",
+        help="the filled data: CSV (every column of DATA, its delimiter and decimal mark), "
+        ".npy (the filled columns), or '-' for CSV on stdout",
     )
     parser.add_argument(
         "-k",

@@ -7,7 +7,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from latentem.cli import demo, fitting, imputing, selecting
+from latentem import __version__
+from latentem.cli import demo, fitting, imputing, inspecting, selecting
 
 __all__ = ["build_parser", "main"]
 
@@ -18,10 +19,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="latentem",
         description="Latent-variable models fitted by expectation-maximization.",
     )
+    parser.add_argument("--version", action="version", version=f"latentem {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     fitting.add_parsers(commands)
     selecting.add_parser(commands)
     imputing.add_parser(commands)
+    inspecting.add_parser(commands)
     demo.add_parser(commands)
     return parser
 

@@ -25,6 +25,7 @@ __all__ = [
     "CLI_MODELS",
     "OPTIONS",
     "CliModel",
+    "log_likelihood_line",
     "mixture_summary",
     "parse_lengths",
     "plot_hmm_states",
@@ -58,12 +59,23 @@ def mixture_summary(estimator: Any, X: np.ndarray, fit_params: dict[str, Any]) -
     if hasattr(estimator, "converged_"):
         state = "converged" if estimator.converged_ else "did not converge"
         lines.append(f"  {state} after {estimator.n_iter_} iterations")
-    if hasattr(estimator, "score"):
-        lines.append(f"  log-likelihood per sample {estimator.score(X):.6g}")
+    if hasattr(estimator, "score_samples"):
+        lines.append(log_likelihood_line(float(np.sum(estimator.score_samples(X))), X.shape[0]))
     for name in ("bic", "aic", "icl"):
         if hasattr(estimator, name):
-            lines.append(f"  {name.upper()} {getattr(estimator, name)(X):.6g}")
+            lines.append(f"  {name.upper()} {float(getattr(estimator, name)(X))!r}")
     return lines
+
+
+def log_likelihood_line(total: float, n_samples: int) -> str:
+    """The total log-likelihood and its mean per sample, with every digit of each double.
+
+    Examples
+    --------
+    >>> log_likelihood_line(-10.5, 4)
+    '  log-likelihood -10.5 (-2.625 per sample)'
+    """
+    return f"  log-likelihood {total!r} ({total / n_samples!r} per sample)"
 
 
 @frozen
@@ -78,8 +90,9 @@ class CliModel:
         One line for ``--help``.
     build : callable
         ``build(args, n_components, X)`` returns an unfitted front class;
-        ``args`` holds ``max_iter``, ``tol`` (per sample), ``n_init``,
-        ``seed`` and the options in ``options``.
+        ``args`` holds ``max_iter``, ``tol`` (None for the front class's
+        default, otherwise passed on as the front class takes it),
+        ``n_init``, ``seed`` and the options in ``options``.
     options : tuple of str
         Which of :data:`OPTIONS` the model accepts; passing another is an
         error naming the flag.
@@ -142,7 +155,7 @@ def _gaussian_mixture(
         assignment="hard" if args.hard else "soft",
         reg_covar=1e-6 if args.reg_covar is None else args.reg_covar,
         max_iter=args.max_iter,
-        tol=args.tol,
+        tol=1e-3 if args.tol is None else args.tol,
         n_init=args.n_init,
         random_state=args.seed,
     )
@@ -229,8 +242,8 @@ def _gaussian_hmm(args: argparse.Namespace, n_components: int, X: np.ndarray) ->
         n_components,
         covariance_type=args.covariance or "diag",
         n_iter=args.max_iter,
-        # the command line's --tol is per sample; hmmlearn's is on the total
-        tol=args.tol * X.shape[0],
+        # hmmlearn's rule, as latentem.GaussianHMM: on the total log-likelihood
+        tol=1e-2 if args.tol is None else args.tol,
         n_init=args.n_init,
         random_state=args.seed,
     )
@@ -240,13 +253,14 @@ def _hmm_summary(estimator: Any, X: np.ndarray, fit_params: dict[str, Any]) -> l
     lengths = fit_params.get("lengths")
     monitor = estimator.monitor_
     state = "converged" if monitor.converged else "did not converge"
-    total = estimator.score(X, **fit_params)
+    total = float(estimator.score(X, **fit_params))
     return [
         f"  {1 if lengths is None else len(lengths)} sequence(s)",
-        f"  {state} after {monitor.iter} iterations",
-        f"  log-likelihood per sample {total / X.shape[0]:.6g}",
-        f"  BIC {estimator.bic(X, **fit_params):.6g}",
-        f"  AIC {estimator.aic(X, **fit_params):.6g}",
+        f"  {state} after {monitor.iter} iterations (tol={estimator.tol!r} on the total "
+        "log-likelihood)",
+        log_likelihood_line(total, X.shape[0]),
+        f"  BIC {float(estimator.bic(X, **fit_params))!r}",
+        f"  AIC {float(estimator.aic(X, **fit_params))!r}",
     ]
 
 

@@ -10,11 +10,13 @@ from latentem.cli.common import (
     add_data_argument,
     add_model_arguments,
     model_for,
+    name_features,
     read_for,
     warnings_to_stderr,
     write_plot,
 )
 from latentem.cli.models import CliModel
+from latentem.cli.outputs import check_output
 from latentem.cli.progress import ProgressBar
 from latentem.io.files import save
 from latentem.selection.components import CRITERIA, select_n_components
@@ -60,7 +62,10 @@ def parse_candidates(text: str) -> list[int]:
 def run_select(args: argparse.Namespace) -> int:
     """Fit every candidate, print the table, optionally save the best and draw the table."""
     model: CliModel = model_for(args)
-    X = read_for(model, args)
+    check_output(args.out, "--out")
+    check_output(args.plot, "--plot")
+    table = read_for(model, args)
+    X = table.values
     if max(args.k) > X.shape[0]:
         raise ValueError(
             f"{args.data}: has {X.shape[0]} rows, fewer than the {max(args.k)} components "
@@ -80,6 +85,7 @@ def run_select(args: argparse.Namespace) -> int:
         )
     print(result.table())
     if args.out:
+        name_features(result.best_estimator, table)
         save(result.best_estimator, args.out)
         print(f"saved the best model to {args.out}")
     if args.plot:

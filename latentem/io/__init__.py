@@ -4,8 +4,9 @@
 and :class:`~latentem.EMResult`) as versioned JSON, with large arrays in a
 ``.npz`` file beside it; :func:`load` reads it back bit for bit and builds only
 registered types. :class:`Checkpoint` saves a running fit every few
-iterations. :func:`read_data` and :func:`read_table` read the CSV and ``.npy`` files of the
-command line.
+iterations. :func:`read_columns` reads the CSV and ``.npy`` files of the command line
+(columns by name or position, row labels, decimal commas); :func:`read_data` and
+:func:`read_table` read every column as numbers.
 """
 
 from latentem.io import hmm as _hmm  # noqa: F401  (registers latentem's HMM types)
@@ -22,7 +23,7 @@ from latentem.io.registry import (
     register_estimator,
     registered_names,
 )
-from latentem.io.tables import read_data, read_table
+from latentem.io.tables import Table, read_columns, read_data, read_header, read_table
 
 __all__ = [
     "FORMAT_VERSION",
@@ -30,11 +31,14 @@ __all__ = [
     "Checkpoint",
     "Codec",
     "StateReader",
+    "Table",
     "codec_for",
     "codec_named",
     "load",
     "load_checkpoint",
+    "read_columns",
     "read_data",
+    "read_header",
     "read_table",
     "register",
     "register_attrs",

@@ -59,10 +59,20 @@ def _to_state(store: _codec.ArrayStore) -> Callable[[Any, str], Any]:
 def _write_atomically(path: Path, write: Callable[[Any], None], mode: str) -> None:
     """Write through a temporary file in the same folder, then rename over ``path``.
 
-    A crash leaves either the old file or the new one, never half of one.
+    A crash leaves either the old file or the new one, never half of one. The file gets
+    the permissions ``open`` would give it (those of the file it replaces, or 0666 less
+    the umask), not the 0600 of a temporary file.
     """
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+    except OSError as error:
+        # name the file asked for, not the temporary one
+        raise OSError(f"{path}: cannot write the file ({error.strerror or error})") from None
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(handle, _permissions(path))
         with os.fdopen(handle, mode) as stream:
             write(stream)
             stream.flush()
@@ -71,6 +81,16 @@ def _write_atomically(path: Path, write: Callable[[Any], None], mode: str) -> No
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _permissions(path: Path) -> int:
+    """The mode ``open(path, "w")`` would leave: the replaced file's, else 0666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def save(

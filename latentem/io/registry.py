@@ -265,6 +265,22 @@ def _public_fitted(estimator: Any) -> list[str]:
     return sorted(key for key in vars(estimator) if key.endswith("_") and not key.startswith("_"))
 
 
+#: scikit-learn's fitted attribute for the column names of the training data; saved by
+#: every front class that has it, as a JSON list of strings (older files lack it).
+_NAMES = "feature_names_in_"
+
+
+def _feature_names(value: Any) -> np.ndarray | None:
+    """A saved ``feature_names_in_`` as scikit-learn keeps it: an object array of str."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ValueError(f"fitted.{_NAMES} must be a list of strings; got {value!r}")
+    names = np.empty(len(value), dtype=object)
+    names[:] = value
+    return names
+
+
 def register_estimator(
     cls: type,
     *,
@@ -301,6 +317,12 @@ def register_estimator(
     name, version, replace
         As in :func:`register`.
 
+    Notes
+    -----
+    ``feature_names_in_`` (scikit-learn's column names of the training data)
+    is saved whenever the estimator has it, as a list of strings, and read
+    back as an object array of str; files without it load as before.
+
     Examples
     --------
     >>> import numpy as np, latentem, tempfile, os
@@ -322,11 +344,14 @@ def register_estimator(
             fitted_values = {
                 key: getattr(estimator, key) for key in names if hasattr(estimator, key)
             }
+        if getattr(estimator, _NAMES, None) is not None:
+            fitted_values[_NAMES] = [str(name) for name in getattr(estimator, _NAMES)]
         return {"params": estimator.get_params(deep=False), "fitted": fitted_values}
 
     def from_state(reader: StateReader) -> Any:
         params = reader.get_dict("params")
-        fitted_values = reader.get_dict("fitted")
+        fitted_values = dict(reader.get_dict("fitted"))
+        names = _feature_names(fitted_values.pop(_NAMES, None))
         if listed is not None:
             extra = sorted(set(fitted_values) - set(listed))
             if extra:
@@ -344,6 +369,13 @@ def register_estimator(
         if fitted_values:
             values = fitted_values if restore is None else restore(estimator, fitted_values)
             vars(estimator).update(values)
+        if names is not None:
+            width = vars(estimator).get("n_features_in_")
+            if width is not None and width != len(names):
+                raise ValueError(
+                    f"fitted.{_NAMES} holds {len(names)} names for n_features_in_={width}"
+                )
+            setattr(estimator, _NAMES, names)
         return estimator
 
     return register(

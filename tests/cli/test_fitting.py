@@ -32,7 +32,7 @@ def test_fit_saves_a_model_equal_to_the_same_fit_in_python(tmp_path, csv_file, t
     )
     assert process.returncode == 0, process.stderr
     assert "fitted gmm with 3 components to" in process.stdout
-    assert "(180 rows, 2 features)" in process.stdout
+    assert "data.csv (180 rows; features x, y)" in process.stdout
     loaded = latentem.load(tmp_path / "model.json")
     reference = latentem.GaussianMixture(3, covariance_type="diag", random_state=4, tol=1e-6).fit(
         three_clusters
@@ -41,7 +41,10 @@ def test_fit_saves_a_model_equal_to_the_same_fit_in_python(tmp_path, csv_file, t
     assert loaded.lower_bounds_ == reference.lower_bounds_
     picture = tmp_path / "fit.png"
     assert picture.stat().st_size > 10_000
-    assert f"BIC {reference.bic(three_clusters):.6g}" in process.stdout
+    # every digit, so that two fits compare
+    assert f"\n  BIC {reference.bic(three_clusters)!r}\n" in process.stdout
+    total = float(reference.score_samples(three_clusters).sum())
+    assert f"\n  log-likelihood {total!r} ({total / 180!r} per sample)\n" in process.stdout
 
 
 def test_predict_prints_the_labels_and_probabilities_of_the_saved_model(
@@ -97,11 +100,11 @@ BAD_FILES = {
 EXPECTED = {
     "missing.csv": "cannot read the file (No such file or directory)",
     "ragged.csv": "line 3 has 1 field, but earlier lines have 2",
-    "words.csv": "line 3, column 2: 'four' is not a number",
+    "words.csv": "line 3, column 'b': 'four' is not a number; leave the column out with --drop b",
     "binary.csv": "not a text data file",
     "empty.csv": "holds no data rows",
     "header-only.csv": "holds a header but no data rows",
-    "infinite.csv": "line 2, column 1 is infinite",
+    "infinite.csv": "line 2, the column at 0-based position 0 is infinite",
     "objects.npy": "not a readable .npy array",
     "truncated.npy": "not a readable .npy array",
     "folder.csv": "is a folder",
@@ -147,7 +150,10 @@ def test_missing_values_fit_with_gmm_and_are_refused_by_other_models(tmp_path):
     table = run_cli("select", path, "--k", "1-2", cwd=tmp_path)
     assert table.returncode == 0, table.stderr
     without = CliModel(name="plain", summary="no missing values", build=lambda a, k: None)
-    args = argparse.Namespace(data=str(path), delimiter=None)
+    args = argparse.Namespace(
+        data=str(path), delimiter=None, decimal=".", header=None, columns=None, drop=None,
+        index_col=None,
+    )  # fmt: skip
     with pytest.raises(ValueError, match=r"2 data row\(s\) have missing values \(first: data"):
         read_for(without, args)
 

@@ -113,7 +113,7 @@ def test_bad_data_and_models_give_one_line_errors(tmp_path, holes_file, monkeypa
     (tmp_path / "header.csv").write_text("a,b,c\n1,2\n3,\n")
     assert_one_line_error(
         run_main(["impute", "header.csv", "--out", "f.csv"], tmp_path, monkeypatch, capsys),
-        "header.csv: the header has 3 fields but the data rows have 2",
+        "header.csv: line 2 has 2 fields, but earlier lines have 3",
     )
     latentem.save(latentem.GaussianHMM(2), tmp_path / "hmm.json")
     latentem.save(latentem.EMImputer(), tmp_path / "unfitted.json")
@@ -122,7 +122,7 @@ def test_bad_data_and_models_give_one_line_errors(tmp_path, holes_file, monkeypa
     for args, message in [
         (["--model", "hmm.json"], "hmm.json: holds a GaussianHMM, not an EMImputer"),
         (["--model", "unfitted.json"], "unfitted.json: holds an unfitted EMImputer"),
-        (["--model", "narrow.json"], "has 3 columns but the imputer in narrow.json was fitted"),
+        (["--model", "narrow.json"], "has 3 columns but the model in narrow.json was fitted on 2"),
         (["--model", "narrow.json", "-k", "2", "--tol", "1"], "-k, --tol set(s) how to fit"),
         (["--model", "nothing.json"], "nothing.json: cannot read the file"),
     ]:

@@ -31,7 +31,7 @@ def signal_file(tmp_path, regimes):
 
 def python_fit(X, **kwargs):
     """What ``latentem fit --model hmm -k 3`` does with the default options."""
-    settings = {"covariance_type": "diag", "n_iter": 100, "tol": 1e-3 * X.shape[0]}
+    settings = {"covariance_type": "diag", "n_iter": 100, "tol": 1e-2}
     return latentem.GaussianHMM(3, random_state=0, **{**settings, **kwargs}).fit(X, lengths=LENGTHS)
 
 
@@ -60,9 +60,10 @@ def test_fit_hmm_saves_the_same_model_as_python_and_draws_the_states(
     assert loaded.means_.tobytes() == reference.means_.tobytes()
     assert loaded.transmat_.tobytes() == reference.transmat_.tobytes()
     assert "3 sequence(s)" in process.stdout
-    per_sample = reference.score(regimes, lengths=LENGTHS) / 300
-    assert f"log-likelihood per sample {per_sample:.6g}" in process.stdout
-    assert f"BIC {reference.bic(regimes, lengths=LENGTHS):.6g}" in process.stdout
+    total = reference.score(regimes, lengths=LENGTHS)
+    assert f"  log-likelihood {total!r} ({total / 300!r} per sample)\n" in process.stdout
+    assert f"  BIC {reference.bic(regimes, lengths=LENGTHS)!r}\n" in process.stdout
+    assert "(tol=0.01 on the total log-likelihood)" in process.stdout
     assert (tmp_path / "states.png").stat().st_size > 10_000
 
 
@@ -108,6 +109,45 @@ def test_select_chooses_the_number_of_states(tmp_path, signal_file, regimes):
     best = latentem.load(tmp_path / "best.json")
     reference = python_fit(regimes, n_init=3)
     assert best.means_.tobytes() == reference.means_.tobytes()
+
+
+def volatility_regimes():
+    """1,859 daily returns (as many as DAX returns from R's EuStockMarkets): three sticky
+    volatility regimes, Student-t noise. Under the old per-row tolerance ``select`` chose 3
+    states at --tol 1e-3 and 1e-4 and 2 states at 1e-5 and 1e-6."""
+    rng = np.random.default_rng(2024)
+    scales = np.array([0.006, 0.011, 0.022])
+    moves = np.array([[0.985, 0.013, 0.002], [0.02, 0.97, 0.01], [0.01, 0.04, 0.95]])
+    states = [0]
+    for _ in range(1858):
+        states.append(rng.choice(3, p=moves[states[-1]]))
+    noise = rng.standard_t(5, 1859) / np.sqrt(5 / 3)
+    return (0.0004 + scales[states] * noise)[:, None]
+
+
+@pytest.mark.filterwarnings("ignore::latentem.ConvergenceWarning")
+def test_select_hmm_gives_one_answer_for_every_tolerance_tighter_than_the_default(tmp_path):
+    X = volatility_regimes()
+    np.savetxt(tmp_path / "returns.csv", X, header="return", comments="", fmt="%.17g")
+
+    def python_choice(tol):
+        bics = [
+            latentem.GaussianHMM(k, n_iter=100, tol=tol, random_state=0).fit(X).bic(X)
+            for k in (1, 2, 3)
+        ]
+        return int(np.argmin(bics)) + 1
+
+    # the old rule (tol per row, times 1,859) really did disagree with itself on this data
+    assert python_choice(1e-3 * 1859) == 3 and python_choice(1e-5 * 1859) == 2
+    reference = python_choice(1e-2)  # hmmlearn's default rule: absolute, on the total
+    assert reference == 2
+    for tol in (None, 1e-3, 1e-5):
+        options = [] if tol is None else ["--tol", tol]
+        process = run_cli(
+            "select", "returns.csv", "--model", "hmm", "--k", "1-3", *options, cwd=tmp_path
+        )
+        assert process.returncode == 0, process.stderr
+        assert f"best by bic: {reference} components" in process.stdout, (tol, process.stdout)
 
 
 BAD_LENGTHS = {

@@ -143,3 +143,32 @@ def test_tampered_mixtures_raise_value_error(tmp_path, change, message):
     mixture = latentem.Mixture([Normal(0.0, 1.0), Exponential(2.0)], [0.5, 0.5])
     with pytest.raises(ValueError, match=message):
         latentem.load(tamper(tmp_path, mixture, change))
+
+
+def test_feature_names_are_saved_when_present_and_old_files_still_load(tmp_path):
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    for estimator in (
+        latentem.GaussianMixture(2, random_state=0).fit(X),
+        latentem.GaussianHMM(2, n_iter=200, random_state=0).fit(X),
+        latentem.EMImputer().fit(X),
+    ):
+        plain = tmp_path / "plain.json"
+        latentem.save(estimator, plain)
+        assert not hasattr(latentem.load(plain), "feature_names_in_")  # as files made before
+        estimator.feature_names_in_ = np.array(["eruptions", "waiting"], dtype=object)
+        named = tmp_path / "named.json"
+        latentem.save(estimator, named)
+        fitted = json.loads(named.read_text())["object"]["state"]["fitted"]
+        assert fitted["feature_names_in_"] == ["eruptions", "waiting"]
+        loaded = latentem.load(named)
+        assert loaded.feature_names_in_.dtype == object
+        assert loaded.feature_names_in_.tolist() == ["eruptions", "waiting"]
+        document = json.loads(named.read_text())
+        document["object"]["state"]["fitted"]["feature_names_in_"] = ["only one"]
+        named.write_text(json.dumps(document))
+        with pytest.raises(ValueError, match="holds 1 names for n_features_in_=2"):
+            latentem.load(named)
+        document["object"]["state"]["fitted"]["feature_names_in_"] = [1, 2]
+        named.write_text(json.dumps(document))
+        with pytest.raises(ValueError, match="must be a list of strings"):
+            latentem.load(named)

@@ -81,7 +81,9 @@ def test_errors_name_the_file(tmp_path):
         read_data(tmp_path / "nope.csv")
     with pytest.raises(ValueError, match=r"nul\.csv: not a text data file \(it contains NUL"):
         read_data(write(tmp_path, "nul.csv", "1,2\x00\n"))
-    with pytest.raises(ValueError, match=r"line 2, column 2: 'x' is not a number"):
+    with pytest.raises(
+        ValueError, match=r"line 2, the column at 0-based position 1: 'x' is not a number"
+    ):
         read_data(write(tmp_path, "w.csv", "1,2\n3,x\n"))
 
 
