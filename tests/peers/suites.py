@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import importlib.util
+import os
 import re
 import types
 from collections.abc import Callable, Mapping
@@ -28,6 +29,27 @@ SUITES = {
 }
 
 DROP = object()
+
+#: hmmlearn's suite runs only when asked (its failures are not all documented differences yet)
+HMMLEARN_OPT_IN = pytest.mark.skipif(
+    os.environ.get("LATENTEM_PEERS_HMMLEARN", "0") == "0",
+    reason="hmmlearn's own suite runs with LATENTEM_PEERS_HMMLEARN=1 (scripts/peer_suites.py "
+    "--hmmlearn)",
+)
+
+
+def hmmlearn_names() -> dict[str, Any]:
+    """The names hmmlearn's tests import, pointed at latentem's classes."""
+    import latentem
+    from latentem.estimators.hmm import ConvergenceMonitor
+
+    hmm = types.SimpleNamespace(
+        GaussianHMM=latentem.GaussianHMM,
+        GMMHMM=latentem.GMMHMM,
+        CategoricalHMM=latentem.CategoricalHMM,
+        PoissonHMM=latentem.PoissonHMM,
+    )
+    return {"hmm": hmm, "ConvergenceMonitor": ConvergenceMonitor}
 
 
 def load_peer_module(
