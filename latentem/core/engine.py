@@ -14,7 +14,7 @@ from attrs import Factory, field, frozen
 from latentem.core.acceleration import PlainEM, Point, Stepping
 from latentem.core.acceleration import accelerate as parse_accelerate
 from latentem.core.data import Chunks, DataSource, InMemory, as_source
-from latentem.core.exceptions import ConvergenceWarning, ObjectiveDecreaseWarning
+from latentem.core.exceptions import ObjectiveDecreaseWarning, convergence_warning
 from latentem.core.model import LatentModel
 from latentem.core.sources import check_chunk_size
 from latentem.core.validation import check_float, check_int, readonly_array
@@ -318,7 +318,7 @@ class EM:
                 f"EM did not converge in max_iter={self.max_iter} {spent}: the objective "
                 f"per sample still changed by more than tol={self.tol:g}. Increase max_iter "
                 "or tol, or start from better parameters",
-                ConvergenceWarning,
+                convergence_warning(),
                 stacklevel=2,
             )
         return EMResult(

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["ConvergenceWarning", "NotFittedError", "ObjectiveDecreaseWarning", "not_fitted_error"]
+__all__ = [
+    "ConvergenceWarning",
+    "NotFittedError",
+    "ObjectiveDecreaseWarning",
+    "convergence_warning",
+    "not_fitted_error",
+]
 
 
 class ConvergenceWarning(UserWarning):
     """EM stopped at ``max_iter`` before the objective met the tolerance.
+
+    A filter on scikit-learn's ``sklearn.exceptions.ConvergenceWarning`` catches
+    it too. The rule: latentem never imports scikit-learn (that would double
+    the time of ``import latentem``), so each warning is issued as a subclass
+    of both classes whenever ``sklearn.exceptions`` is already imported when
+    it is issued -- as it is in any program that names scikit-learn's class in
+    a filter or a ``pytest.warns``. Filters on this class always catch it.
 
     Examples
     --------
@@ -16,6 +29,12 @@ class ConvergenceWarning(UserWarning):
     >>> from latentem import ConvergenceWarning
     >>> issubclass(ConvergenceWarning, UserWarning)
     True
+    >>> from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("ignore", SklearnConvergenceWarning)
+    ...     warnings.warn("did not converge", convergence_warning())
+    >>> caught
+    []
     """
 
 
@@ -48,12 +67,40 @@ class NotFittedError(ValueError, AttributeError):
     >>> try:
     ...     GaussianMixture().predict([[0.0]])
     ... except NotFittedError as error:
-    ...     print(str(error).split(";")[0])
-    This GaussianMixture is not fitted yet
+    ...     print(str(error).split(".")[0])
+    This GaussianMixture instance is not fitted yet
     """
 
 
-_interoperable: dict[type, type] = {}
+_interoperable: dict[tuple[type, type], type] = {}
+
+
+def _with_peer(ours: type, module: str, name: str) -> type:
+    """``ours``, or a subclass of ``ours`` and of ``module.name`` when that module is loaded."""
+    peer = getattr(sys.modules.get(module), name, None)
+    if not isinstance(peer, type) or issubclass(ours, peer):
+        return ours
+    key = (ours, peer)
+    if key not in _interoperable:
+        _interoperable[key] = type(ours.__name__, (ours, peer), {"__module__": ours.__module__})
+    return _interoperable[key]
+
+
+def convergence_warning() -> type[ConvergenceWarning]:
+    """The category to warn with: :class:`ConvergenceWarning`, also scikit-learn's when loaded.
+
+    See :class:`ConvergenceWarning` for the rule.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("did not converge", convergence_warning())
+    >>> issubclass(caught[0].category, ConvergenceWarning)
+    True
+    """
+    return _with_peer(ConvergenceWarning, "sklearn.exceptions", "ConvergenceWarning")
 
 
 def not_fitted_error(message: str) -> NotFittedError:
@@ -69,10 +116,4 @@ def not_fitted_error(message: str) -> NotFittedError:
     >>> isinstance(not_fitted_error("not fitted"), NotFittedError)
     True
     """
-    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
-    peer = getattr(sklearn_exceptions, "NotFittedError", None)
-    if peer is None:
-        return NotFittedError(message)
-    if peer not in _interoperable:
-        _interoperable[peer] = type("NotFittedError", (NotFittedError, peer), {})
-    return _interoperable[peer](message)
+    return _with_peer(NotFittedError, "sklearn.exceptions", "NotFittedError")(message)

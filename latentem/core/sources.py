@@ -81,12 +81,19 @@ def is_dask_array(data: Any) -> bool:
     )
 
 
+#: libraries whose arrays live on disk and are read by row slices (checked by module name)
+ON_DISK_MODULES = frozenset({"h5py", "zarr"})
+
+
 def is_out_of_core(data: Any) -> bool:
     """Whether ``data`` is rows on disk or elsewhere that should be read in chunks.
 
-    True for ``np.memmap``, and for array-likes that are not NumPy arrays
-    but slice by rows (h5py datasets, zarr arrays): objects with ``shape``,
-    ``dtype`` and ``__getitem__``. Lists and pandas objects are in memory.
+    True for ``np.memmap``, h5py datasets and zarr arrays, and for other
+    objects with ``shape``, ``dtype`` and ``__getitem__`` that NumPy cannot
+    convert (no ``__array__``, ``__array_interface__`` or array-API
+    ``__array_namespace__``). Array-likes that NumPy converts (array-API
+    arrays, lists, pandas objects) are in memory and converted as
+    scikit-learn converts them.
 
     Examples
     --------
@@ -98,9 +105,16 @@ def is_out_of_core(data: Any) -> bool:
         return True
     if isinstance(data, (np.ndarray, list, tuple)) or is_dask_array(data):
         return False
+    if type(data).__module__.partition(".")[0] in ON_DISK_MODULES:
+        return True
     if hasattr(data, "to_numpy") or hasattr(data, "nnz"):
         # pandas and xarray objects hold their data in memory; sparse matrices are refused
         return False
+    if any(
+        hasattr(data, name)
+        for name in ("__array__", "__array_interface__", "__array_namespace__", "__dlpack__")
+    ):
+        return False  # an in-memory array of another library: NumPy converts it
     shape = getattr(data, "shape", None)
     return (
         shape is not None

@@ -15,6 +15,7 @@ __all__ = [
     "check_int",
     "check_option",
     "check_probability_vector",
+    "invalid_parameter",
     "most_negative_eigenvalue",
     "readonly_array",
 ]
@@ -84,6 +85,15 @@ def check_array(
         )
     if hasattr(X, "dtypes") and hasattr(X, "to_numpy"):  # pandas DataFrame
         X = X.to_numpy()
+    if hasattr(X, "__array_namespace__") and not hasattr(X, "__array__"):
+        # an array-API array NumPy cannot read directly (array-api-strict): its DLPack view
+        try:
+            X = np.from_dlpack(X)
+        except (AttributeError, BufferError, RuntimeError, TypeError, ValueError) as error:
+            raise TypeError(
+                f"{name} is a {type(X).__name__} that NumPy cannot read ({error}); move it to "
+                f"the CPU or convert it to a NumPy array first"
+            ) from None
     try:
         array = np.asarray(X)
     except (ValueError, TypeError) as error:
@@ -138,8 +148,32 @@ def check_array(
     return array
 
 
-def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
+def invalid_parameter(owner: str, name: str, expected: str, value: Any, advice: str = "") -> str:
+    """scikit-learn's message for an invalid constructor argument, then latentem's advice.
+
+    Examples
+    --------
+    >>> print(invalid_parameter("GaussianMixture", "tol", "a float in the range [0.0, inf)", -1))
+    The 'tol' parameter of GaussianMixture must be a float in the range [0.0, inf). Got -1 instead.
+    """
+    message = f"The {name!r} parameter of {owner} must be {expected}. Got {value!r} instead."
+    return f"{message} {advice}" if advice else message
+
+
+def _range(kind: str, minimum: float | None, exclusive: bool = False) -> str:
+    """scikit-learn's wording of an interval: ``an int in the range [1, inf)``."""
+    if minimum is None:
+        return kind
+    return f"{kind} in the range {'(' if exclusive else '['}{minimum}, inf)"
+
+
+def check_int(
+    value: Any, name: str, *, minimum: int | None = None, owner: str | None = None
+) -> int:
     """Return ``value`` as an int, or raise naming ``name``.
+
+    With ``owner`` (a front class's name), the message is scikit-learn's
+    parameter-validation wording.
 
     Examples
     --------
@@ -149,11 +183,20 @@ def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
     Traceback (most recent call last):
     ...
     TypeError: n_components must be an integer; got 2.5 (float)
+    >>> check_int(0, "n_components", minimum=1, owner="GaussianMixture")
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'n_components' parameter of GaussianMixture must be an int in the range [1, ...
     """
+    expected = _range("an int", minimum)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        if owner is not None:
+            raise TypeError(invalid_parameter(owner, name, expected, value))
         raise TypeError(f"{name} must be an integer; got {value!r} ({type(value).__name__})")
     value = int(value)
     if minimum is not None and value < minimum:
+        if owner is not None:
+            raise ValueError(invalid_parameter(owner, name, expected, value))
         raise ValueError(f"{name} must be at least {minimum}; got {value}")
     return value
 
@@ -164,8 +207,12 @@ def check_float(
     *,
     minimum: float | None = None,
     exclusive: bool = False,
+    owner: str | None = None,
 ) -> float:
     """Return ``value`` as a finite float, or raise naming ``name``.
+
+    With ``owner`` (a front class's name), the message is scikit-learn's
+    parameter-validation wording.
 
     Examples
     --------
@@ -173,13 +220,23 @@ def check_float(
     Traceback (most recent call last):
     ...
     ValueError: tol must be >= 0.0; got -1.0
+    >>> check_float(float("nan"), "tol", minimum=0.0, owner="GaussianMixture")
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'tol' parameter of GaussianMixture must be a float in the range [0.0, inf)...
     """
+    expected = _range("a float", minimum, exclusive)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        if owner is not None:
+            raise TypeError(invalid_parameter(owner, name, expected, value))
         raise TypeError(f"{name} must be a real number; got {value!r} ({type(value).__name__})")
     value = float(value)
+    too_small = minimum is not None and not (value > minimum if exclusive else value >= minimum)
+    if owner is not None and (too_small or not np.isfinite(value)):
+        raise ValueError(invalid_parameter(owner, name, expected, value))
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite; got {value}")
-    if minimum is not None and (value <= minimum if exclusive else value < minimum):
+    if too_small:
         raise ValueError(f"{name} must be {'>' if exclusive else '>='} {minimum}; got {value}")
     return value
 
@@ -225,8 +282,11 @@ def most_negative_eigenvalue(matrices: np.ndarray) -> float | None:
     return float(smallest[negative].min()) if negative.any() else None
 
 
-def check_option(value: Any, name: str, options: Iterable[str]) -> str:
+def check_option(value: Any, name: str, options: Iterable[str], *, owner: str | None = None) -> str:
     """Return ``value`` if it is one of ``options``.
+
+    With ``owner`` (a front class's name), the message is scikit-learn's
+    parameter-validation wording.
 
     Examples
     --------
@@ -234,35 +294,62 @@ def check_option(value: Any, name: str, options: Iterable[str]) -> str:
     Traceback (most recent call last):
     ...
     ValueError: covariance_type must be one of 'full', 'diag', 'spherical', 'tied'; got 'diagonal'
+    >>> check_option("fuzzy", "assignment", ["soft", "hard"], owner="GaussianMixture")
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'assignment' parameter of GaussianMixture must be a str among {'soft', ...
     """
     options = list(options)
     if not isinstance(value, str) or value not in options:
         listed = ", ".join(repr(option) for option in options)
+        if owner is not None:
+            raise ValueError(invalid_parameter(owner, name, f"a str among {{{listed}}}", value))
         raise ValueError(f"{name} must be one of {listed}; got {value!r}")
     return value
 
 
-def as_generator(random_state: Any, name: str = "random_state") -> np.random.Generator:
+def as_generator(
+    random_state: Any, name: str = "random_state", *, owner: str | None = None
+) -> np.random.Generator:
     """A NumPy ``Generator`` from None, an int seed, a ``RandomState`` or a ``Generator``.
 
     A ``RandomState`` is advanced by one draw, so sharing one across calls
-    gives different but reproducible streams, as in scikit-learn.
+    gives different but reproducible streams, as in scikit-learn. None is
+    NumPy's global ``RandomState`` (as in scikit-learn's
+    ``check_random_state``): after ``np.random.seed(k)`` the draws repeat.
+    With ``owner`` (a front class's name), an invalid value is reported in
+    scikit-learn's parameter-validation wording.
 
     Examples
     --------
     >>> int(as_generator(0).integers(10)) == int(as_generator(0).integers(10))
     True
+    >>> np.random.seed(3)  # noqa: NPY002
+    >>> first = as_generator(None).normal()
+    >>> np.random.seed(3)  # noqa: NPY002
+    >>> first == as_generator(None).normal()
+    True
     """
     if random_state is None:
-        return np.random.default_rng()
+        random_state = np.random.mtrand._rand  # what np.random.seed seeds
     if isinstance(random_state, np.random.Generator):
         return random_state
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
         if random_state < 0:
+            if owner is not None:
+                raise ValueError(invalid_parameter(owner, name, _SEEDS, random_state))
             raise ValueError(f"{name} must be a non-negative integer seed; got {random_state}")
         return np.random.default_rng(int(random_state))
+    if owner is not None:
+        raise TypeError(invalid_parameter(owner, name, _SEEDS, random_state))
     raise TypeError(
         f"{name} must be None, an int seed, a numpy Generator or RandomState; got {random_state!r}"
     )
+
+
+_SEEDS = (
+    "an int in the range [0, inf), an instance of 'numpy.random.mtrand.RandomState', "
+    "an instance of 'numpy.random.Generator' or None"
+)

@@ -11,7 +11,7 @@ import attrs
 import numpy as np
 
 from latentem.core.engine import EM, EMResult
-from latentem.core.exceptions import ConvergenceWarning, not_fitted_error
+from latentem.core.exceptions import convergence_warning, not_fitted_error
 from latentem.core.model import LatentModel
 from latentem.core.parallel import parallel_map
 from latentem.core.validation import check_array
@@ -86,7 +86,7 @@ def fit_best_start(
     results = parallel_map(run, range(len(starts)), n_jobs)
     best = max(range(len(starts)), key=lambda init: results[init].objective)
     if not results[best].converged and results[best].n_iter > 0:  # (max_iter=0 stops at once)
-        warnings.warn(not_converged, ConvergenceWarning, stacklevel=stacklevel + 1)
+        warnings.warn(not_converged, convergence_warning(), stacklevel=stacklevel + 1)
     return best, results[best]
 
 
@@ -108,6 +108,8 @@ class Estimator:
 
     _estimator_type = "density_estimator"
     _allow_nan = False
+    # appended to scikit-learn's NotFittedError text
+    _not_fitted_advice = " Or load a fitted one with latentem.load."
 
     @classmethod
     def _get_param_names(cls) -> list[str]:
@@ -183,9 +185,10 @@ class Estimator:
 
     def _check_fitted(self) -> None:
         if not self.__sklearn_is_fitted__():
+            # scikit-learn's wording (check_is_fitted's), then latentem's advice
             raise not_fitted_error(
-                f"This {type(self).__name__} is not fitted yet; call 'fit' with appropriate "
-                "arguments before using this estimator"
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator." + self._not_fitted_advice
             )
 
     def _check_predict_X(self, X: Any, *, allow_nan: bool = False) -> np.ndarray:

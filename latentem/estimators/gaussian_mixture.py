@@ -20,12 +20,13 @@ from latentem.core.validation import (
     check_float,
     check_int,
     check_option,
+    invalid_parameter,
 )
 from latentem.estimators.base import Estimator, fit_best_start
 from latentem.estimators.fit_data import INIT_SAMPLE_ROWS, validated_fit_data
 from latentem.mixture.assignment import ASSIGNMENTS, apply_observations
 from latentem.mixture.assignment import assignment as parse_assignment
-from latentem.mixture.covariance import CovarianceType
+from latentem.mixture.covariance import CovarianceType, accepted_names
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.mixture.initialization import INIT_METHODS, initial_responsibilities
@@ -217,6 +218,10 @@ class GaussianMixture(Estimator):
 
     _estimator_type = "density_estimator"
     _allow_nan = True
+    _not_fitted_advice = (
+        " Or assign weights_, means_ and covariances_ (the fitted arrays are the parameters),"
+        " or load a fitted one with latentem.load."
+    )
 
     # set by fit (declared for type checkers; absent until then)
     weights_: np.ndarray
@@ -229,6 +234,8 @@ class GaussianMixture(Estimator):
     lower_bound_: float
     lower_bounds_: list[float]
     n_features_in_: int
+    # the estimator whose errors these are, when one fits through this class (EMImputer)
+    _fitting_for: str
 
     def __init__(
         self,
@@ -354,31 +361,49 @@ class GaussianMixture(Estimator):
 
     # -- fitting ---------------------------------------------------------------
 
+    def _owner(self) -> str:
+        """The class named by errors: this one, or the estimator fitting through it."""
+        return str(vars(self).get("_fitting_for", type(self).__name__))
+
     def _check_settings(
         self, X: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> dict[str, Any]:
         """Validate constructor arguments against the data; never rewrites them."""
-        n_components = check_int(self.n_components, "n_components", minimum=1)
+        # scikit-learn's parameter-validation wording, naming the user's class
+        owner = self._owner()
+        n_components = check_int(self.n_components, "n_components", minimum=1, owner=owner)
         if n_components > X.shape[0]:
             raise ValueError(
-                f"n_components={n_components} must be at most the number of samples, "
-                f"n_samples={X.shape[0]}; reduce n_components or pass more data"
+                f"Expected n_samples >= n_components but got n_components = {n_components}, "
+                f"n_samples = {X.shape[0]}; reduce n_components or pass more data"
             )
+        verbose = int(self.verbose) if isinstance(self.verbose, (bool, np.bool_)) else self.verbose
         settings: dict[str, Any] = {
             "n_components": n_components,
-            "covariance_type": parse_covariance_type(self.covariance_type),
-            "assignment": check_option(self.assignment, "assignment", ASSIGNMENTS),
-            "tol": check_float(self.tol, "tol", minimum=0.0),
-            "reg_covar": check_float(self.reg_covar, "reg_covar", minimum=0.0),
-            "max_iter": check_int(self.max_iter, "max_iter", minimum=0),
-            "n_init": check_int(self.n_init, "n_init", minimum=1),
-            "init_params": check_option(self.init_params, "init_params", INIT_METHODS),
-            "verbose": check_int(self.verbose, "verbose", minimum=0),
-            "verbose_interval": check_int(self.verbose_interval, "verbose_interval", minimum=1),
+            "covariance_type": parse_covariance_type(
+                check_option(self.covariance_type, "covariance_type", accepted_names(), owner=owner)
+            ),
+            "assignment": check_option(self.assignment, "assignment", ASSIGNMENTS, owner=owner),
+            "tol": check_float(self.tol, "tol", minimum=0.0, owner=owner),
+            "reg_covar": check_float(self.reg_covar, "reg_covar", minimum=0.0, owner=owner),
+            "max_iter": check_int(self.max_iter, "max_iter", minimum=0, owner=owner),
+            "n_init": check_int(self.n_init, "n_init", minimum=1, owner=owner),
+            "init_params": check_option(self.init_params, "init_params", INIT_METHODS, owner=owner),
+            "verbose": check_int(verbose, "verbose", minimum=0, owner=owner),
+            "verbose_interval": check_int(
+                self.verbose_interval, "verbose_interval", minimum=1, owner=owner
+            ),
             "dtype": check_dtype(self.dtype),
         }
         if not isinstance(self.warm_start, (bool, np.bool_)):
-            raise TypeError(f"warm_start must be True or False; got {self.warm_start!r}")
+            raise TypeError(
+                invalid_parameter(
+                    owner,
+                    "warm_start",
+                    "an instance of 'bool' or an instance of 'numpy.bool'",
+                    self.warm_start,
+                )
+            )
         settings["prior"] = self._check_prior(
             X, n_components, settings["covariance_type"], sample_weight
         )
@@ -409,46 +434,39 @@ class GaussianMixture(Estimator):
     def _check_initial_parameters(
         self, n_components: int, n_features: int, structure: CovarianceType
     ) -> dict[str, np.ndarray]:
+        # each message starts with scikit-learn's wording, then says latentem's fix
         initial: dict[str, np.ndarray] = {}
         if self.weights_init is not None:
-            weights = check_array(self.weights_init, "weights_init", ndim=1)
-            if weights.shape != (n_components,):
-                raise ValueError(
-                    f"weights_init must have shape (n_components,) = ({n_components},); "
-                    f"got {weights.shape}"
-                )
-            if np.any(weights < 0) or np.any(weights > 1):
-                raise ValueError(
-                    f"weights_init must lie in [0, 1]; got min={weights.min():.6g}, "
-                    f"max={weights.max():.6g}"
-                )
-            if not np.isclose(weights.sum(), 1.0, rtol=0.0, atol=1e-8):
-                raise ValueError(
-                    f"weights_init must sum to 1; got sum={weights.sum():.12g}. "
-                    "Normalise it with weights_init / weights_init.sum()"
-                )
-            initial["weights"] = weights
+            initial["weights"] = _check_weights_init(self.weights_init, n_components)
         if self.means_init is not None:
-            means = check_array(self.means_init, "means_init")
-            if means.shape != (n_components, n_features):
+            shape = np.shape(self.means_init)
+            if shape != (n_components, n_features):
                 raise ValueError(
-                    f"means_init must have shape (n_components, n_features) = "
-                    f"({n_components}, {n_features}); got {means.shape}"
+                    f"The parameter 'means' should have the shape of {(n_components, n_features)}"
+                    f", but got {shape}: means_init must hold one row per component and one "
+                    f"column per feature of X (n_components={n_components}, "
+                    f"n_features={n_features})"
                 )
-            initial["means"] = means
+            initial["means"] = check_array(self.means_init, "means_init")
         if self.precisions_init is not None:
             expected = structure.parameter_shape(n_components, n_features)
+            what = f"{structure.name} precision"
             if np.shape(self.precisions_init) != expected:
                 raise ValueError(
-                    f"precisions_init for covariance_type={structure.name!r} must have shape "
-                    f"{expected}; got {np.shape(self.precisions_init)}"
+                    f"The parameter {what!r} should have the shape of {expected}, but got "
+                    f"{np.shape(self.precisions_init)}: precisions_init for covariance_type="
+                    f"{structure.name!r} must have shape {expected}"
                 )
             precisions = check_array(self.precisions_init, "precisions_init", ndim=len(expected))
             try:
                 initial["covariances"] = structure.covariances_from_precisions(precisions)
             except ValueError as error:
+                matrices = structure.parameter_shape(1, 2)[-2:] == (2, 2)
+                should = "symmetric, positive-definite" if matrices else "positive"
                 raise ValueError(
-                    f"precisions_init is invalid: {error}".split("; in a fit")[0]
+                    f"{what!r} should be {should}: precisions_init is invalid: {error}".split(
+                        "; in a fit"
+                    )[0]
                     + "; pass symmetric positive-definite precisions (positive values for "
                     "'diag' and 'spherical')"
                 ) from None
@@ -557,7 +575,7 @@ class GaussianMixture(Estimator):
     ]:
         """Fit; return the model, the data the fit ran on and every row as checked."""
         n_jobs = check_n_jobs(self.n_jobs)
-        rng = as_generator(self.random_state)
+        rng = as_generator(self.random_state, owner=self._owner())
         rows = validated_fit_data(X, sample_weight, labels, check_chunk_size(self.chunk_size), rng)
         source, sample, every_row = rows.source, rows.sample, rows.every_row
         n_samples, n_effective = rows.n_samples, rows.total_weight
@@ -746,8 +764,17 @@ class GaussianMixture(Estimator):
         Uses ``random_state`` as scikit-learn does.
         """
         model = self.model_
-        n_samples = check_int(n_samples, "n_samples", minimum=1)
+        n_samples = check_int(n_samples, "n_samples")
+        if n_samples < 1:  # scikit-learn's wording
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples}. The sampling requires at least "
+                "one sample; pass n_samples >= 1"
+            )
         return model.sample(n_samples, random_state=as_generator(self.random_state))
+
+    def _n_parameters(self) -> int:
+        """Free parameters of the fitted model (scikit-learn's private name for it)."""
+        return int(self.model_.n_parameters)
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion on ``X`` (lower is better)."""
@@ -785,6 +812,49 @@ def _covariances_from(name: str, value: Any, structure: CovarianceType) -> np.nd
     if name == "precisions_cholesky_":
         array = structure.precisions(array)
     return array if name == "covariances_" else structure.covariances_from_precisions(array)
+
+
+def _check_weights_init(value: Any, n_components: int) -> np.ndarray:
+    """``weights_init`` as float64 weights summing to 1, or a ValueError in scikit-learn's words.
+
+    The sum is checked to the rounding of the dtype given (float32 weights
+    summing to 1 in float32 are accepted, as in scikit-learn) and the weights
+    are then renormalised in float64.
+
+    Examples
+    --------
+    >>> weights = np.array([0.1, 0.2, 0.7], dtype=np.float32)
+    >>> float(weights.astype(np.float64).sum()) == 1.0
+    False
+    >>> float(_check_weights_init(weights, 3).sum())
+    1.0
+    """
+    shape = np.shape(value)
+    if shape != (n_components,):
+        raise ValueError(
+            f"The parameter 'weights' should have the shape of ({n_components},), but got "
+            f"{shape}: weights_init must be a 1-D array of one weight per component "
+            f"(n_components={n_components})"
+        )
+    given = np.asarray(value)
+    weights = check_array(value, "weights_init", ndim=1)
+    if np.any(weights < 0) or np.any(weights > 1):
+        raise ValueError(
+            "The parameter 'weights' should be in the range [0, 1], but got max value "
+            f"{weights.max():.5f}, min value {weights.min():.5f}: weights_init holds the "
+            "starting probability of each component"
+        )
+    # the rounding of a sum of n values of the dtype given (scikit-learn: 1e-6 for float32)
+    eps = np.finfo(given.dtype if given.dtype.kind == "f" else np.float64).eps
+    atol = 1e-8 if eps <= np.finfo(np.float64).eps else max(1e-6, 4.0 * n_components * eps)
+    total = float(weights.sum())
+    if not abs(total - 1.0) <= atol:
+        raise ValueError(
+            f"The parameter 'weights' should be normalized, but got sum(weights) = {total:.5f}: "
+            f"weights_init sums to {total:.12g}; normalise it with "
+            "weights_init / weights_init.sum()"
+        )
+    return weights / total
 
 
 def fitted_attributes(

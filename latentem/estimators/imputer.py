@@ -182,7 +182,9 @@ class EMImputer(Estimator):
             init_params=self.init_params,
             random_state=self.random_state,
             verbose=self.verbose,
-        ).fit(X)
+        )
+        mixture._fitting_for = type(self).__name__  # its errors name this estimator
+        mixture.fit(X)
         vars(self).update(
             imputer_attributes(
                 mixture.model_, mixture.converged_, mixture.n_iter_, mixture.lower_bound_

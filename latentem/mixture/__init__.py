@@ -16,6 +16,7 @@ from latentem.mixture.covariance import (
     FullCovariance,
     SphericalCovariance,
     TiedCovariance,
+    accepted_names,
     covariance_type,
     register_covariance_type,
 )
@@ -37,6 +38,7 @@ from latentem.mixture.statistics import (
 __all__ = [
     "ASSIGNMENTS",
     "COVARIANCE_TYPES",
+    "accepted_names",
     "INIT_METHODS",
     "Assignment",
     "CovarianceType",

@@ -696,8 +696,12 @@ def _check_not_collapsed(
         advice = ""
         if machine_epsilon > np.finfo(float).eps:
             advice = "fit in float64 (dtype=numpy.float64), "
-        raise ValueError(
-            f"component {k} collapsed onto a point: its variance in feature {j} is "
+        raise ValueError(  # scikit-learn's wording first, then what happened and the fix
+            "Fitting the mixture model failed because some components have ill-defined "
+            "empirical covariance (for instance caused by singleton or collapsed samples). "
+            "Try to decrease the number of components, increase reg_covar, or scale the "
+            f"input data. Here component {k} collapsed onto a point: its variance in feature "
+            f"{j} is "
             f"{variances[k, j]:.3g}, below the rounding of its mean {means[k, j]:.17g}; "
             f"{advice}increase reg_covar (e.g. reg_covar=1e-6 times the data's variance), "
             "reduce n_components, or remove duplicated points"

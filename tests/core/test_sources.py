@@ -17,6 +17,7 @@ from latentem.core.sources import (
     DEFAULT_CHUNK_BYTES,
     check_chunk_size,
     is_dask_array,
+    is_out_of_core,
     sample_rows,
     scan_rows,
 )
@@ -238,3 +239,32 @@ def test_estimator_fits_a_dask_array(dask_client):
     actual = latentem.GaussianMixture(2, random_state=0, tol=1e-8).fit(data)
     np.testing.assert_allclose(actual.means_, expected.means_, rtol=1e-10)
     np.testing.assert_allclose(actual.lower_bounds_, expected.lower_bounds_, rtol=1e-10)
+
+
+class _RowSliced:
+    """A lazy on-disk array of a user's own: row slices only, no ``__array__``."""
+
+    def __init__(self, values):
+        self._values = np.asarray(values)
+
+    shape = property(lambda self: self._values.shape)
+    dtype = property(lambda self: self._values.dtype)
+
+    def __getitem__(self, key):
+        return self._values[key]
+
+
+def test_only_out_of_core_arrays_are_read_in_chunks(tmp_path):
+    values = np.arange(12.0).reshape(6, 2)
+    memmap = np.lib.format.open_memmap(tmp_path / "x.npy", mode="w+", shape=(6, 2))
+    # h5py and zarr arrays are told by their module (they also have __array__)
+    on_disk = type("Dataset", (_RowSliced,), {"__module__": "h5py._hl.dataset"})
+    on_disk.__array__ = lambda self, dtype=None, copy=None: self._values
+    assert is_out_of_core(memmap)
+    assert is_out_of_core(on_disk(values))
+    assert is_out_of_core(_RowSliced(values))
+    # array-likes NumPy converts stay in memory, whatever else they offer
+    for marker in ("__array__", "__array_interface__", "__array_namespace__", "__dlpack__"):
+        in_memory = type("Array", (_RowSliced,), {marker: lambda self, *a, **k: None})
+        assert not is_out_of_core(in_memory(values)), marker
+    assert not is_out_of_core(values) and not is_out_of_core(values.tolist())

@@ -162,7 +162,11 @@ def test_bad_partial_fit_input_is_named():
     gm = GaussianMixture(3, random_state=0).partial_fit(X[:100])
     with pytest.raises(ValueError, match=r"X has 1 features, but GaussianMixture is expecting 2"):
         gm.partial_fit(X[:50, :1])
-    with pytest.raises(ValueError, match=r"n_components=3 must be at most the number of samples"):
+    with pytest.raises(
+        ValueError,
+        match=r"^Expected n_samples >= n_components but got n_components = 3, "
+        r"n_samples = 2; reduce n_components",
+    ):
         GaussianMixture(3).partial_fit(X[:2])
     with pytest.raises(ValueError, match=r"learning_decay must be in \(0.5, 1\]"):
         GaussianMixture(3, learning_decay=0.4).partial_fit(X[:100])

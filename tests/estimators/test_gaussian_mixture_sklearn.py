@@ -1,5 +1,6 @@
 """From the same start, GaussianMixture takes scikit-learn's EM steps."""
 
+import re
 import warnings
 
 import numpy as np
@@ -114,3 +115,177 @@ def test_passes_scikit_learns_estimator_checks():
     failures = [r for r in results if r["status"] == "failed"]
     assert len(results) > 30
     assert not failures, [(r["check_name"], repr(r["exception"])) for r in failures]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"n_components": 0},
+        {"n_components": -2},
+        {"n_components": 2.5},
+        {"n_components": "2"},
+        {"n_components": 81},
+        {"reg_covar": -1e-6},
+        {"tol": -1.0},
+        {"tol": float("nan")},
+        {"max_iter": -1},
+        {"n_init": 0},
+        {"warm_start": "yes"},
+        {"verbose": -1},
+        {"verbose_interval": 0},
+    ],
+    ids=repr,
+)
+def test_bad_settings_get_scikit_learns_message(params):
+    X = DATASETS["blobs"]()[:80]
+    with pytest.raises(ValueError) as theirs:
+        SklearnGaussianMixture(**{"n_components": 2, **params}).fit(X)
+    expected = str(theirs.value)
+    if params.get("verbose") == -1:  # scikit-learn's verbose may also be a bool
+        expected = expected.replace(", an instance of 'bool' or an instance of 'numpy.bool'", "")
+    with pytest.raises((ValueError, TypeError)) as ours:
+        latentem.GaussianMixture(**{"n_components": 2, **params}).fit(X)
+    assert str(ours.value).startswith(expected)
+
+
+@pytest.mark.parametrize("name", ["covariance_type", "init_params"])
+def test_bad_options_get_scikit_learns_message(name):
+    X = DATASETS["blobs"]()[:80]
+    with pytest.raises(ValueError) as theirs:
+        SklearnGaussianMixture(2, **{name: "nonsense"}).fit(X)
+    with pytest.raises(ValueError) as ours:
+        latentem.GaussianMixture(2, **{name: "nonsense"}).fit(X)
+    # the same sentence; latentem lists its options in its own order (and may have more)
+    head, listed, tail = re.fullmatch(r"(.*\{)(.*)(\}.*)", str(theirs.value)).groups()
+    ours_head, ours_listed, ours_tail = re.fullmatch(r"(.*\{)(.*)(\}.*)", str(ours.value)).groups()
+    assert (ours_head, ours_tail) == (head, tail)
+    assert set(listed.split(", ")) <= set(ours_listed.split(", "))
+
+
+def test_not_fitted_error_starts_with_scikit_learns_message():
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    with pytest.raises(NotFittedError) as theirs:
+        check_is_fitted(SklearnGaussianMixture())
+    for method in ("predict", "score_samples", "sample"):
+        with pytest.raises(NotFittedError) as ours:
+            args = () if method == "sample" else (np.zeros((2, 2)),)
+            getattr(latentem.GaussianMixture(), method)(*args)
+        message = str(ours.value)
+        assert message.startswith(str(theirs.value))
+        assert "assign weights_, means_ and covariances_" in message  # latentem's advice
+
+
+def test_initial_parameter_errors_start_with_scikit_learns_message():
+    X = DATASETS["blobs"]()[:80]
+    cases = [
+        {"weights_init": np.full((2, 1), 0.5)},
+        {"weights_init": [0.5, 0.4]},
+        {"means_init": np.zeros((3, 3))},
+        {"precisions_init": np.ones((3, 3, 3))},
+        {"precisions_init": -np.ones((2, 3)), "covariance_type": "diag"},
+        {"precisions_init": -np.ones(2), "covariance_type": "spherical"},
+        {"precisions_init": np.array([np.eye(3), -np.eye(3)])},
+    ]
+    for params in cases:
+        with pytest.raises(ValueError) as theirs:
+            SklearnGaussianMixture(2, **params).fit(X)
+        with pytest.raises(ValueError) as ours:
+            latentem.GaussianMixture(2, **params).fit(X)
+        assert str(ours.value).startswith(str(theirs.value)), params
+
+
+def test_weights_out_of_range_name_the_right_extremes():
+    # scikit-learn's message swaps them ("max value" is the minimum); latentem's does not
+    X = DATASETS["blobs"]()[:80]
+    with pytest.raises(ValueError, match=r"max value 1\.50000, min value -0\.50000"):
+        latentem.GaussianMixture(2, weights_init=[1.5, -0.5]).fit(X)
+
+
+@pytest.mark.parametrize("n_components", [2, 3, 7, 20])
+def test_float32_weights_init_is_accepted_like_scikit_learn(n_components):
+    X = DATASETS["blobs"]()[:80].astype(np.float32)
+    # a float32 vector summing to 1 in float32, but not exactly in float64
+    rng = np.random.default_rng(n_components)
+    weights = rng.dirichlet(np.ones(n_components)).astype(np.float32)
+    weights[-1] = np.float32(1) - weights[:-1].sum(dtype=np.float32)
+    assert float(weights.sum(dtype=np.float64)) != 1.0 or n_components == 2
+    options = {"weights_init": weights, "max_iter": 0, "random_state": 0}
+    theirs = SklearnGaussianMixture(n_components, **options).fit(X)
+    ours = latentem.GaussianMixture(n_components, **options).fit(X)
+    np.testing.assert_allclose(ours.weights_, theirs.weights_, rtol=1e-6)
+    assert ours.weights_.sum() == pytest.approx(1.0, abs=1e-15)
+    # a float64 vector off by as much is still refused, as scikit-learn refuses it
+    off = weights.astype(np.float64) * (1 + 5e-7)
+    for estimator in (SklearnGaussianMixture, latentem.GaussianMixture):
+        with pytest.raises(ValueError, match="should be normalized"):
+            estimator(n_components, weights_init=off).fit(X)
+
+
+def test_scikit_learns_convergence_warning_filter_catches_latentems():
+    X = DATASETS["blobs"]()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", SklearnConvergenceWarning)
+        latentem.GaussianMixture(4, max_iter=1, tol=0.0, random_state=0).fit(X)
+        latentem.EM(max_iter=1, tol=0.0).fit(
+            latentem.GaussianMixtureModel.from_data(X, 2, random_state=0), X
+        )
+    assert not [w for w in caught if "converge" in str(w.message)]
+    with pytest.warns(SklearnConvergenceWarning) as recorded:
+        latentem.GaussianMixture(4, max_iter=1, tol=0.0, random_state=0).fit(X)
+    # the same warning is latentem's own class too
+    assert all(issubclass(w.category, latentem.ConvergenceWarning) for w in recorded)
+
+
+class _Wrapped:
+    """Values behind ``shape``, ``dtype`` and integer indexing only (no slices)."""
+
+    def __init__(self, values):
+        self._values = np.asarray(values)
+
+    shape = property(lambda self: self._values.shape)
+    dtype = property(lambda self: self._values.dtype)
+
+    def __getitem__(self, key):
+        if not isinstance(key, int):
+            raise IndexError("only integers are valid indices")
+        return self._values[key]
+
+    def __len__(self):
+        return len(self._values)
+
+
+class _InMemoryArray(_Wrapped):
+    """An in-memory array of another library, read by NumPy through ``__array__``."""
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self._values, dtype=dtype)
+
+
+class _ArrayAPIArray(_Wrapped):
+    """An array-API array NumPy reads only through DLPack (as array-api-strict's)."""
+
+    def __array_namespace__(self, api_version=None):
+        return np
+
+    def __dlpack__(self, **kwargs):
+        return self._values.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self._values.__dlpack_device__()
+
+
+@pytest.mark.parametrize("kind", [_InMemoryArray, _ArrayAPIArray, list])
+def test_array_likes_are_converted_like_scikit_learn(kind):
+    X = DATASETS["blobs"]()
+    data = X.tolist() if kind is list else kind(X)
+    options = {"covariance_type": "diag", "random_state": 0, **_common_start(X, 4, "diag")}
+    ours = latentem.GaussianMixture(4, **options).fit(data)
+    reference = latentem.GaussianMixture(4, **options).fit(X)
+    np.testing.assert_array_equal(ours.means_, reference.means_)
+    np.testing.assert_array_equal(ours.predict(data), reference.predict(X))
+    if kind is not _ArrayAPIArray:  # scikit-learn needs array_api_compat for those
+        theirs = SklearnGaussianMixture(4, **options).fit(data)
+        _assert_rel(ours.means_, theirs.means_, "means_")

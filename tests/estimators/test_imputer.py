@@ -156,11 +156,20 @@ def test_bad_data_is_named(data, error, match):
 @pytest.mark.parametrize(
     "params, error, match",
     [
-        ({"n_components": 0}, ValueError, r"n_components must be at least 1"),
-        ({"covariance_type": "diagonal"}, ValueError, r"covariance_type must be one of"),
-        ({"tol": -1.0}, ValueError, r"tol must be >= 0.0"),
-        ({"reg_covar": -1.0}, ValueError, r"reg_covar must be >= 0.0"),
-        ({"max_iter": 1.5}, TypeError, r"max_iter must be an integer"),
+        (
+            {"n_components": 0},
+            ValueError,
+            r"^The 'n_components' parameter of EMImputer must be an int in the range \[1, inf\)\. "
+            r"Got 0 instead\.$",
+        ),
+        (
+            {"covariance_type": "diagonal"},
+            ValueError,
+            r"^The 'covariance_type' parameter of EMImputer must be a str among \{'full',",
+        ),
+        ({"tol": -1.0}, ValueError, r"The 'tol' parameter of EMImputer must be a float in the"),
+        ({"reg_covar": -1.0}, ValueError, r"The 'reg_covar' parameter of EMImputer must be a"),
+        ({"max_iter": 1.5}, TypeError, r"The 'max_iter' parameter of EMImputer must be an int"),
     ],
 )
 def test_bad_settings_are_named(params, error, match):
@@ -172,7 +181,7 @@ def test_bad_settings_are_named(params, error, match):
 def test_use_before_fit_and_with_the_wrong_width():
     _, X_missing, _ = _correlated(n=50)
     for method in ("transform", "score_samples", "score"):
-        with pytest.raises(NotFittedError, match="EMImputer is not fitted yet"):
+        with pytest.raises(NotFittedError, match="This EMImputer instance is not fitted yet"):
             getattr(EMImputer(), method)(X_missing)
     with pytest.raises(NotFittedError):
         EMImputer().sample(X_missing)

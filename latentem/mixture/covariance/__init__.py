@@ -20,6 +20,7 @@ __all__ = [
     "COVARIANCE_TYPES",
     "CovarianceType",
     "DiagCovariance",
+    "accepted_names",
     "FullCovariance",
     "SphericalCovariance",
     "TiedCovariance",
@@ -82,6 +83,18 @@ def register_covariance_type(structure: CovarianceType) -> CovarianceType:
             )
     COVARIANCE_TYPES[name] = structure
     return structure
+
+
+def accepted_names() -> list[str]:
+    """Every name :func:`covariance_type` accepts: the registered ones, then their aliases.
+
+    Examples
+    --------
+    >>> accepted_names()[:4], "VVV" in accepted_names()
+    (['full', 'diag', 'spherical', 'tied'], True)
+    """
+    aliases = [alias for structure in COVARIANCE_TYPES.values() for alias in structure.aliases]
+    return [*COVARIANCE_TYPES, *aliases]
 
 
 def _lookup(label: str) -> CovarianceType | None:

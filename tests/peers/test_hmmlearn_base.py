@@ -1,0 +1,23 @@
+"""hmmlearn's own ``test_base.py``, run against latentem.
+
+Opt-in: it runs with ``LATENTEM_PEERS_HMMLEARN=1`` (``scripts/peer_suites.py --hmmlearn``).
+
+Imported from the installed wheel with ``hmm`` (and ``ConvergenceMonitor``)
+pointed at latentem's classes (see :mod:`tests.peers.suites`).
+"""
+
+import pytest
+
+from tests.peers.suites import HMMLEARN_OPTED_IN, HMMLEARN_SKIP
+
+if not HMMLEARN_OPTED_IN:  # not even loaded: importing hmmlearn's tests changes np.seterr
+    pytest.skip(HMMLEARN_SKIP, allow_module_level=True)
+pytest.importorskip("hmmlearn")
+
+from tests.peers.suites import hmmlearn_names, load_peer_module, peer_tests
+
+PEER_SUITE = "hmmlearn"
+
+TESTS = {"TestMonitor"}  # ConvergenceMonitor's tests; the rest test hmmlearn's BaseHMM
+peer = load_peer_module("hmmlearn.tests.test_base", hmmlearn_names())
+globals().update({k: v for k, v in peer_tests(peer).items() if k in TESTS})

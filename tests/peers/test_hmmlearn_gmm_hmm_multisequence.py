@@ -1,0 +1,21 @@
+"""hmmlearn's own ``test_gmm_hmm_multisequence.py``, run against latentem.
+
+Opt-in: it runs with ``LATENTEM_PEERS_HMMLEARN=1`` (``scripts/peer_suites.py --hmmlearn``).
+
+Imported from the installed wheel with ``hmm`` (and ``ConvergenceMonitor``)
+pointed at latentem's classes (see :mod:`tests.peers.suites`).
+"""
+
+import pytest
+
+from tests.peers.suites import HMMLEARN_OPTED_IN, HMMLEARN_SKIP
+
+if not HMMLEARN_OPTED_IN:  # not even loaded: importing hmmlearn's tests changes np.seterr
+    pytest.skip(HMMLEARN_SKIP, allow_module_level=True)
+pytest.importorskip("hmmlearn")
+
+from tests.peers.suites import hmmlearn_names, load_peer_module, peer_tests
+
+PEER_SUITE = "hmmlearn"
+peer = load_peer_module("hmmlearn.tests.test_gmm_hmm_multisequence", hmmlearn_names())
+globals().update(peer_tests(peer))
