@@ -28,6 +28,7 @@ from latentem.mixture.assignment import ASSIGNMENTS, apply_observations
 from latentem.mixture.assignment import assignment as parse_assignment
 from latentem.mixture.covariance import CovarianceType, accepted_names
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
+from latentem.mixture.covariance.eigen import decompose
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.mixture.initialization import INIT_METHODS, initial_responsibilities
 from latentem.mixture.kernels.data import GaussianData, check_dtype, prepare_data
@@ -174,6 +175,9 @@ class GaussianMixture(Estimator):
     lower_bounds_ : list of float
         The objective per sample at every iteration of the best
         initialisation.
+    volumes_, shapes_, orientations_ : ndarray
+        mclust's decomposition ``Sigma_k = lambda_k D_k A_k D_k^T`` of the
+        covariances: (k,), (k, d) and (k, d, d); read from ``covariances_``.
     n_features_in_ : int
     model_ : GaussianMixtureModel
         The model of the current parameter arrays, usable with
@@ -757,6 +761,30 @@ class GaussianMixture(Estimator):
         """Posterior probability of every component, shape (n_samples, n_components)."""
         model, data = self._inference_data(X)
         return model.predict_proba(data)
+
+    def uncertainty(self, X: Any) -> np.ndarray:
+        """mclust's uncertainty: 1 minus the largest posterior of every row, (n_samples,)."""
+        return 1.0 - self.predict_proba(X).max(axis=1)
+
+    def _decomposition(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        model = self.model_
+        k, d = model.n_components, model.n_features
+        return decompose(model.covariance_type.full_matrices(model.covariances, k, d))
+
+    @property
+    def volumes_(self) -> np.ndarray:
+        """Volumes ``lambda_k = |Sigma_k|^(1/d)`` of the covariances (mclust's), (k,)."""
+        return self._decomposition()[0]
+
+    @property
+    def shapes_(self) -> np.ndarray:
+        """Eigenvalues of each covariance over its volume, largest first (det 1), (k, d)."""
+        return self._decomposition()[1]
+
+    @property
+    def orientations_(self) -> np.ndarray:
+        """Eigenvectors of each covariance as columns, largest eigenvalue first, (k, d, d)."""
+        return self._decomposition()[2]
 
     def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n_samples`` points and their components from the fitted mixture.

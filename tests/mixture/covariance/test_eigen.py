@@ -209,3 +209,19 @@ def test_an_empty_component_keeps_its_own_parts_and_takes_the_shared_ones(name):
 @pytest.mark.parametrize("name", MCLUST)
 def test_every_structure_passes_the_conformance_check(name):
     check_covariance_structure(name, n_samples=90)
+
+
+@pytest.mark.parametrize("name", ["EVE", "VEV", "EEI", "full"])
+def test_the_front_class_gives_mclusts_decomposition_and_uncertainty(name):
+    X = _data(5)
+    gm = latentem.GaussianMixture(3, covariance_type=name, random_state=0).fit(X)
+    full = covariance_type(name).full_matrices(gm.covariances_, 3, 3)
+    rebuilt = np.einsum(
+        "kij,kj,klj->kil", gm.orientations_, gm.volumes_[:, None] * gm.shapes_, gm.orientations_
+    )
+    np.testing.assert_allclose(rebuilt, full, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gm.volumes_**3, np.linalg.det(full), rtol=1e-10)
+    np.testing.assert_allclose(np.prod(gm.shapes_, axis=1), 1.0, rtol=1e-12)
+    if name[0] == "E":
+        np.testing.assert_allclose(gm.volumes_, gm.volumes_[0], rtol=1e-10)
+    np.testing.assert_allclose(gm.uncertainty(X), 1 - gm.predict_proba(X).max(axis=1))
