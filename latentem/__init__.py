@@ -32,7 +32,7 @@ from latentem.estimators import (
 from latentem.hmm import HiddenMarkovModel, Sequences
 from latentem.io import Checkpoint, load, load_checkpoint, save
 from latentem.mixture import GaussianData, GaussianMixtureModel, GaussianMixturePrior, Mixture
-from latentem.selection import SelectionResult, select_n_components
+from latentem.selection import ModelSelection, SelectionResult, select_model, select_n_components
 
 __version__ = "0.1.0.dev0"
 
@@ -62,6 +62,7 @@ __all__ = [
     "OnlineState",
     "PoissonHMM",
     "Sequences",
+    "ModelSelection",
     "SelectionResult",
     "Squarem",
     "Statistics",
@@ -69,5 +70,6 @@ __all__ = [
     "load",
     "load_checkpoint",
     "save",
+    "select_model",
     "select_n_components",
 ]
