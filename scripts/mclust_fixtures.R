@@ -5,7 +5,8 @@
 # Needs R and mclust 6 (Debian: apt-get install r-base-core r-cran-mclust). For every
 # data set, start partition and one of mclust's 14 models it runs mclust's EM (`me`) from
 # that partition with tight tolerances, and writes the data (CSV) and the results (JSON):
-# log-likelihood, iterations, mixing proportions, means and covariance matrices.
+# log-likelihood, iterations, mixing proportions, means and covariance matrices; and the
+# hierarchical partitions of each data set into 1 to 9 clusters (NAME-hc.csv).
 suppressMessages(library(mclust))
 args <- commandArgs(trailingOnly = TRUE)
 out <- if (length(args)) args[1] else "tests/fixtures/mclust"
@@ -26,10 +27,31 @@ models <- c("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE"
             "EEV", "VEV", "EVV", "VVV")
 control <- emControl(tol = c(1e-13, 1e-13), itmax = c(100000L, 100000L))
 entries <- character()
+defaults <- character()
+choices <- character()
 for (name in names(datasets)) {
   X <- datasets[[name]]$X
   write.table(X, file.path(out, paste0(name, ".csv")), sep = ",", row.names = FALSE,
               col.names = TRUE)
+  # mclust's default start: hierarchical clustering (VVV criterion, hcUse = "SVD"), cut at 1..9
+  partitions <- hclass(hc(X, modelName = "VVV", use = "SVD"), 1:9)
+  write.table(partitions, file.path(out, paste0(name, "-hc.csv")), sep = ",",
+              row.names = FALSE, col.names = FALSE)
+  # Mclust() from its default start, per structure and k, and its choice over all of them
+  for (G in 1:4) {
+    for (model in models) {
+      fit <- Mclust(X, G = G, modelNames = model, control = control, verbose = FALSE)
+      if (is.null(fit)) next
+      defaults <- c(defaults, paste0(
+        "{\"data\":\"", name, "\",\"k\":", G, ",\"model\":\"", model, "\"",
+        ",\"loglik\":", formatC(fit$loglik, digits = 17, format = "g"),
+        ",\"bic\":", formatC(fit$bic, digits = 17, format = "g"), "}"))
+    }
+  }
+  best <- Mclust(X, G = 1:9, control = control, verbose = FALSE)
+  choices <- c(choices, paste0(
+    "{\"data\":\"", name, "\",\"k\":", best$G, ",\"model\":\"", best$modelName, "\"",
+    ",\"bic\":", formatC(best$bic, digits = 17, format = "g"), "}"))
   for (G in names(datasets[[name]]$starts)) {
     labels <- datasets[[name]]$starts[[G]]
     write(labels, file.path(out, paste0(name, "-start-", G, ".txt")), ncolumns = 1)
@@ -50,5 +72,7 @@ for (name in names(datasets)) {
   }
 }
 json <- paste0("{\"mclust\":\"", as.character(packageVersion("mclust")), "\",\"fits\":[\n",
-               paste(entries, collapse = ",\n"), "\n]}\n")
+               paste(entries, collapse = ",\n"), "\n],\"defaults\":[\n",
+               paste(defaults, collapse = ",\n"), "\n],\"choices\":[\n",
+               paste(choices, collapse = ",\n"), "\n]}\n")
 cat(json, file = file.path(out, "fits.json"))

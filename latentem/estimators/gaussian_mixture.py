@@ -84,9 +84,11 @@ class GaussianMixture(Estimator):
         Number of EM iterations per initialisation.
     n_init : int, default=1
         Number of initialisations; the one with the highest objective is kept.
-    init_params : {"k-means++", "kmeans", "random", "random_from_data"}, default="k-means++"
+    init_params : {"k-means++", "kmeans", "random", "random_from_data", "hc"}, default="k-means++"
         How starting responsibilities are chosen. (scikit-learn defaults to
         ``"kmeans"``; latentem defaults to the cheaper k-means++ seeding.)
+        ``"hc"`` is mclust's start: the partition of model-based hierarchical
+        clustering (:mod:`latentem.mixture.hierarchical`), deterministic.
     weights_init : array-like of shape (n_components,), default=None
         Starting weights.
     means_init : array-like of shape (n_components, n_features), default=None

@@ -14,10 +14,11 @@ import numpy as np
 
 from latentem.core.parallel import single_threaded_blas
 from latentem.core.validation import check_option
+from latentem.mixture.hierarchical import hierarchical_partitions
 
 __all__ = ["INIT_METHODS", "initial_responsibilities", "kmeans", "kmeans_plusplus"]
 
-INIT_METHODS = ("k-means++", "kmeans", "random", "random_from_data")
+INIT_METHODS = ("k-means++", "kmeans", "random", "random_from_data", "hc")
 
 
 class _Points:
@@ -195,7 +196,9 @@ def initial_responsibilities(
     ----------
     X : ndarray of shape (n_samples, n_features)
     n_components : int
-    method : {"k-means++", "kmeans", "random", "random_from_data"}
+    method : {"k-means++", "kmeans", "random", "random_from_data", "hc"}
+        ``"hc"``: mclust's default, the partition of model-based hierarchical
+        clustering (:mod:`latentem.mixture.hierarchical`);
         ``"k-means++"``: every row assigned to its nearest k-means++ seed;
         ``"kmeans"``: k-means labels; ``"random"``: uniform random
         responsibilities normalised per row; ``"random_from_data"``: every
@@ -224,6 +227,9 @@ def initial_responsibilities(
     if method == "random":
         resp = rng.uniform(size=(n_samples, n_components))
         return resp / resp.sum(axis=1, keepdims=True)
+    if method == "hc":
+        labels = hierarchical_partitions(X, [n_components], random_state=rng)[n_components]
+        return np.eye(n_components)[labels]
     points = _Points(X)
     if method == "kmeans":
         labels = _kmeans(points, n_components, rng, max_iter=300, tol=1e-4)

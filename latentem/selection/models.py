@@ -10,9 +10,12 @@ from typing import Any
 import numpy as np
 from attrs import field, frozen
 
-from latentem.core.validation import check_array, check_option, readonly_array
+from latentem.core.validation import as_generator, check_array, check_option, readonly_array
 from latentem.estimators.gaussian_mixture import GaussianMixture
 from latentem.mixture.covariance import COVARIANCE_TYPES, covariance_type
+from latentem.mixture.gaussian import GaussianMixtureModel
+from latentem.mixture.hierarchical import hierarchical_partitions
+from latentem.mixture.missing import starting_data
 from latentem.selection.components import CRITERIA, Progress, _candidates
 
 __all__ = ["ModelSelection", "select_model"]
@@ -22,6 +25,33 @@ __all__ = ["ModelSelection", "select_model"]
 # to change the choice (GaussianMixture's own default, 1e-3, does)
 SELECTION_TOL = 1e-6
 SELECTION_MAX_ITER = 1000
+
+
+def _hierarchical_starts(X: np.ndarray, ks: np.ndarray, params: dict[str, Any]) -> Any:
+    """With ``init_params="hc"``, the partitions for every k, computed once for all cells."""
+    if params.get("init_params") != "hc":
+        return None
+    rng = as_generator(params.get("random_state"))
+    return hierarchical_partitions(starting_data(X), ks.tolist(), random_state=rng)
+
+
+def _start(
+    partitions: Any, k: int, name: str, X: np.ndarray, params: dict[str, Any]
+) -> dict[str, Any]:
+    """The cell's starting parameters: the M-step of its hierarchical partition."""
+    if partitions is None:
+        return {}
+    start = GaussianMixtureModel.from_responsibilities(
+        starting_data(X),
+        np.eye(k)[partitions[k]],
+        covariance_type=name,
+        reg_covar=params.get("reg_covar", 1e-6),
+    )
+    return {
+        "weights_init": start.weights,
+        "means_init": start.means,
+        "precisions_init": start.precisions,
+    }
 
 
 def _structures(value: Any) -> list[str]:
@@ -135,7 +165,9 @@ def select_model(
     progress : callable, optional
         ``progress(done, total, k)`` after each fit.
     **params
-        Passed to :class:`~latentem.GaussianMixture`. ``tol`` defaults to
+        Passed to :class:`~latentem.GaussianMixture`. With ``init_params="hc"``
+        (mclust's start) the hierarchical clustering runs once, and every
+        cell starts from the M-step of its partition. ``tol`` defaults to
         1e-6 per sample here and ``max_iter`` to 1000: the estimator's own
         1e-3 can stop EM early enough to change which model wins.
 
@@ -163,6 +195,7 @@ def select_model(
     ks = _candidates(n_components, X.shape[0])
     names = _structures(covariance_type)
     params = {"tol": SELECTION_TOL, "max_iter": SELECTION_MAX_ITER, **params}
+    starts = _hierarchical_starts(X, ks, params)
     shape = (ks.size, len(names))
     scores = {
         name: np.full(shape, math.nan) for name in ("log_likelihood", "n_parameters", *CRITERIA)
@@ -173,7 +206,8 @@ def select_model(
     for i, k in enumerate(ks):
         for j, name in enumerate(names):
             try:
-                fitted = GaussianMixture(int(k), covariance_type=name, **params).fit(X)
+                start = _start(starts, int(k), name, X, params)
+                fitted = GaussianMixture(int(k), covariance_type=name, **params, **start).fit(X)
             except ValueError as error:  # a singular covariance or a collapsed component
                 failures[(int(k), name)] = str(error)
             else:

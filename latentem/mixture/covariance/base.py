@@ -59,6 +59,8 @@ def cholesky_lower(matrix: np.ndarray, what: str) -> np.ndarray:
 
 
 def check_symmetric(matrix: np.ndarray, what: str) -> None:
+    if not np.all(np.isfinite(matrix)):
+        return  # refused with its own message by cholesky_lower
     scale = np.max(np.abs(matrix)) if matrix.size else 0.0
     if not np.allclose(matrix, matrix.T, rtol=1e-8, atol=1e-12 * scale):
         raise ValueError(f"{what} must be symmetric; make it (M + M.T) / 2 or check its values")

@@ -40,6 +40,8 @@ _RTOL = 1e-13
 # the objective's rounding, relative to its size, over one round of updates
 _ROUNDING = 1e-13
 _MAX_ROUNDS = 10_000
+# rounds of the common-orientation update per M-step inside EM (see _CommonOrientation)
+_EM_ROUNDS = 25
 
 _FULL = FullCovariance()
 
@@ -79,7 +81,11 @@ def _objective(scatter: np.ndarray, counts: np.ndarray, parts: Parts) -> float:
 
 
 def _iterate(
-    update: Callable[[Parts], Parts], parts: Parts, scatter: np.ndarray, counts: np.ndarray
+    update: Callable[[Parts], Parts],
+    parts: Parts,
+    scatter: np.ndarray,
+    counts: np.ndarray,
+    max_rounds: int = _MAX_ROUNDS,
 ) -> Parts:
     """Repeat a monotone ``update`` until the covariances stop moving.
 
@@ -90,7 +96,7 @@ def _iterate(
     the loop.
     """
     value, current = _objective(scatter, counts, parts), _assemble(parts)
-    for _ in range(_MAX_ROUNDS):
+    for _ in range(max_rounds):
         candidate = update(parts)
         new_value = _objective(scatter, counts, candidate)
         if not new_value <= value + _ROUNDING * abs(value):
@@ -104,7 +110,11 @@ def _iterate(
 
 
 def _from_best_start(
-    update: Callable[[Parts], Parts], starts: list[Parts], scatter: np.ndarray, counts: np.ndarray
+    update: Callable[[Parts], Parts],
+    starts: list[Parts],
+    scatter: np.ndarray,
+    counts: np.ndarray,
+    max_rounds: int = _MAX_ROUNDS,
 ) -> Parts:
     """Iterate ``update`` from the best of ``starts`` after one update of each.
 
@@ -120,7 +130,8 @@ def _from_best_start(
     # no start; the other start is computed from the scatter alone
     usable = [p for p in starts if all(np.all(np.isfinite(part)) for part in p)]
     usable = [p for p in usable if np.all(p[1] > 0)] or starts[:1]
-    return _iterate(update, min(map(update, usable), key=objective), scatter, counts)
+    best = min(map(update, usable), key=objective)
+    return _iterate(update, best, scatter, counts, max_rounds)
 
 
 def decompose(covariances: np.ndarray, orientations: np.ndarray | None = None) -> Parts:
@@ -416,19 +427,22 @@ class VEE(EigenCovariance):
         return _from_best_start(update, starts, scatter, counts)
 
 
+def _shifted(scatter: np.ndarray) -> np.ndarray:
+    """``w_k I - W_k`` with ``w_k`` the largest eigenvalue of ``W_k`` (positive semidefinite)."""
+    largest = np.linalg.eigvalsh(scatter)[:, -1]
+    return largest[:, None, None] * np.eye(scatter.shape[-1]) - scatter
+
+
 def _common_orientation_step(
-    scatter: np.ndarray, eigenvalues: np.ndarray, orientation: np.ndarray
+    shifted: np.ndarray, eigenvalues: np.ndarray, orientation: np.ndarray
 ) -> np.ndarray:
     """One minorise-maximise step for a common orientation (Browne and McNicholas 2014).
 
     ``sum_k tr(W_k D diag(1 / e_k) D^T)`` is majorised at ``D`` using ``W_k <=
     w_k I`` (``w_k`` the largest eigenvalue of ``W_k``); the bound's minimum
     over orthogonal matrices is ``U V^T`` from the SVD of
-    ``sum_k (w_k I - W_k) D diag(1 / e_k)``.
+    ``sum_k (w_k I - W_k) D diag(1 / e_k)`` (``shifted`` holds ``w_k I - W_k``).
     """
-    largest = np.linalg.eigvalsh(scatter)[:, -1]
-    d = scatter.shape[-1]
-    shifted = largest[:, None, None] * np.eye(d) - scatter
     pulled = (shifted @ orientation / eigenvalues[:, None, :]).sum(axis=0)
     left, _, right = np.linalg.svd(pulled)
     return left @ right
@@ -436,6 +450,12 @@ def _common_orientation_step(
 
 class _CommonOrientation(EigenCovariance):
     """Base of EVE and VVE: one orientation ``D``, shapes per component."""
+
+    @staticmethod
+    def _alone(previous: np.ndarray) -> bool:
+        """Whether the previous covariances give no orientation to continue from."""
+        values = np.linalg.eigvalsh(previous) if np.all(np.isfinite(previous)) else None
+        return values is None or not np.all(values > 0)
 
     def eigenvalues(self, rotated: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """The best ``lambda_k A_k`` (k, d) given ``diag(D^T W_k D)``."""
@@ -452,12 +472,18 @@ class _CommonOrientation(EigenCovariance):
 
         def update(parts: Parts) -> Parts:
             values = parts[0][:, None] * parts[1]
-            return given(_common_orientation_step(scatter, values, parts[2][0]))
+            return given(_common_orientation_step(shifted, values, parts[2][0]))
 
+        shifted = _shifted(scatter)  # the same for every round
         starts = [
             given(_eigen_descending(m)[1]) for m in (scatter.sum(axis=0), previous.sum(axis=0))
         ]
-        return _from_best_start(update, starts, scatter, counts)
+        # the minorise-maximise steps converge slowly (hundreds of rounds to a still
+        # orientation): within EM a few rounds from the previous orientation make a
+        # generalised M-step with the same fixed points, and EM's own iterations finish
+        # the work; alone (no previous orientation) it runs to convergence
+        rounds = _MAX_ROUNDS if self._alone(previous) else _EM_ROUNDS
+        return _from_best_start(update, starts, scatter, counts, rounds)
 
 
 class EVE(_CommonOrientation):
