@@ -156,16 +156,18 @@ def _pandas_values(X: Any) -> Any:
 
     Columns of pandas' nullable dtypes (``Int64``, ``Float64``, ``boolean``)
     become float64 with NaN where they hold ``pd.NA``; other columns keep
-    their NumPy dtype (a float32 frame stays float32).
+    their NumPy dtype (a float32 frame stays float32). The values are in C
+    order, as in a NumPy array of the same rows, so that both give the same
+    fit to the last bit (pandas stores columns, which sums in another order).
     """
     dtypes = [X.dtypes] if hasattr(X.dtypes, "kind") else list(X.dtypes)
     nullable = any(not isinstance(dtype, np.dtype) for dtype in dtypes)
     if nullable:
         try:
-            return X.to_numpy(dtype=np.float64, na_value=np.nan)
+            return np.ascontiguousarray(X.to_numpy(dtype=np.float64, na_value=np.nan))
         except (TypeError, ValueError):
             pass  # not numbers: check_array says so in its own words
-    return X.to_numpy()
+    return np.ascontiguousarray(X.to_numpy())
 
 
 def _missing_as_nan(array: np.ndarray) -> np.ndarray:
