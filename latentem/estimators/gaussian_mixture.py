@@ -180,7 +180,7 @@ class GaussianMixture(Estimator):
         covariances: (k,), (k, d) and (k, d, d); read from ``covariances_``.
     n_features_in_ : int
         Number of columns of the data of ``fit``.
-    feature_names_in_ : ndarray of str of shape (n_features_in_,)
+    feature_names_in_ : ndarray of str of shape (n_features,)
         The column names of a pandas DataFrame given to ``fit`` (only when
         they are all strings; the index is not a feature). Data given later
         must have the same names in the same order (a ValueError if not), or

@@ -80,7 +80,7 @@ class EMImputer(Estimator):
         Observed-data log-likelihood per sample at the last iteration.
     n_features_in_ : int
         Number of columns of the data of ``fit``.
-    feature_names_in_ : ndarray of str of shape (n_features_in_,)
+    feature_names_in_ : ndarray of str of shape (n_features,)
         The column names of a pandas DataFrame given to ``fit`` (only when
         they are all strings; the index is not a feature); later data must
         have the same names in the same order.
@@ -240,7 +240,7 @@ class EMImputer(Estimator):
 
         Returns
         -------
-        ndarray of str (object dtype) of shape (n_features_in_,)
+        ndarray of str (object dtype) of shape (n_features,)
 
         Examples
         --------
