@@ -22,6 +22,7 @@ __all__ = [
     "describe_data",
     "features_text",
     "headless_pyplot",
+    "ignore_unnamed_arrays",
     "model_for",
     "name_features",
     "non_negative_float",
@@ -260,5 +261,16 @@ def warnings_to_stderr(command: str) -> Iterator[None]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("default")
+        ignore_unnamed_arrays()
         warnings.showwarning = show
         yield
+
+
+def ignore_unnamed_arrays() -> None:
+    """Silence "X does not have valid feature names": the CLI matches columns by name itself.
+
+    A model fitted from a file with a header has ``feature_names_in_``; the
+    CLI reads later files by those names (``read_for_model``) and hands the
+    estimator a NumPy array, which would otherwise warn.
+    """
+    warnings.filterwarnings("ignore", message="X does not have valid feature names")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from latentem import __version__
 from latentem.cli import demo, fitting, imputing, inspecting, selecting
+from latentem.cli.common import ignore_unnamed_arrays
 
 __all__ = ["build_parser", "main"]
 
@@ -55,7 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.run(args) or 0)
+        with warnings.catch_warnings():
+            ignore_unnamed_arrays()
+            return int(args.run(args) or 0)
     except BrokenPipeError:
         # the reader of our output went away (e.g. `latentem predict ... | head`)
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -83,8 +84,8 @@ def check_array(
             f"{name} is a sparse matrix, which latentem does not accept; "
             f"pass a dense array, e.g. {name}.toarray()"
         )
-    if hasattr(X, "dtypes") and hasattr(X, "to_numpy"):  # pandas DataFrame
-        X = X.to_numpy()
+    if hasattr(X, "dtypes") and hasattr(X, "to_numpy"):  # pandas DataFrame or Series
+        X = _pandas_values(X)
     if hasattr(X, "__array_namespace__") and not hasattr(X, "__array__"):
         # an array-API array NumPy cannot read directly (array-api-strict): its DLPack view
         try:
@@ -98,6 +99,8 @@ def check_array(
         array = np.asarray(X)
     except (ValueError, TypeError) as error:
         raise ValueError(f"{name} could not be read as an array of numbers ({error})") from None
+    if array.dtype.kind == "O":
+        array = _missing_as_nan(array)
     if array.dtype.kind in "USO" or array.dtype.kind == "V":
         try:
             array = array.astype(np.float64)
@@ -145,6 +148,38 @@ def check_array(
                 f"{tuple(int(i) for i in where)}); remove or impute these entries"
                 + ("" if allow_nan else " (NaN marks a missing entry only where documented)")
             )
+    return array
+
+
+def _pandas_values(X: Any) -> Any:
+    """The values of a pandas DataFrame or Series; its index is never among them.
+
+    Columns of pandas' nullable dtypes (``Int64``, ``Float64``, ``boolean``)
+    become float64 with NaN where they hold ``pd.NA``; other columns keep
+    their NumPy dtype (a float32 frame stays float32). The values are in C
+    order, as in a NumPy array of the same rows, so that both give the same
+    fit to the last bit (pandas stores columns, which sums in another order).
+    """
+    dtypes = [X.dtypes] if hasattr(X.dtypes, "kind") else list(X.dtypes)
+    nullable = any(not isinstance(dtype, np.dtype) for dtype in dtypes)
+    if nullable:
+        try:
+            return np.ascontiguousarray(X.to_numpy(dtype=np.float64, na_value=np.nan))
+        except (TypeError, ValueError):
+            pass  # not numbers: check_array says so in its own words
+    return np.ascontiguousarray(X.to_numpy())
+
+
+def _missing_as_nan(array: np.ndarray) -> np.ndarray:
+    """An object array with ``pd.NA`` or ``None`` entries, those entries NaN (pandas only)."""
+    pandas = sys.modules.get("pandas")
+    if pandas is None:
+        return array
+    missing = pandas.isna(array)
+    if not np.any(missing):
+        return array
+    array = array.copy()
+    array[missing] = np.nan
     return array
 
 

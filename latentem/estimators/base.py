@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import sys
 import warnings
 from collections.abc import Callable, Sequence
+from types import FrameType
 from typing import Any
 
 import attrs
@@ -16,7 +18,7 @@ from latentem.core.model import LatentModel
 from latentem.core.parallel import parallel_map
 from latentem.core.validation import check_array
 
-__all__ = ["Estimator", "fit_best_start"]
+__all__ = ["Estimator", "fit_best_start", "input_feature_names", "is_pandas"]
 
 
 def fit_best_start(
@@ -90,11 +92,80 @@ def fit_best_start(
     return best, results[best]
 
 
+def is_pandas(X: Any, kind: str) -> bool:
+    """Whether ``X`` is a pandas ``kind`` (never imports pandas: only if it is loaded)."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(X, getattr(pandas, kind))
+
+
+def input_feature_names(X: Any) -> np.ndarray | None:
+    """The column names of ``X`` by scikit-learn's rule, or None.
+
+    Only a pandas DataFrame whose column names are all strings has feature
+    names; they are returned as an object array of str, as scikit-learn keeps
+    ``feature_names_in_``. The index of a DataFrame is never a feature (it is
+    not a column). Names of mixed types are a TypeError in scikit-learn's
+    words; names that are all non-strings (the integers of a frame built from
+    an array) are no names.
+
+    Examples
+    --------
+    >>> input_feature_names([[1.0, 2.0]]) is None
+    True
+    >>> import pandas as pd  # doctest: +SKIP
+    >>> input_feature_names(pd.DataFrame({"waiting": [79.0], "eruptions": [3.6]}))  # doctest: +SKIP
+    array(['waiting', 'eruptions'], dtype=object)
+    """
+    if not is_pandas(X, "DataFrame"):
+        return None
+    names = np.asarray(X.columns, dtype=object)
+    if len(names) == 0:
+        return None
+    types = sorted(t.__qualname__ for t in {type(name) for name in names})
+    if len(types) > 1 and "str" in types:  # scikit-learn's wording, unchanged
+        raise TypeError(
+            "Feature names are only supported if all input features have string names, "
+            f"but your input has {types} as feature name / column name types. "
+            "If you want feature names to be stored and validated, you must convert "
+            "them all to strings, by using X.columns = X.columns.astype(str) for "
+            "example. Otherwise you can remove feature / column names from your input "
+            "data, or convert them all to a non-string data type."
+        )
+    return names if types == ["str"] else None
+
+
+def _outside_latentem() -> int:
+    """The ``stacklevel`` that makes a warning given by the caller name the user's line.
+
+    The first frame outside latentem, however deep the call: the user's
+    ``predict(X)`` rather than the check inside it.
+    """
+    level = 1
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "latentem":
+        level, frame = level + 1, frame.f_back
+    return level
+
+
+def _listed(names: list[Any]) -> str:
+    """scikit-learn's list of names in a message: ``- name`` lines, at most five."""
+    lines = [f"- {name}\n" for name in names[:5]]
+    return "".join(lines) + ("- ...\n" if len(names) > 5 else "")
+
+
 class Estimator:
     """Base of the front classes: parameters, cloning, tags and fitted checks.
 
     Constructor arguments are stored unchanged (as scikit-learn requires) and
     validated in ``fit``. Attributes learnt by ``fit`` end with an underscore.
+
+    Column names follow scikit-learn's rules: ``fit`` on a pandas DataFrame
+    whose column names are all strings records them as ``feature_names_in_``
+    (an object array of str; the index is never a feature), and every method
+    given data afterwards checks them: other names, or the same names in
+    another order, are a ValueError; data without names after a fit with names
+    (a NumPy array), or the reverse, is a UserWarning, and the columns are
+    then taken by position. ``n_features_in_`` is the number of columns.
 
     Examples
     --------
@@ -191,9 +262,55 @@ class Estimator:
                 "appropriate arguments before using this estimator." + self._not_fitted_advice
             )
 
+    def _set_feature_names(self, names: np.ndarray | None) -> None:
+        """Record the names of a new fit (from :func:`input_feature_names`), or forget old ones."""
+        if names is not None:
+            self.feature_names_in_ = names
+        else:
+            vars(self).pop("feature_names_in_", None)
+
+    def _check_feature_names(self, X: Any) -> None:
+        """scikit-learn's check of the names of data given after a fit, with its messages.
+
+        The ValueError adds how to reorder a DataFrame when only the order differs.
+        """
+        fitted = getattr(self, "feature_names_in_", None)
+        given = input_feature_names(X)
+        name = type(self).__name__
+        if fitted is None and given is None:
+            return
+        if fitted is None:
+            warnings.warn(
+                f"X has feature names, but {name} was fitted without feature names",
+                stacklevel=_outside_latentem(),
+            )
+            return
+        if given is None:
+            warnings.warn(
+                f"X does not have valid feature names, but {name} was fitted with feature names",
+                stacklevel=_outside_latentem(),
+            )
+            return
+        if len(fitted) == len(given) and np.all(np.asarray(fitted) == np.asarray(given)):
+            return
+        message = "The feature names should match those that were passed during fit.\n"
+        unexpected = sorted(set(given) - set(fitted))
+        missing = sorted(set(fitted) - set(given))
+        if unexpected:
+            message += "Feature names unseen at fit time:\n" + _listed(unexpected)
+        if missing:
+            message += "Feature names seen at fit time, yet now missing:\n" + _listed(missing)
+        if not missing and not unexpected:
+            message += (
+                "Feature names must be in the same order as they were in fit.\n"
+                "Reorder the columns with X[estimator.feature_names_in_].\n"
+            )
+        raise ValueError(message)
+
     def _check_predict_X(self, X: Any, *, allow_nan: bool = False) -> np.ndarray:
-        """Validate data given after fitting: fitted, numeric, and of the fitted width."""
+        """Validate data given after fitting: fitted, named as in fit, numeric, of its width."""
         self._check_fitted()
+        self._check_feature_names(X)
         X = check_array(X, allow_nan=allow_nan)
         expected = getattr(self, "n_features_in_", X.shape[1])
         if X.shape[1] != expected:

@@ -22,7 +22,7 @@ from latentem.core.validation import (
     check_option,
     invalid_parameter,
 )
-from latentem.estimators.base import Estimator, fit_best_start
+from latentem.estimators.base import Estimator, fit_best_start, input_feature_names
 from latentem.estimators.fit_data import INIT_SAMPLE_ROWS, validated_fit_data
 from latentem.mixture.assignment import ASSIGNMENTS, apply_observations
 from latentem.mixture.assignment import assignment as parse_assignment
@@ -181,6 +181,12 @@ class GaussianMixture(Estimator):
         mclust's decomposition ``Sigma_k = lambda_k D_k A_k D_k^T`` of the
         covariances: (k,), (k, d) and (k, d, d); read from ``covariances_``.
     n_features_in_ : int
+        Number of columns of the data of ``fit``.
+    feature_names_in_ : ndarray of str of shape (n_features,)
+        The column names of a pandas DataFrame given to ``fit`` (only when
+        they are all strings; the index is not a feature). Data given later
+        must have the same names in the same order (a ValueError if not), or
+        none (a warning); see :class:`~latentem.estimators.base.Estimator`.
     model_ : GaussianMixtureModel
         The model of the current parameter arrays, usable with
         :class:`~latentem.EM` and :mod:`latentem.testing`. Assigning a
@@ -535,7 +541,10 @@ class GaussianMixture(Estimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), memmap, dask array or DataSource
-            NaN marks a missing entry (in-memory arrays only). Chunked input
+            NaN marks a missing entry (in-memory arrays only; in a pandas
+            DataFrame also ``pd.NA`` and the nullable dtypes' missing
+            values). A DataFrame's string column names become
+            ``feature_names_in_``; its index is not a feature. Chunked input
             (see ``chunk_size``) is validated chunk by chunk and never
             loaded whole.
         y : ignored
@@ -580,6 +589,7 @@ class GaussianMixture(Estimator):
         GaussianMixtureModel, GaussianData | Observations | DataSource, np.ndarray | DataSource
     ]:
         """Fit; return the model, the data the fit ran on and every row as checked."""
+        names = input_feature_names(X)  # before X becomes an array; a TypeError for mixed names
         n_jobs = check_n_jobs(self.n_jobs)
         rng = as_generator(self.random_state, owner=self._owner())
         rows = validated_fit_data(X, sample_weight, labels, check_chunk_size(self.chunk_size), rng)
@@ -665,6 +675,7 @@ class GaussianMixture(Estimator):
         # an error) leaves the estimator exactly as it was before the call
         vars(self).update(fitted_attributes(model, best.converged, best.n_iter, lower_bounds))
         vars(self).pop("_online_state", None)  # a fit ends any partial_fit run
+        self._set_feature_names(names)
         return model, data, every_row
 
     def partial_fit(self, X: Any, y: Any = None) -> GaussianMixture:
@@ -710,10 +721,15 @@ class GaussianMixture(Estimator):
         100
         """
         online = OnlineEM(learning_decay=self.learning_decay, learning_offset=self.learning_offset)
-        X = check_array(X)
         state: OnlineState | None = vars(self).get("_online_state")
+        first = state is None and not any(name in vars(self) for name in _PARAMETERS)
+        # the first batch names the features (scikit-learn's reset); later ones are checked
+        names = input_feature_names(X) if first else None
+        if not first:
+            self._check_feature_names(X)
+        X = check_array(X)
         lower_bounds: list[float] = [] if state is None else list(self.lower_bounds_)
-        if state is not None or any(name in vars(self) for name in _PARAMETERS):
+        if not first:
             current = self.model_  # the current parameter arrays, edits included
             state = OnlineState(current) if state is None else attrs.evolve(state, model=current)
         else:
@@ -732,6 +748,8 @@ class GaussianMixture(Estimator):
         model = cast(GaussianMixtureModel, state.model)
         vars(self).update(fitted_attributes(model, False, state.n_batches, lower_bounds))
         self._online_state = state
+        if first:
+            self._set_feature_names(names)
         return self
 
     # -- using the fit -----------------------------------------------------------

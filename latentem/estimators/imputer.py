@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
 
-from latentem.core.validation import as_generator
+from latentem.core.validation import as_generator, check_option
 from latentem.estimators.base import Estimator
 from latentem.estimators.gaussian_mixture import GaussianMixture
 from latentem.impute.conditional import (
@@ -78,6 +79,11 @@ class EMImputer(Estimator):
     lower_bound_ : float
         Observed-data log-likelihood per sample at the last iteration.
     n_features_in_ : int
+        Number of columns of the data of ``fit``.
+    feature_names_in_ : ndarray of str of shape (n_features,)
+        The column names of a pandas DataFrame given to ``fit`` (only when
+        they are all strings; the index is not a feature); later data must
+        have the same names in the same order.
     model_ : GaussianMixtureModel
         The fitted model, usable with :class:`~latentem.EM` and
         :mod:`latentem.testing`.
@@ -91,6 +97,12 @@ class EMImputer(Estimator):
     pattern and component). Rows with no observed entry carry no information
     and are left out of the fit; ``transform`` fills them with ``mean_``. A
     column with no observed value in ``fit`` is a ValueError.
+
+    A pandas DataFrame may mark missing entries with NaN, ``None`` or
+    ``pd.NA``, in NumPy or nullable (``Int64``, ``Float64``) columns. Its
+    string column names are kept as ``feature_names_in_`` and checked on
+    later data; :meth:`set_output` makes ``transform`` return a DataFrame
+    with the same columns and index.
 
     Examples
     --------
@@ -190,9 +202,10 @@ class EMImputer(Estimator):
                 mixture.model_, mixture.converged_, mixture.n_iter_, mixture.lower_bound_
             )
         )
+        self._set_feature_names(getattr(mixture, "feature_names_in_", None))
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: Any) -> Any:
         """``X`` with every missing entry replaced by its conditional expectation.
 
         Parameters
@@ -202,17 +215,113 @@ class EMImputer(Estimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features)
+        ndarray or DataFrame of shape (n_samples, n_features)
             A new array without NaN: ``E[x_m | x_o]`` under the fitted model
             (for a mixture, averaged over the posterior of the components
-            given the observed entries); observed entries unchanged.
+            given the observed entries); observed entries unchanged. A
+            DataFrame with ``X``'s index after ``set_output(transform="pandas")``.
         """
-        X = self._check_predict_X(X, allow_nan=True)
-        return conditional_expectation(self.model_, X)
+        checked = self._check_predict_X(X, allow_nan=True)
+        return self._wrap_output(conditional_expectation(self.model_, checked), X)
 
-    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+    def fit_transform(self, X: Any, y: Any = None) -> Any:
         """``fit(X)`` then ``transform(X)``."""
         return self.fit(X).transform(X)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the columns of ``transform``'s output: those of its input (scikit-learn's rule).
+
+        Parameters
+        ----------
+        input_features : array-like of str, optional
+            ``None``: ``feature_names_in_`` if ``fit`` had names, else
+            ``x0, x1, ...``. Given, it must equal ``feature_names_in_`` (when
+            there is one) and have ``n_features_in_`` entries.
+
+        Returns
+        -------
+        ndarray of str (object dtype) of shape (n_features,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentem import EMImputer
+        >>> X = np.array([[1.0, 2.0], [2.0, np.nan], [3.0, 5.0], [4.0, 7.0]])
+        >>> EMImputer().fit(X).get_feature_names_out()
+        array(['x0', 'x1'], dtype=object)
+        """
+        self._check_fitted()
+        fitted = getattr(self, "feature_names_in_", None)
+        n_features = self.n_features_in_
+        if input_features is None:
+            if fitted is not None:
+                return np.asarray(fitted, dtype=object)
+            return np.asarray([f"x{i}" for i in range(n_features)], dtype=object)
+        names = np.asarray(input_features, dtype=object)
+        # scikit-learn's messages (_check_feature_names_in)
+        if fitted is not None and not np.array_equal(fitted, names):
+            raise ValueError("input_features is not equal to feature_names_in_")
+        if len(names) != n_features:
+            raise ValueError(
+                f"input_features should have length equal to number of features ({n_features}), "
+                f"got {len(names)}"
+            )
+        return names
+
+    def set_output(self, *, transform: str | None = None) -> EMImputer:
+        """Choose what ``transform`` and ``fit_transform`` return, as scikit-learn's ``set_output``.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas"} or None
+            ``"pandas"``: a DataFrame with the columns of
+            :meth:`get_feature_names_out` and the index of the input when it
+            is a DataFrame (else a range index). ``"default"``: a NumPy
+            array. ``None``: leave the choice unchanged. Without a choice
+            here, scikit-learn's global ``transform_output`` applies when
+            scikit-learn is imported.
+
+        Returns
+        -------
+        self : EMImputer
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentem import EMImputer
+        >>> X = np.array([[1.0, 2.0], [2.0, np.nan], [3.0, 5.0], [4.0, 7.0]])
+        >>> EMImputer().set_output(transform="pandas").fit_transform(X)  # doctest: +SKIP
+            x0        x1
+        0  1.0  2.000000
+        1  2.0  3.571429
+        2  3.0  5.000000
+        3  4.0  7.000000
+        """
+        if transform is None:
+            return self
+        check_option(transform, "transform", _OUTPUTS)
+        if transform == "pandas":
+            _pandas()
+        self._sklearn_output_config = {"transform": transform}
+        return self
+
+    def _wrap_output(self, filled: np.ndarray, X: Any) -> Any:
+        """``filled`` as :meth:`set_output` chose: the array, or a DataFrame indexed like ``X``."""
+        chosen = getattr(self, "_sklearn_output_config", {}).get("transform")
+        sklearn = sys.modules.get("sklearn")
+        if chosen is None and sklearn is not None:  # scikit-learn's global choice
+            chosen = sklearn.get_config().get("transform_output", "default")
+        if chosen in (None, "default"):
+            return filled
+        if chosen != "pandas":
+            raise ValueError(
+                f"EMImputer can return a NumPy array or a pandas DataFrame; scikit-learn's "
+                f"transform_output is {chosen!r}. Call set_output(transform='default') or "
+                "set_output(transform='pandas')"
+            )
+        pandas = _pandas()
+        index = X.index if isinstance(X, pandas.DataFrame) else None
+        return pandas.DataFrame(filled, columns=self.get_feature_names_out(), index=index)
 
     def sample(self, X: Any, n_imputations: int = 5, random_state: Any = None) -> np.ndarray:
         """Multiple imputations: draws of the missing entries of ``X``.
@@ -272,6 +381,20 @@ class EMImputer(Estimator):
     def icl(self, X: Any) -> float:
         """mclust's integrated completed likelihood of the observed entries (lower is better)."""
         return self.model_.icl(self._check_predict_X(X, allow_nan=True))
+
+
+_OUTPUTS = ("default", "pandas")
+
+
+def _pandas() -> Any:
+    """pandas, imported only when a DataFrame is asked for."""
+    try:
+        import pandas
+    except ImportError:
+        raise ImportError(
+            "set_output(transform='pandas') needs pandas; install it with: pip install pandas"
+        ) from None
+    return pandas
 
 
 def imputer_attributes(

@@ -10,6 +10,7 @@ import numpy as np
 from attrs import field, frozen
 
 from latentem.core.validation import check_array, check_int, check_option, readonly_array
+from latentem.estimators.base import Estimator, input_feature_names
 from latentem.estimators.gaussian_mixture import GaussianMixture
 
 __all__ = ["CRITERIA", "SelectionResult", "select_n_components"]
@@ -145,6 +146,8 @@ def select_n_components(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        A pandas DataFrame's string column names become the best
+        estimator's ``feature_names_in_``.
     candidates : iterable of int, default=range(1, 11)
         Numbers of components to try.
     criterion : {"bic", "aic", "icl"}, default="bic"
@@ -183,6 +186,7 @@ def select_n_components(
     3
     """
     # NaN marks missing entries for estimators that accept them (scikit-learn's allow_nan)
+    feature_names = input_feature_names(X)
     X = check_array(X, min_samples=2, allow_nan=bool(getattr(estimator, "_allow_nan", False)))
     criterion = check_option(criterion, "criterion", CRITERIA)
     ks = _candidates(candidates, X.shape[0])
@@ -213,6 +217,8 @@ def select_n_components(
             progress(i + 1, ks.size, int(k))
     for values in scores.values():
         values.setflags(write=False)
+    if isinstance(best, Estimator):  # fitted on the array: the DataFrame's names, as fit keeps
+        best._set_feature_names(feature_names)
     return SelectionResult(
         candidates=ks,
         criterion=criterion,

@@ -11,6 +11,7 @@ import numpy as np
 from attrs import field, frozen
 
 from latentem.core.validation import as_generator, check_array, check_option, readonly_array
+from latentem.estimators.base import input_feature_names
 from latentem.estimators.gaussian_mixture import GaussianMixture
 from latentem.mixture.covariance import COVARIANCE_TYPES, covariance_type
 from latentem.mixture.gaussian import GaussianMixtureModel
@@ -155,7 +156,8 @@ def select_model(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        NaN marks a missing entry.
+        NaN marks a missing entry. A pandas DataFrame's string column names
+        become the best estimator's ``feature_names_in_``.
     n_components : iterable of int, default=range(1, 10)
     covariance_type : "all", str or sequence of str, default="all"
         Structures to try: any registered name or mclust's (``"all"``: every
@@ -190,6 +192,7 @@ def select_model(
     >>> result.best_estimator.covariance_type, result.best_estimator.n_components
     ('EEI', 3)
     """
+    feature_names = input_feature_names(X)
     X = check_array(X, min_samples=2, allow_nan=True)
     criterion = check_option(criterion, "criterion", CRITERIA)
     ks = _candidates(n_components, X.shape[0])
@@ -235,6 +238,7 @@ def select_model(
             UserWarning,
             stacklevel=2,
         )
+    best[2]._set_feature_names(feature_names)  # fitted on the array: the DataFrame's names
     return ModelSelection(
         n_components=ks,
         covariance_types=tuple(names),

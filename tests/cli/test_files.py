@@ -4,6 +4,7 @@ chosen, dropped and swapped columns, text columns, first rows of numbers, output
 import json
 import os
 import stat
+import warnings
 
 import numpy as np
 import pytest
@@ -280,3 +281,38 @@ def test_inspect_prints_the_saved_parameters_with_every_digit(tmp_path, faithful
     assert_one_line_error(
         run_cli("inspect", "faithful.csv", cwd=tmp_path), "faithful.csv: not a latentem file"
     )
+
+
+def test_named_models_take_the_files_arrays_without_a_feature_name_warning(
+    tmp_path, faithful, capsys
+):
+    """The CLI matches columns by name itself, so scikit-learn's unnamed-array warning is noise."""
+    write_r_csv(tmp_path / "train.csv", faithful)
+    holes = faithful.copy()
+    holes[::9, 1] = np.nan
+    write_r_csv(tmp_path / "holes.csv", holes)
+    commands = [
+        ["fit", "train.csv", "-k", "2", "--index-col", "0", "--out", "m.json"],
+        ["predict", "m.json", "train.csv", "--index-col", "0", "--append", "--out", "p.csv"],
+        ["fit", "train.csv", "-k", "2", "--index-col", "0", "--model", "hmm", "--out", "h.json"],
+        ["predict", "h.json", "train.csv", "--index-col", "0", "--out", "s.csv"],
+        ["impute", "holes.csv", "--index-col", "0", "--out", "f.csv", "--save-model", "i.json"],
+        ["impute", "holes.csv", "--index-col", "0", "--model", "i.json", "--out", "g.csv"],
+        ["select", "train.csv", "--index-col", "0", "--k", "1-3"],
+    ]
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        for command in commands:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                assert main(command) == 0, (command, capsys.readouterr().err)
+            err = capsys.readouterr().err
+            assert "feature names" not in err, (command, err)
+            assert not [w for w in caught if "feature names" in str(w.message)], command
+    finally:
+        os.chdir(cwd)
+    assert latentem.load(tmp_path / "i.json").feature_names_in_.tolist() == [
+        "eruptions",
+        "waiting",
+    ]

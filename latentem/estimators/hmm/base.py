@@ -17,7 +17,7 @@ from latentem.core.validation import (
     check_int,
     check_option,
 )
-from latentem.estimators.base import Estimator, fit_best_start
+from latentem.estimators.base import Estimator, fit_best_start, input_feature_names, is_pandas
 from latentem.hmm.emissions.base import Emissions
 from latentem.hmm.model import DECODERS, HiddenMarkovModel
 from latentem.hmm.probabilities import check_probabilities
@@ -48,7 +48,13 @@ COMPATIBILITY = """``fit`` and ``score`` take ``(X, y=None, lengths=None)`` so t
     ``lengths=`` by keyword for sequences of length 1. The other methods
     take ``(X, lengths=None)`` as in hmmlearn, and ``score_samples``
     returns hmmlearn's ``(log_prob, posteriors)`` rather than scikit-learn's
-    per-sample scores."""
+    per-sample scores.
+
+    ``X`` may be a pandas DataFrame, or a Series for one feature: string
+    column names (a Series' name) are kept as ``feature_names_in_`` and later
+    data must have the same names in the same order, by scikit-learn's rules
+    (see :class:`~latentem.estimators.base.Estimator`); the index, dates for
+    instance, is not a feature."""
 _TRANSITION_LETTERS = {"s": "startprob", "t": "transmat"}
 
 
@@ -225,6 +231,15 @@ class ConvergenceMonitor:
     converged: bool = False
 
 
+def series_as_frame(X: Any) -> Any:
+    """A pandas Series as its one-column DataFrame (named by the Series' name); else ``X``.
+
+    An HMM's data is often one series in time (a DatetimeIndex is kept out
+    of the features, as every index is).
+    """
+    return X.to_frame() if is_pandas(X, "Series") else X
+
+
 class BaseHMM(Estimator):
     """Base of :class:`GaussianHMM`, :class:`CategoricalHMM`, :class:`PoissonHMM`, :class:`GMMHMM`.
 
@@ -377,8 +392,10 @@ class BaseHMM(Estimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            All sequences, stacked.
+        X : array-like of shape (n_samples, n_features), DataFrame or Series
+            All sequences, stacked. A pandas DataFrame's string column names
+            (a Series' name) become ``feature_names_in_``, checked on later
+            data; its index (dates, for instance) is not a feature.
         y : ignored, or hmmlearn's positional lengths
             scikit-learn's target, ignored; a second positional argument
             that does not have one entry per row of ``X`` is hmmlearn's
@@ -391,6 +408,8 @@ class BaseHMM(Estimator):
         self
         """
         settings = self._check_settings()
+        X = series_as_frame(X)
+        names = input_feature_names(X)
         X = self._check_X(X)
         lengths = sequence_lengths(y, lengths, X.shape[0], type(self).__name__)
         sequences = Sequences(X, lengths)
@@ -426,6 +445,7 @@ class BaseHMM(Estimator):
             converged=bool(result.converged),
         )
         self.n_features_in_ = int(X.shape[1])
+        self._set_feature_names(names)
         return self
 
     def _recorder(self, start: HiddenMarkovModel, log_likelihoods: list[float]) -> Any:
@@ -447,6 +467,8 @@ class BaseHMM(Estimator):
 
     def _sequences(self, X: Any, lengths: Any, y: Any = None) -> Sequences:
         self._check_fitted()
+        X = series_as_frame(X)
+        self._check_feature_names(X)
         X = self._check_X(X)
         lengths = sequence_lengths(y, lengths, X.shape[0], type(self).__name__)
         expected = getattr(self, "n_features_in_", X.shape[1])
