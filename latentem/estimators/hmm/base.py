@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
 import numpy as np
-from attrs import define, field
+import attrs
 
-from latentem.core.engine import EM
+from latentem.core.engine import EM, EMResult
 from latentem.core.validation import (
     as_generator,
     check_float,
@@ -185,24 +186,39 @@ def fitted_width(estimator: Any, name: str) -> int:
     return int(np.shape(getattr(estimator, name))[-1])
 
 
-@define
 class ConvergenceMonitor:
-    """The fit's history, in the shape of hmmlearn's ``monitor_``.
+    """The fit's history and stopping rule, hmmlearn's ``monitor_``.
 
-    Attributes
+    Every front class has one from construction on (``model.monitor_``). To
+    change when a fit stops, assign a monitor before ``fit``, as in
+    hmmlearn: the fit calls :meth:`report` after every iteration and stops
+    as soon as ``converged`` is true (or after ``n_iter`` iterations of the
+    estimator). Subclasses may override ``converged`` as a property.
+
+    Parameters
     ----------
     tol : float
         Threshold on the change of the total log-likelihood.
     n_iter : int
-        Maximum number of iterations.
-    verbose : bool
+        Maximum number of iterations (informative: the estimator's
+        ``n_iter`` bounds the fit).
+    verbose : bool, default=False
+        Print every report to stderr.
+    history, iter, converged
+        A finished fit's record (as :func:`latentem.load` restores it).
+
+    Attributes
+    ----------
     history : list of float
         Log-likelihood of the data before every M-step (without the prior).
     iter : int
-        Number of iterations performed.
+        Number of iterations reported.
     converged : bool
-        Whether the change fell below ``tol``; never merely because
-        ``n_iter`` ran out (unlike hmmlearn).
+        Whether the last change of the log-likelihood was below ``tol`` (a
+        decrease included: EM stopped improving); never merely because
+        ``n_iter`` ran out (unlike hmmlearn). After a fit with latentem's own
+        monitor it is the fit's verdict (the change per sample below
+        ``tol / n_samples``, the prior included).
 
     Examples
     --------
@@ -215,14 +231,113 @@ class ConvergenceMonitor:
     (True, True)
     >>> bool(np.all(np.diff(monitor.history) >= -1e-12))
     True
+
+    hmmlearn's recipe for a custom stopping rule:
+
+    >>> class ThresholdMonitor(ConvergenceMonitor):
+    ...     @property
+    ...     def converged(self):
+    ...         return self.iter == self.n_iter or self.history[-1] >= self.tol
+    >>> hmm = CategoricalHMM(n_components=2, n_iter=50, random_state=0)
+    >>> hmm.monitor_ = ThresholdMonitor(-4.5, hmm.monitor_.n_iter, hmm.monitor_.verbose)
+    >>> hmm.fit(X).monitor_.iter, bool(hmm.monitor_.history[-1] >= -4.5)
+    (3, True)
     """
 
-    tol: float
-    n_iter: int
-    verbose: bool = False
-    history: list[float] = field(factory=list)
-    iter: int = 0
-    converged: bool = False
+    _template = "{iter:>10d} {log_prob:>16.8f} {delta:>+16.8f}"
+
+    def __init__(
+        self,
+        tol: float,
+        n_iter: int,
+        verbose: bool = False,
+        history: Any = (),
+        iter: int = 0,  # noqa: A002 - hmmlearn's name
+        converged: bool | None = None,
+    ) -> None:
+        self.tol = tol
+        self.n_iter = n_iter
+        self.verbose = verbose
+        self.history: list[float] = [float(value) for value in history]
+        self.iter = int(iter)
+        # the verdict of a fit that latentem's own rule stopped (None: judged from history);
+        # a monitor without one was given by the user and decides when the next fit stops
+        self._verdict = converged
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(tol={self.tol!r}, n_iter={self.n_iter!r}, "
+            f"verbose={self.verbose!r}, iter={self.iter!r}, converged={self.converged!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, ConvergenceMonitor)
+        return (self.tol, self.n_iter, self.verbose, self.history, self.iter, self._verdict) == (
+            other.tol,
+            other.n_iter,
+            other.verbose,
+            other.history,
+            other.iter,
+            other._verdict,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def converged(self) -> bool:
+        """Whether the last change of the log-likelihood was below ``tol``."""
+        if self._verdict is not None:
+            return bool(self._verdict)
+        return len(self.history) >= 2 and self.history[-1] - self.history[-2] < self.tol
+
+    def _reset(self) -> None:
+        """Forget the history (a fit starts with it)."""
+        self.iter = 0
+        self.history.clear()
+        self._verdict = None
+
+    def report(self, log_prob: float) -> None:
+        """Record one iteration's log-likelihood (printed to stderr if ``verbose``)."""
+        if self.verbose:
+            delta = log_prob - self.history[-1] if self.history else np.nan
+            message = self._template.format(iter=self.iter + 1, log_prob=log_prob, delta=delta)
+            print(message, file=sys.stderr)
+        self.history.append(float(log_prob))
+        self.iter += 1
+        self._verdict = None
+
+
+class _Stop(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by a callback to end a fit where the user's monitor says it converged."""
+
+    def __init__(self, result: EMResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+@attrs.frozen
+class _StoppableEM(EM):
+    """:class:`~latentem.EM` whose callbacks may end the fit as converged (by :class:`_Stop`)."""
+
+    def fit(self, model: Any, data: Any, **kwargs: Any) -> EMResult:
+        try:
+            return super().fit(model, data, **kwargs)
+        except _Stop as stop:
+            return stop.result
+
+
+def _stop_when_converged(monitor: ConvergenceMonitor, n_samples: int) -> Any:
+    """A callback ending the fit (after the M-step, as hmmlearn) once ``monitor.converged``."""
+    objectives: list[float] = []
+
+    def stop(iteration: int, objective: float, model: Any) -> None:
+        objectives.append(objective)
+        if monitor.converged:
+            raise _Stop(EMResult(model, np.array(objectives), len(objectives), True, n_samples))
+
+    return stop
 
 
 class BaseHMM(Estimator):
@@ -395,16 +510,28 @@ class BaseHMM(Estimator):
         lengths = sequence_lengths(y, lengths, X.shape[0], type(self).__name__)
         sequences = Sequences(X, lengths)
         rng = as_generator(self.random_state)
-        # hmmlearn's tol is on the total log-likelihood; the engine's is per sample
-        engine_tol = settings["tol"] / sequences.n_samples
+        given = self._given_monitor()
         # the starts are drawn in order (one random stream); the data is prepared once
         starts = [self._initial_model(X, settings, rng) for _ in range(settings["n_init"])]
         prepared = starts[0].prepare(sequences)
-        histories: list[list[float]] = [[] for _ in starts]
+        if given is None:
+            monitors = [
+                ConvergenceMonitor(settings["tol"], settings["n_iter"], bool(self.verbose))
+                for _ in starts
+            ]
+        else:  # the user's monitor decides when every start stops (hmmlearn's recipe)
+            monitors = [given] + [copy.deepcopy(given) for _ in starts[1:]]
+        for monitor in monitors:
+            monitor._reset()
 
         def engine_for(init: int) -> EM:
-            recorder = self._recorder(starts[init], histories[init])
-            return EM(max_iter=settings["n_iter"], tol=engine_tol, callbacks=[recorder])
+            recorder = self._recorder(starts[init], monitors[init])
+            if given is None:
+                # hmmlearn's tol is on the total log-likelihood; the engine's is per sample
+                tol = settings["tol"] / sequences.n_samples
+                return EM(max_iter=settings["n_iter"], tol=tol, callbacks=[recorder])
+            stop = _stop_when_converged(monitors[init], sequences.n_samples)
+            return _StoppableEM(max_iter=settings["n_iter"], tol=0.0, callbacks=[recorder, stop])
 
         best, result = fit_best_start(
             starts,
@@ -415,30 +542,42 @@ class BaseHMM(Estimator):
             "n_iter or tol",
             stacklevel=2,
         )
-        log_likelihoods = histories[best]
         self._set_fitted(cast(HiddenMarkovModel, result.model))
-        self.monitor_ = ConvergenceMonitor(
-            tol=settings["tol"],
-            n_iter=settings["n_iter"],
-            verbose=bool(self.verbose),
-            history=log_likelihoods,
-            iter=int(result.n_iter),
-            converged=bool(result.converged),
-        )
+        monitor = monitors[best]
+        if given is None:
+            monitor._verdict = bool(result.converged)
+        self.monitor_ = monitor
         self.n_features_in_ = int(X.shape[1])
         return self
 
-    def _recorder(self, start: HiddenMarkovModel, log_likelihoods: list[float]) -> Any:
-        """A callback keeping the log-likelihood (objective minus prior) of every iteration."""
+    def __getattr__(self, name: str) -> Any:
+        # called only when normal lookup fails: before a fit or an assignment, monitor_ is a
+        # new monitor of the current settings (hmmlearn creates one in __init__, which
+        # scikit-learn's conventions forbid)
+        if name == "monitor_":
+            return ConvergenceMonitor(self.tol, self.n_iter, bool(self.verbose))
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _given_monitor(self) -> ConvergenceMonitor | None:
+        """The monitor the user assigned to ``monitor_`` (None: latentem's own rule)."""
+        monitor = vars(self).get("monitor_")
+        if monitor is None or getattr(monitor, "_verdict", None) is not None:
+            return None  # none, or the record of an earlier fit by latentem's rule
+        for name in ("report", "_reset", "converged"):
+            if not hasattr(type(monitor), name):
+                raise TypeError(
+                    f"monitor_ must be a ConvergenceMonitor (with report, _reset and "
+                    f"converged); got {type(monitor).__name__}. Subclass "
+                    "latentem.estimators.hmm.ConvergenceMonitor"
+                )
+        return cast(ConvergenceMonitor, monitor)
+
+    def _recorder(self, start: HiddenMarkovModel, monitor: ConvergenceMonitor) -> Any:
+        """A callback reporting the log-likelihood (objective minus prior) of every iteration."""
         state = {"model": start}
-        verbose = bool(self.verbose)
 
         def record(iteration: int, objective: float, model: Any) -> None:
-            value = objective - state["model"].log_prior()
-            if verbose:
-                delta = value - log_likelihoods[-1] if log_likelihoods else np.nan
-                print(f"{iteration:>10d} {value:>16.8f} {delta:>+16.8f}", file=sys.stderr)
-            log_likelihoods.append(value)
+            monitor.report(objective - state["model"].log_prior())
             state["model"] = model
 
         return record
