@@ -31,6 +31,7 @@ __all__ = [
     "fitted_width",
     "parse_letters",
     "sequence_lengths",
+    "width_property",
 ]
 
 IMPLEMENTATIONS = ("log", "scaling")
@@ -168,6 +169,35 @@ def _abbreviated(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def width_property(attribute: str) -> property:
+    """``n_features``: the width of ``attribute`` when it is set, else the number assigned.
+
+    hmmlearn lets users assign ``n_features`` (to sample from parameters they
+    set); the parameters, once set, decide.
+
+    Examples
+    --------
+    >>> from latentem import GaussianHMM
+    >>> hmm = GaussianHMM(2)
+    >>> hmm.n_features = 3
+    >>> hmm.n_features
+    3
+    >>> hmm.means_ = [[0.0], [1.0]]
+    >>> hmm.n_features
+    1
+    """
+
+    def get(self: Any) -> int:
+        if hasattr(self, attribute) or "_n_features" not in vars(self):
+            return fitted_width(self, attribute)
+        return int(vars(self)["_n_features"])
+
+    def set(self: Any, value: Any) -> None:
+        self._n_features = check_int(value, "n_features", minimum=1)
+
+    return property(get, set, doc=f"Number of features: the width of ``{attribute}``, or as set.")
+
+
 def fitted_width(estimator: Any, name: str) -> int:
     """The last dimension of a fitted parameter attribute (AttributeError if it is unset).
 
@@ -181,7 +211,8 @@ def fitted_width(estimator: Any, name: str) -> int:
     """
     if not hasattr(estimator, name):
         raise AttributeError(
-            f"{type(estimator).__name__} has no n_features until it is fitted or {name} is set"
+            f"{type(estimator).__name__} has no n_features until it is fitted, or {name} or "
+            "n_features is set"
         )
     return int(np.shape(getattr(estimator, name))[-1])
 
@@ -358,6 +389,11 @@ class BaseHMM(Estimator):
     _estimator_type = "density_estimator"
     _emission_letters: ClassVar[dict[str, str]] = {}
     _emission_attributes: ClassVar[tuple[str, ...]] = ()
+    #: Where every parameter (by its letter's meaning) is stored on the estimator.
+    _stored_attributes: ClassVar[dict[str, str]] = {
+        "startprob": "startprob_",
+        "transmat": "transmat_",
+    }
     #: Whether X holds non-negative integers (symbols, counts).
     _integer_input: ClassVar[bool] = False
 
@@ -426,6 +462,23 @@ class BaseHMM(Estimator):
             "init": parse_letters(self.init_params, "init_params", letters),
         }
 
+    def _warn_overwritten(self, init: frozenset[str]) -> None:
+        """hmmlearn's warning: ``init_params`` replaces a parameter the user set."""
+        by_fit = vars(self).get("_set_by_fit", {})
+        for letter, name in self._letters.items():
+            stored = self._stored_attributes.get(name)
+            value = vars(self).get(stored) if stored is not None else None
+            if name not in init or value is None or by_fit.get(stored) is value:
+                continue
+            public = stored.lstrip("_")  # type: ignore[union-attr]
+            warnings.warn(
+                f"Even though the {public!r} attribute is set, it will be overwritten during "
+                f"initialization because 'init_params' contains {letter!r}; leave {letter!r} "
+                f"out of init_params to start from the {public} you set",
+                UserWarning,
+                stacklevel=3,
+            )
+
     def _needs_init(self, name: str, attribute: str, init: frozenset[str]) -> bool:
         """hmmlearn's rule: initialise if the letter is in init_params or the attribute is unset."""
         return name in init or not hasattr(self, attribute)
@@ -484,6 +537,9 @@ class BaseHMM(Estimator):
         self.startprob_ = np.array(model.startprob)
         self.transmat_ = np.array(model.transmat)
         self._set_emission_attributes(model.emissions)
+        # what the fit set (a refit replaces it without a warning; what the user set warns)
+        stored = self._stored_attributes.values()
+        self._set_by_fit = {name: vars(self)[name] for name in stored if name in vars(self)}
 
     # -- fitting -------------------------------------------------------------------------
 
@@ -511,6 +567,7 @@ class BaseHMM(Estimator):
         sequences = Sequences(X, lengths)
         rng = as_generator(self.random_state)
         given = self._given_monitor()
+        self._warn_overwritten(settings["init"])
         # the starts are drawn in order (one random stream); the data is prepared once
         starts = [self._initial_model(X, settings, rng) for _ in range(settings["n_init"])]
         prepared = starts[0].prepare(sequences)

@@ -102,3 +102,76 @@ def test_a_monitor_of_another_type_is_refused():
     model.monitor_ = object()
     with pytest.raises(TypeError, match="ConvergenceMonitor"):
         model.fit(X)
+
+
+# -- what hmmlearn's users set by hand -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "data", "attribute", "letter"),
+    [
+        (latentem.GaussianHMM, {}, X, "startprob_", "s"),
+        (latentem.GaussianHMM, {}, X, "means_", "m"),
+        (latentem.GaussianHMM, {}, X, "covars_", "c"),
+        (latentem.GMMHMM, {"n_mix": 2}, X, "weights_", "w"),
+        (latentem.CategoricalHMM, {}, (X > 2).astype(int), "emissionprob_", "e"),
+        (latentem.PoissonHMM, {}, np.abs(X).round().astype(int), "lambdas_", "l"),
+    ],
+)
+def test_init_params_overwriting_a_set_parameter_warns(cls, kwargs, data, attribute, letter):
+    fitted = cls(2, n_iter=0, random_state=0, **kwargs).fit(data)
+    value = vars(fitted)["_covars_" if attribute == "covars_" else attribute]  # as stored
+    model = cls(2, n_iter=0, random_state=0, **kwargs)
+    setattr(model, attribute, value)
+    message = (
+        f"Even though the '{attribute}' attribute is set, it will be overwritten during "
+        f"initialization because 'init_params' contains '{letter}'"
+    )
+    with pytest.warns(UserWarning, match=message):
+        model.fit(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model.fit(data)  # what the last fit set is replaced silently
+        model.set_params(init_params=model.init_params.replace(letter, ""))
+        setattr(model, attribute, value)
+        model.fit(data)  # not in init_params: the fit starts from it
+
+
+@pytest.mark.parametrize("cls", [latentem.GaussianHMM, latentem.GMMHMM, latentem.PoissonHMM])
+def test_n_features_can_be_set_and_the_parameters_decide(cls):
+    model = cls(2)
+    with pytest.raises(AttributeError, match="n_features"):
+        model.n_features  # noqa: B018
+    model.n_features = 3
+    assert model.n_features == 3
+    with pytest.raises(ValueError, match="n_features"):
+        model.n_features = 0
+
+
+@pytest.mark.parametrize("shape", [(2,), (2, 1), (2, 1, 1), (2, 1, 1, 1)])
+def test_spherical_covars_of_hmmlearns_shapes_are_taken_and_kept(shape):
+    # hmmlearn's issue 385: one variance per state in any shape
+    model = latentem.GaussianHMM(2, covariance_type="spherical", init_params="")
+    model.startprob_ = [0.6, 0.4]
+    model.transmat_ = [[0.4, 0.6], [0.9, 0.1]]
+    model.means_ = [[3.0], [5.0]]
+    model.covars_ = np.array([4.0, 3.0]).reshape(shape)
+    assert model._covars_.shape == (2,)
+    np.testing.assert_array_equal(model.covars_, [[[4.0]], [[3.0]]])
+    samples, states = model.sample(20, random_state=0)
+    assert samples.shape == (20, 1) and states.shape == (20,)
+    model.fit(samples)
+    assert model.covars_.shape == (2, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("cls", "attribute"), [(latentem.CategoricalHMM, "emissionprob_"), (latentem.PoissonHMM, "lambdas_")]
+)
+@pytest.mark.parametrize("value", [[], np.full((1, 2), 0.5)])
+def test_wrong_sized_emission_parameters_are_named(cls, attribute, value):
+    model = cls(3)
+    model.startprob_ = np.full(3, 1 / 3)
+    model.transmat_ = np.full((3, 3), 1 / 3)
+    setattr(model, attribute, value)
+    with pytest.raises(ValueError, match=f"^{attribute} must have shape"):
+        model.score(np.array([[0], [1]]))
