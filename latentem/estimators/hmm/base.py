@@ -8,8 +8,8 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
-import numpy as np
 import attrs
+import numpy as np
 
 from latentem.core.engine import EM, EMResult
 from latentem.core.validation import (
@@ -283,7 +283,7 @@ class ConvergenceMonitor:
         n_iter: int,
         verbose: bool = False,
         history: Any = (),
-        iter: int = 0,  # noqa: A002 - hmmlearn's name
+        iter: int = 0,
         converged: bool | None = None,
     ) -> None:
         self.tol = tol
@@ -340,7 +340,7 @@ class ConvergenceMonitor:
         self._verdict = None
 
 
-class _Stop(Exception):  # noqa: N818 - a signal, not an error
+class _Stop(Exception):
     """Raised by a callback to end a fit where the user's monitor says it converged."""
 
     def __init__(self, result: EMResult) -> None:

@@ -27,7 +27,9 @@ class ThresholdMonitor(ConvergenceMonitor):
         return self.iter == self.n_iter or self.history[-1] >= self.tol
 
 
-@pytest.mark.parametrize(("cls", "kwargs", "data"), FRONTS, ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "data"), FRONTS, ids=lambda v: getattr(v, "__name__", "")
+)
 def test_monitor_exists_after_construction_with_the_settings(cls, kwargs, data):
     model = cls(2, n_iter=7, tol=0.5, verbose=False, **kwargs)
     monitor = model.monitor_
@@ -38,7 +40,9 @@ def test_monitor_exists_after_construction_with_the_settings(cls, kwargs, data):
     assert model.set_params(tol=2.0).monitor_.tol == 2.0
 
 
-@pytest.mark.parametrize(("cls", "kwargs", "data"), FRONTS, ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "data"), FRONTS, ids=lambda v: getattr(v, "__name__", "")
+)
 def test_custom_monitor_set_before_fit_decides_when_the_fit_stops(cls, kwargs, data):
     free = cls(2, n_iter=60, tol=0.0, random_state=0, **kwargs)
     with warnings.catch_warnings():
@@ -165,7 +169,8 @@ def test_spherical_covars_of_hmmlearns_shapes_are_taken_and_kept(shape):
 
 
 @pytest.mark.parametrize(
-    ("cls", "attribute"), [(latentem.CategoricalHMM, "emissionprob_"), (latentem.PoissonHMM, "lambdas_")]
+    ("cls", "attribute"),
+    [(latentem.CategoricalHMM, "emissionprob_"), (latentem.PoissonHMM, "lambdas_")],
 )
 @pytest.mark.parametrize("value", [[], np.full((1, 2), 0.5)])
 def test_wrong_sized_emission_parameters_are_named(cls, attribute, value):
