@@ -250,7 +250,7 @@ def test_inconsistent_gaussian_hmm_files_raise_value_error(tmp_path, mutate, mes
     ("cls", "field", "value", "message"),
     [
         (latentem.CategoricalHMM, "emissionprob_", encoded(np.full((2, 4), 0.3)), "sum to 1"),
-        (latentem.CategoricalHMM, "emissionprob_", encoded(np.full((2,), 0.5)), "probabilities"),
+        (latentem.CategoricalHMM, "emissionprob_", encoded(np.full((2,), 0.5)), "emissionprob_"),
         (latentem.PoissonHMM, "lambdas_", encoded(-np.ones((2, 2))), "non-negative"),
         (latentem.GMMHMM, "weights_", encoded([[0.5, 0.6], [0.5, 0.5]]), "weights"),
         (latentem.GMMHMM, "means_", encoded(np.zeros((2, 2))), r"means_ must have shape"),

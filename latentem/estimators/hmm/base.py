@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import sys
 import warnings
+import weakref
 from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
@@ -30,6 +31,7 @@ __all__ = [
     "fitted_attribute",
     "fitted_width",
     "parse_letters",
+    "remember_fitted",
     "sequence_lengths",
     "width_property",
 ]
@@ -340,6 +342,20 @@ class ConvergenceMonitor:
         self._verdict = None
 
 
+#: The parameter values each estimator's last fit (or load) set, by identity: replacing them
+#: needs no warning, unlike replacing values the user assigned. Kept off the estimator's
+#: attributes, which are its parameters and fitted state only.
+_SET_BY_FIT: weakref.WeakKeyDictionary[BaseHMM, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def remember_fitted(estimator: BaseHMM) -> None:
+    """Record the parameter values now set on ``estimator`` as set by a fit (or a load)."""
+    stored = estimator._stored_attributes.values()
+    _SET_BY_FIT[estimator] = {
+        name: vars(estimator)[name] for name in stored if name in vars(estimator)
+    }
+
+
 class _Stop(Exception):
     """Raised by a callback to end a fit where the user's monitor says it converged."""
 
@@ -464,13 +480,13 @@ class BaseHMM(Estimator):
 
     def _warn_overwritten(self, init: frozenset[str]) -> None:
         """hmmlearn's warning: ``init_params`` replaces a parameter the user set."""
-        by_fit = vars(self).get("_set_by_fit", {})
+        by_fit = _SET_BY_FIT.get(self, {})
         for letter, name in self._letters.items():
-            stored = self._stored_attributes.get(name)
-            value = vars(self).get(stored) if stored is not None else None
+            stored = self._stored_attributes.get(name, "")
+            value = vars(self).get(stored)
             if name not in init or value is None or by_fit.get(stored) is value:
                 continue
-            public = stored.lstrip("_")  # type: ignore[union-attr]
+            public = stored.lstrip("_")
             warnings.warn(
                 f"Even though the {public!r} attribute is set, it will be overwritten during "
                 f"initialization because 'init_params' contains {letter!r}; leave {letter!r} "
@@ -537,9 +553,7 @@ class BaseHMM(Estimator):
         self.startprob_ = np.array(model.startprob)
         self.transmat_ = np.array(model.transmat)
         self._set_emission_attributes(model.emissions)
-        # what the fit set (a refit replaces it without a warning; what the user set warns)
-        stored = self._stored_attributes.values()
-        self._set_by_fit = {name: vars(self)[name] for name in stored if name in vars(self)}
+        remember_fitted(self)
 
     # -- fitting -------------------------------------------------------------------------
 

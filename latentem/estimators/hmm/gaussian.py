@@ -214,11 +214,12 @@ class GaussianHMM(BaseHMM):
     def covars_(self, value: Any) -> None:
         covariances = np.array(value, dtype=float, copy=True)
         try:
-            spherical = _structure(self.covariance_type).name == "spherical"
             k = check_int(self.n_components, "n_components", minimum=1)
+            # one variance per state whatever the number of features (spherical)
+            per_state = _structure(self.covariance_type).parameter_shape(k, 2) == (k,)
         except (TypeError, ValueError):  # reported when the covariances are used
-            spherical = False
-        if spherical and covariances.ndim > 1 and covariances.size == k == len(covariances):
+            per_state = False
+        if per_state and covariances.ndim > 1 and covariances.size == k == len(covariances):
             # hmmlearn takes one variance per state in any shape, e.g. (k, 1) or (k, 1, 1)
             covariances = covariances.reshape(k)
         self._covars_ = covariances

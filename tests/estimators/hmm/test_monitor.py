@@ -180,3 +180,12 @@ def test_wrong_sized_emission_parameters_are_named(cls, attribute, value):
     setattr(model, attribute, value)
     with pytest.raises(ValueError, match=f"^{attribute} must have shape"):
         model.score(np.array([[0], [1]]))
+
+
+def test_a_loaded_fit_is_refitted_without_the_overwrite_warning(tmp_path):
+    model = latentem.GaussianHMM(2, n_iter=0, random_state=0).fit(X)
+    latentem.save(model, tmp_path / "hmm.json")
+    loaded = latentem.load(tmp_path / "hmm.json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        loaded.fit(X)
