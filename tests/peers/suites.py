@@ -31,8 +31,8 @@ SUITES = {
 
 DROP = object()
 
-#: hmmlearn's suite runs only when asked: every failure is a documented difference, but the
-#: suite takes about 4 minutes on 2 cores
+#: hmmlearn's suite runs only when asked: every failure is a documented difference, but it
+#: adds about a minute on 2 quiet cores (over 4 minutes on a loaded machine)
 HMMLEARN_OPTED_IN = os.environ.get("LATENTEM_PEERS_HMMLEARN", "0") != "0"
 HMMLEARN_SKIP = (
     "hmmlearn's own suite runs with LATENTEM_PEERS_HMMLEARN=1 (scripts/peer_suites.py --hmmlearn)"
