@@ -19,7 +19,7 @@ import attrs
 import numpy as np
 
 from latentem.core.validation import readonly_array
-from latentem.estimators.hmm.base import BaseHMM, ConvergenceMonitor
+from latentem.estimators.hmm.base import BaseHMM, ConvergenceMonitor, remember_fitted
 from latentem.estimators.hmm.discrete import CategoricalHMM, PoissonHMM
 from latentem.estimators.hmm.gaussian import GMMHMM, GaussianHMM
 from latentem.hmm.emissions.base import Emissions, IndependentEmissions
@@ -191,6 +191,8 @@ def _hmm_restore(estimator: BaseHMM, fitted: dict[str, Any]) -> dict[str, Any]:
     if (monitor is not None or width is not None) and missing:
         raise ValueError(f"a fitted {cls.__name__} needs {', '.join(missing)}")
     vars(estimator).update(attributes)
+    if monitor is not None:  # a fitted estimator: a refit replaces its parameters silently
+        remember_fitted(estimator)
     k = int(estimator.n_components)
     if not missing:
         model = estimator.model_  # validates shapes, the simplex, covariances and priors

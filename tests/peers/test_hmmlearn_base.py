@@ -14,10 +14,10 @@ if not HMMLEARN_OPTED_IN:  # not even loaded: importing hmmlearn's tests changes
     pytest.skip(HMMLEARN_SKIP, allow_module_level=True)
 pytest.importorskip("hmmlearn")
 
-from tests.peers.suites import hmmlearn_names, load_peer_module, peer_tests
+from tests.peers.suites import load_hmmlearn, peer_tests
 
 PEER_SUITE = "hmmlearn"
 
 TESTS = {"TestMonitor"}  # ConvergenceMonitor's tests; the rest test hmmlearn's BaseHMM
-peer = load_peer_module("hmmlearn.tests.test_base", hmmlearn_names())
+peer = load_hmmlearn("hmmlearn.tests.test_base")
 globals().update({k: v for k, v in peer_tests(peer).items() if k in TESTS})

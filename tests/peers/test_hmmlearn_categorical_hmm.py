@@ -14,8 +14,8 @@ if not HMMLEARN_OPTED_IN:  # not even loaded: importing hmmlearn's tests changes
     pytest.skip(HMMLEARN_SKIP, allow_module_level=True)
 pytest.importorskip("hmmlearn")
 
-from tests.peers.suites import hmmlearn_names, load_peer_module, peer_tests
+from tests.peers.suites import load_hmmlearn, peer_tests
 
 PEER_SUITE = "hmmlearn"
-peer = load_peer_module("hmmlearn.tests.test_categorical_hmm", hmmlearn_names())
+peer = load_hmmlearn("hmmlearn.tests.test_categorical_hmm")
 globals().update(peer_tests(peer))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 import warnings
+import weakref
 from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
+import attrs
 import numpy as np
-from attrs import define, field
 
-from latentem.core.engine import EM
+from latentem.core.engine import EM, EMResult
 from latentem.core.validation import (
     as_generator,
     check_float,
@@ -29,7 +31,9 @@ __all__ = [
     "fitted_attribute",
     "fitted_width",
     "parse_letters",
+    "remember_fitted",
     "sequence_lengths",
+    "width_property",
 ]
 
 IMPLEMENTATIONS = ("log", "scaling")
@@ -173,6 +177,35 @@ def _abbreviated(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def width_property(attribute: str) -> property:
+    """``n_features``: the width of ``attribute`` when it is set, else the number assigned.
+
+    hmmlearn lets users assign ``n_features`` (to sample from parameters they
+    set); the parameters, once set, decide.
+
+    Examples
+    --------
+    >>> from latentem import GaussianHMM
+    >>> hmm = GaussianHMM(2)
+    >>> hmm.n_features = 3
+    >>> hmm.n_features
+    3
+    >>> hmm.means_ = [[0.0], [1.0]]
+    >>> hmm.n_features
+    1
+    """
+
+    def get(self: Any) -> int:
+        if hasattr(self, attribute) or "_n_features" not in vars(self):
+            return fitted_width(self, attribute)
+        return int(vars(self)["_n_features"])
+
+    def set(self: Any, value: Any) -> None:
+        self._n_features = check_int(value, "n_features", minimum=1)
+
+    return property(get, set, doc=f"Number of features: the width of ``{attribute}``, or as set.")
+
+
 def fitted_width(estimator: Any, name: str) -> int:
     """The last dimension of a fitted parameter attribute (AttributeError if it is unset).
 
@@ -186,29 +219,45 @@ def fitted_width(estimator: Any, name: str) -> int:
     """
     if not hasattr(estimator, name):
         raise AttributeError(
-            f"{type(estimator).__name__} has no n_features until it is fitted or {name} is set"
+            f"{type(estimator).__name__} has no n_features until it is fitted, or {name} or "
+            "n_features is set"
         )
     return int(np.shape(getattr(estimator, name))[-1])
 
 
-@define
 class ConvergenceMonitor:
-    """The fit's history, in the shape of hmmlearn's ``monitor_``.
+    """The fit's history and stopping rule, hmmlearn's ``monitor_``.
 
-    Attributes
+    Every front class has one from construction on (``model.monitor_``). To
+    change when a fit stops, assign a monitor before ``fit``, as in
+    hmmlearn: the fit calls :meth:`report` after every iteration and stops
+    as soon as ``converged`` is true (or after ``n_iter`` iterations of the
+    estimator). Subclasses may override ``converged`` as a property.
+
+    Parameters
     ----------
     tol : float
         Threshold on the change of the total log-likelihood.
     n_iter : int
-        Maximum number of iterations.
-    verbose : bool
+        Maximum number of iterations (informative: the estimator's
+        ``n_iter`` bounds the fit).
+    verbose : bool, default=False
+        Print every report to stderr.
+    history, iter, converged
+        A finished fit's record (as :func:`latentem.load` restores it).
+
+    Attributes
+    ----------
     history : list of float
         Log-likelihood of the data before every M-step (without the prior).
     iter : int
-        Number of iterations performed.
+        Number of iterations reported.
     converged : bool
-        Whether the change fell below ``tol``; never merely because
-        ``n_iter`` ran out (unlike hmmlearn).
+        Whether the last change of the log-likelihood was below ``tol`` (a
+        decrease included: EM stopped improving); never merely because
+        ``n_iter`` ran out (unlike hmmlearn). After a fit with latentem's own
+        monitor it is the fit's verdict (the change per sample below
+        ``tol / n_samples``, the prior included).
 
     Examples
     --------
@@ -221,14 +270,127 @@ class ConvergenceMonitor:
     (True, True)
     >>> bool(np.all(np.diff(monitor.history) >= -1e-12))
     True
+
+    hmmlearn's recipe for a custom stopping rule:
+
+    >>> class ThresholdMonitor(ConvergenceMonitor):
+    ...     @property
+    ...     def converged(self):
+    ...         return self.iter == self.n_iter or self.history[-1] >= self.tol
+    >>> hmm = CategoricalHMM(n_components=2, n_iter=50, random_state=0)
+    >>> hmm.monitor_ = ThresholdMonitor(-4.5, hmm.monitor_.n_iter, hmm.monitor_.verbose)
+    >>> hmm.fit(X).monitor_.iter, bool(hmm.monitor_.history[-1] >= -4.5)
+    (3, True)
     """
 
-    tol: float
-    n_iter: int
-    verbose: bool = False
-    history: list[float] = field(factory=list)
-    iter: int = 0
-    converged: bool = False
+    _template = "{iter:>10d} {log_prob:>16.8f} {delta:>+16.8f}"
+
+    def __init__(
+        self,
+        tol: float,
+        n_iter: int,
+        verbose: bool = False,
+        history: Any = (),
+        iter: int = 0,
+        converged: bool | None = None,
+    ) -> None:
+        self.tol = tol
+        self.n_iter = n_iter
+        self.verbose = verbose
+        self.history: list[float] = [float(value) for value in history]
+        self.iter = int(iter)
+        # the verdict of a fit that latentem's own rule stopped (None: judged from history);
+        # a monitor without one was given by the user and decides when the next fit stops
+        self._verdict = converged
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(tol={self.tol!r}, n_iter={self.n_iter!r}, "
+            f"verbose={self.verbose!r}, iter={self.iter!r}, converged={self.converged!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, ConvergenceMonitor)
+        return (self.tol, self.n_iter, self.verbose, self.history, self.iter, self._verdict) == (
+            other.tol,
+            other.n_iter,
+            other.verbose,
+            other.history,
+            other.iter,
+            other._verdict,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def converged(self) -> bool:
+        """Whether the last change of the log-likelihood was below ``tol``."""
+        if self._verdict is not None:
+            return bool(self._verdict)
+        return len(self.history) >= 2 and self.history[-1] - self.history[-2] < self.tol
+
+    def _reset(self) -> None:
+        """Forget the history (a fit starts with it)."""
+        self.iter = 0
+        self.history.clear()
+        self._verdict = None
+
+    def report(self, log_prob: float) -> None:
+        """Record one iteration's log-likelihood (printed to stderr if ``verbose``)."""
+        if self.verbose:
+            delta = log_prob - self.history[-1] if self.history else np.nan
+            message = self._template.format(iter=self.iter + 1, log_prob=log_prob, delta=delta)
+            print(message, file=sys.stderr)
+        self.history.append(float(log_prob))
+        self.iter += 1
+        self._verdict = None
+
+
+#: The parameter values each estimator's last fit (or load) set, by identity: replacing them
+#: needs no warning, unlike replacing values the user assigned. Kept off the estimator's
+#: attributes, which are its parameters and fitted state only.
+_SET_BY_FIT: weakref.WeakKeyDictionary[BaseHMM, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def remember_fitted(estimator: BaseHMM) -> None:
+    """Record the parameter values now set on ``estimator`` as set by a fit (or a load)."""
+    stored = estimator._stored_attributes.values()
+    _SET_BY_FIT[estimator] = {
+        name: vars(estimator)[name] for name in stored if name in vars(estimator)
+    }
+
+
+class _Stop(Exception):
+    """Raised by a callback to end a fit where the user's monitor says it converged."""
+
+    def __init__(self, result: EMResult) -> None:
+        super().__init__()
+        self.result = result
+
+
+@attrs.frozen
+class _StoppableEM(EM):
+    """:class:`~latentem.EM` whose callbacks may end the fit as converged (by :class:`_Stop`)."""
+
+    def fit(self, model: Any, data: Any, **kwargs: Any) -> EMResult:
+        try:
+            return super().fit(model, data, **kwargs)
+        except _Stop as stop:
+            return stop.result
+
+
+def _stop_when_converged(monitor: ConvergenceMonitor, n_samples: int) -> Any:
+    """A callback ending the fit (after the M-step, as hmmlearn) once ``monitor.converged``."""
+    objectives: list[float] = []
+
+    def stop(iteration: int, objective: float, model: Any) -> None:
+        objectives.append(objective)
+        if monitor.converged:
+            raise _Stop(EMResult(model, np.array(objectives), len(objectives), True, n_samples))
+
+    return stop
 
 
 def series_as_frame(X: Any) -> Any:
@@ -258,6 +420,11 @@ class BaseHMM(Estimator):
     _estimator_type = "density_estimator"
     _emission_letters: ClassVar[dict[str, str]] = {}
     _emission_attributes: ClassVar[tuple[str, ...]] = ()
+    #: Where every parameter (by its letter's meaning) is stored on the estimator.
+    _stored_attributes: ClassVar[dict[str, str]] = {
+        "startprob": "startprob_",
+        "transmat": "transmat_",
+    }
     #: Whether X holds non-negative integers (symbols, counts).
     _integer_input: ClassVar[bool] = False
 
@@ -326,6 +493,23 @@ class BaseHMM(Estimator):
             "init": parse_letters(self.init_params, "init_params", letters),
         }
 
+    def _warn_overwritten(self, init: frozenset[str]) -> None:
+        """hmmlearn's warning: ``init_params`` replaces a parameter the user set."""
+        by_fit = _SET_BY_FIT.get(self, {})
+        for letter, name in self._letters.items():
+            stored = self._stored_attributes.get(name, "")
+            value = vars(self).get(stored)
+            if name not in init or value is None or by_fit.get(stored) is value:
+                continue
+            public = stored.lstrip("_")
+            warnings.warn(
+                f"Even though the {public!r} attribute is set, it will be overwritten during "
+                f"initialization because 'init_params' contains {letter!r}; leave {letter!r} "
+                f"out of init_params to start from the {public} you set",
+                UserWarning,
+                stacklevel=3,
+            )
+
     def _needs_init(self, name: str, attribute: str, init: frozenset[str]) -> bool:
         """hmmlearn's rule: initialise if the letter is in init_params or the attribute is unset."""
         return name in init or not hasattr(self, attribute)
@@ -384,6 +568,7 @@ class BaseHMM(Estimator):
         self.startprob_ = np.array(model.startprob)
         self.transmat_ = np.array(model.transmat)
         self._set_emission_attributes(model.emissions)
+        remember_fitted(self)
 
     # -- fitting -------------------------------------------------------------------------
 
@@ -414,16 +599,29 @@ class BaseHMM(Estimator):
         lengths = sequence_lengths(y, lengths, X.shape[0], type(self).__name__)
         sequences = Sequences(X, lengths)
         rng = as_generator(self.random_state)
-        # hmmlearn's tol is on the total log-likelihood; the engine's is per sample
-        engine_tol = settings["tol"] / sequences.n_samples
+        given = self._given_monitor()
+        self._warn_overwritten(settings["init"])
         # the starts are drawn in order (one random stream); the data is prepared once
         starts = [self._initial_model(X, settings, rng) for _ in range(settings["n_init"])]
         prepared = starts[0].prepare(sequences)
-        histories: list[list[float]] = [[] for _ in starts]
+        if given is None:
+            monitors = [
+                ConvergenceMonitor(settings["tol"], settings["n_iter"], bool(self.verbose))
+                for _ in starts
+            ]
+        else:  # the user's monitor decides when every start stops (hmmlearn's recipe)
+            monitors = [given] + [copy.deepcopy(given) for _ in starts[1:]]
+        for monitor in monitors:
+            monitor._reset()
 
         def engine_for(init: int) -> EM:
-            recorder = self._recorder(starts[init], histories[init])
-            return EM(max_iter=settings["n_iter"], tol=engine_tol, callbacks=[recorder])
+            recorder = self._recorder(starts[init], monitors[init])
+            if given is None:
+                # hmmlearn's tol is on the total log-likelihood; the engine's is per sample
+                tol = settings["tol"] / sequences.n_samples
+                return EM(max_iter=settings["n_iter"], tol=tol, callbacks=[recorder])
+            stop = _stop_when_converged(monitors[init], sequences.n_samples)
+            return _StoppableEM(max_iter=settings["n_iter"], tol=0.0, callbacks=[recorder, stop])
 
         best, result = fit_best_start(
             starts,
@@ -434,31 +632,43 @@ class BaseHMM(Estimator):
             "n_iter or tol",
             stacklevel=2,
         )
-        log_likelihoods = histories[best]
         self._set_fitted(cast(HiddenMarkovModel, result.model))
-        self.monitor_ = ConvergenceMonitor(
-            tol=settings["tol"],
-            n_iter=settings["n_iter"],
-            verbose=bool(self.verbose),
-            history=log_likelihoods,
-            iter=int(result.n_iter),
-            converged=bool(result.converged),
-        )
+        monitor = monitors[best]
+        if given is None:
+            monitor._verdict = bool(result.converged)
+        self.monitor_ = monitor
         self.n_features_in_ = int(X.shape[1])
         self._set_feature_names(names)
         return self
 
-    def _recorder(self, start: HiddenMarkovModel, log_likelihoods: list[float]) -> Any:
-        """A callback keeping the log-likelihood (objective minus prior) of every iteration."""
+    def __getattr__(self, name: str) -> Any:
+        # called only when normal lookup fails: before a fit or an assignment, monitor_ is a
+        # new monitor of the current settings (hmmlearn creates one in __init__, which
+        # scikit-learn's conventions forbid)
+        if name == "monitor_":
+            return ConvergenceMonitor(self.tol, self.n_iter, bool(self.verbose))
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _given_monitor(self) -> ConvergenceMonitor | None:
+        """The monitor the user assigned to ``monitor_`` (None: latentem's own rule)."""
+        monitor = vars(self).get("monitor_")
+        if monitor is None or getattr(monitor, "_verdict", None) is not None:
+            return None  # none, or the record of an earlier fit by latentem's rule
+        for name in ("report", "_reset", "converged"):
+            if not hasattr(type(monitor), name):
+                raise TypeError(
+                    f"monitor_ must be a ConvergenceMonitor (with report, _reset and "
+                    f"converged); got {type(monitor).__name__}. Subclass "
+                    "latentem.estimators.hmm.ConvergenceMonitor"
+                )
+        return cast(ConvergenceMonitor, monitor)
+
+    def _recorder(self, start: HiddenMarkovModel, monitor: ConvergenceMonitor) -> Any:
+        """A callback reporting the log-likelihood (objective minus prior) of every iteration."""
         state = {"model": start}
-        verbose = bool(self.verbose)
 
         def record(iteration: int, objective: float, model: Any) -> None:
-            value = objective - state["model"].log_prior()
-            if verbose:
-                delta = value - log_likelihoods[-1] if log_likelihoods else np.nan
-                print(f"{iteration:>10d} {value:>16.8f} {delta:>+16.8f}", file=sys.stderr)
-            log_likelihoods.append(value)
+            monitor.report(objective - state["model"].log_prior())
             state["model"] = model
 
         return record

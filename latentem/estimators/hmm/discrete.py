@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from latentem.core.validation import check_int
-from latentem.estimators.hmm.base import BaseHMM, fitted_attribute, fitted_width
+from latentem.estimators.hmm.base import BaseHMM, fitted_attribute, width_property
 from latentem.hmm.emissions.discrete import (
     CategoricalEmissions,
     PoissonEmissions,
@@ -72,6 +72,10 @@ class CategoricalHMM(BaseHMM):
     """
 
     _emission_letters: ClassVar[dict[str, str]] = {"e": "probabilities"}
+    _stored_attributes: ClassVar[dict[str, str]] = {
+        **BaseHMM._stored_attributes,
+        "probabilities": "emissionprob_",
+    }
     _integer_input = True
 
     def __init__(
@@ -123,6 +127,13 @@ class CategoricalHMM(BaseHMM):
         return check_symbols(X, limit, n_columns=None)
 
     def _emissions(self, probabilities: Any, fixed: frozenset[str]) -> CategoricalEmissions:
+        k = check_int(self.n_components, "n_components", minimum=1)
+        shape = np.shape(probabilities)
+        if len(shape) not in (2, 3) or shape[0] != k:
+            raise ValueError(
+                f"emissionprob_ must have shape (n_components, n_features) = ({k}, n_features) "
+                f"(or (n_components, n_columns, n_features) for several columns); got {shape}"
+            )
         return CategoricalEmissions(
             probabilities, prior=self.emissionprob_prior, fixed=fixed & {"probabilities"}
         )
@@ -226,15 +237,24 @@ class PoissonHMM(BaseHMM):
         self.implementation = implementation
         self.n_init = n_init
 
-    @property
-    def n_features(self) -> int:
-        """Number of features, read from ``lambdas_`` (hmmlearn's attribute)."""
-        return fitted_width(self, "lambdas_")
+    _stored_attributes: ClassVar[dict[str, str]] = {
+        **BaseHMM._stored_attributes,
+        "rates": "lambdas_",
+    }
+
+    n_features = width_property("lambdas_")
 
     def _check_X(self, X: Any) -> np.ndarray:
         return check_counts(X, None)
 
     def _emissions(self, rates: Any, fixed: frozenset[str]) -> PoissonEmissions:
+        k = check_int(self.n_components, "n_components", minimum=1)
+        shape = np.shape(rates)
+        if len(shape) != 2 or shape[0] != k:
+            raise ValueError(
+                f"lambdas_ must have shape (n_components, n_features) = ({k}, n_features); "
+                f"got {shape}"
+            )
         return PoissonEmissions(
             rates,
             prior_shape=self.lambdas_prior,

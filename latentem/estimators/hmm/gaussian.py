@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from latentem.core.validation import check_array, check_float, check_int
-from latentem.estimators.hmm.base import BaseHMM, fitted_attribute, fitted_width
+from latentem.estimators.hmm.base import BaseHMM, fitted_attribute, width_property
 from latentem.hmm.emissions.gaussian import GaussianEmissions, hmmlearn_gaussian_prior
 from latentem.hmm.emissions.gaussian_mixture import (
     GaussianMixtureEmissions,
@@ -193,22 +193,38 @@ class GaussianHMM(BaseHMM):
         self.implementation = implementation
         self.n_init = n_init
 
+    _stored_attributes: ClassVar[dict[str, str]] = {
+        **BaseHMM._stored_attributes,
+        "means": "means_",
+        "covariances": "_covars_",
+    }
+
     @property
     def covars_(self) -> np.ndarray:
         """Covariances as (n_components, n_features, n_features) matrices."""
         covariances = fitted_attribute(self, "_covars_")
         k = check_int(self.n_components, "n_components", minimum=1)
-        d = np.asarray(self.means_).shape[-1] if hasattr(self, "means_") else covariances.shape[-1]
+        try:
+            d = self.n_features
+        except AttributeError:
+            d = covariances.shape[-1]
         return _structure(self.covariance_type).full_matrices(covariances, k, d)
 
     @covars_.setter
     def covars_(self, value: Any) -> None:
-        self._covars_ = np.array(value, dtype=float, copy=True)
+        covariances = np.array(value, dtype=float, copy=True)
+        try:
+            k = check_int(self.n_components, "n_components", minimum=1)
+            # one variance per state whatever the number of features (spherical)
+            per_state = _structure(self.covariance_type).parameter_shape(k, 2) == (k,)
+        except (TypeError, ValueError):  # reported when the covariances are used
+            per_state = False
+        if per_state and covariances.ndim > 1 and covariances.size == k == len(covariances):
+            # hmmlearn takes one variance per state in any shape, e.g. (k, 1) or (k, 1, 1)
+            covariances = covariances.reshape(k)
+        self._covars_ = covariances
 
-    @property
-    def n_features(self) -> int:
-        """Number of features, read from ``means_`` (hmmlearn's attribute)."""
-        return fitted_width(self, "means_")
+    n_features = width_property("means_")
 
     _allow_nan = True  # NaN marks a missing entry (observed-data likelihood)
 
@@ -388,10 +404,14 @@ class GMMHMM(BaseHMM):
         self.implementation = implementation
         self.n_init = n_init
 
-    @property
-    def n_features(self) -> int:
-        """Number of features, read from ``means_`` (hmmlearn's attribute)."""
-        return fitted_width(self, "means_")
+    _stored_attributes: ClassVar[dict[str, str]] = {
+        **BaseHMM._stored_attributes,
+        "means": "means_",
+        "covariances": "covars_",
+        "weights": "weights_",
+    }
+
+    n_features = width_property("means_")
 
     _allow_nan = True  # NaN marks a missing entry (observed-data likelihood)
 
