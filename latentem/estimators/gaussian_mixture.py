@@ -72,10 +72,13 @@ class GaussianMixture(Estimator):
     ----------
     n_components : int, default=1
         Number of mixture components.
-    covariance_type : {"full", "diag", "spherical", "tied"}, default="full"
+    covariance_type : str, default="full"
         ``full``: one general covariance per component; ``diag``: one
         diagonal covariance per component; ``spherical``: one variance per
         component; ``tied``: one general covariance shared by all components.
+        Also mclust's names (VVV, VVI, VII, EEE for these four) and its ten
+        other structures, EII, EEI, VEI, EVI, VEE, EVE, VVE, EEV, VEV, EVV
+        (``covariances_`` as (k, d, d)), and any registered structure.
     tol : float, default=1e-3
         Stop when the objective per sample changes by less than ``tol``.
     reg_covar : float, default=1e-6

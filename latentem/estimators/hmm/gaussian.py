@@ -74,7 +74,9 @@ class GaussianHMM(BaseHMM):
     ----------
     n_components : int, default=1
         Number of states.
-    covariance_type : {"diag", "full", "spherical", "tied"}, default="diag"
+    covariance_type : str, default="diag"
+        hmmlearn's four, or any registered structure (mclust's fourteen
+        names included; see :class:`~latentem.GaussianMixture`).
     min_covar : float, default=1e-3
         Added to the diagonal of the data covariance that starts the
         covariances (as in hmmlearn, only at initialisation).
@@ -318,8 +320,9 @@ class GMMHMM(BaseHMM):
         likelihood except for ``spherical``, see
         :func:`~latentem.hmm.emissions.gaussian_mixture.hmmlearn_mixture_prior`).
     algorithm : {"viterbi", "map"}, default="viterbi"
-    covariance_type : {"diag", "full", "spherical", "tied"}, default="diag"
-        ``tied``: one covariance per state, shared by its Gaussians.
+    covariance_type : str, default="diag"
+        ``tied``: one covariance per state, shared by its Gaussians. mclust's
+        structures constrain the Gaussians of each state likewise.
     random_state, n_iter, tol, verbose, implementation, n_init
         As in :class:`GaussianHMM`.
     params, init_params : str, default="stmcw"
