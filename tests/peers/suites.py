@@ -74,7 +74,15 @@ def adapt_private_init(source: str) -> str:
 
 
 def load_hmmlearn(name: str) -> types.ModuleType:
-    """hmmlearn's test module ``name`` against latentem, its ``_init`` calls adapted."""
+    """hmmlearn's test module ``name`` against latentem, its ``_init`` calls adapted.
+
+    Called at the top of a test module: unless opted in (or without hmmlearn) the
+    module is skipped before anything of hmmlearn's is imported, because importing
+    hmmlearn's tests changes ``np.seterr``.
+    """
+    if not HMMLEARN_OPTED_IN:
+        pytest.skip(HMMLEARN_SKIP, allow_module_level=True)
+    pytest.importorskip("hmmlearn")
     names = {**hmmlearn_names(), "init_by_fit": init_by_fit}
     return load_peer_module(name, names, rewrite=adapt_private_init)
 

@@ -6,14 +6,6 @@ Imported from the installed wheel with ``hmm`` (and ``ConvergenceMonitor``)
 pointed at latentem's classes (see :mod:`tests.peers.suites`).
 """
 
-import pytest
-
-from tests.peers.suites import HMMLEARN_OPTED_IN, HMMLEARN_SKIP
-
-if not HMMLEARN_OPTED_IN:  # not even loaded: importing hmmlearn's tests changes np.seterr
-    pytest.skip(HMMLEARN_SKIP, allow_module_level=True)
-pytest.importorskip("hmmlearn")
-
 from tests.peers.suites import load_hmmlearn, peer_tests
 
 PEER_SUITE = "hmmlearn"
