@@ -76,8 +76,10 @@ def _merged(
     return n, mean, joined
 
 
-def _merge_sequence(Z: np.ndarray, alpha: float, beta: float, stop: int) -> list[np.ndarray]:
-    """Labels of the rows after every merge down to ``stop`` clusters (index: clusters - stop)."""
+def _merge_sequence(
+    Z: np.ndarray, alpha: float, beta: float, sizes: set[int]
+) -> dict[int, np.ndarray]:
+    """Labels of the rows when the merges reach each number of clusters in ``sizes``."""
     n_rows, d = Z.shape
     m = n_rows  # every row its own cluster (identical rows are the first merges)
     counts = np.ones(m)
@@ -91,6 +93,7 @@ def _merge_sequence(Z: np.ndarray, alpha: float, beta: float, stop: int) -> list
         n, _, joined = _merged(counts, means, scatter, i, others)
         cost[i, others] = _values(n, joined, alpha, beta) - values[i] - values[others]
         cost[others, i] = cost[i, others]
+    stop = min(sizes)
     labels_by_size: dict[int, np.ndarray] = {}
     members = slot_of_row.copy()
     # per column j: the smallest cost over rows i < j, and the last such row (mclust's ties)
@@ -109,7 +112,8 @@ def _merge_sequence(Z: np.ndarray, alpha: float, beta: float, stop: int) -> list
 
     refresh(range(m))
     while m > stop:
-        labels_by_size[m] = members.copy()
+        if m in sizes:
+            labels_by_size[m] = members.copy()
         best = column_min[:m].min()
         j = int(np.flatnonzero(column_min[:m] == best)[-1])
         i = int(column_row[j])
@@ -153,7 +157,7 @@ def _merge_sequence(Z: np.ndarray, alpha: float, beta: float, stop: int) -> list
             stale.update(int(c) for c in lost)
         refresh(c for c in stale if c < m)
     labels_by_size[m] = members.copy()
-    return [labels_by_size[size] for size in sorted(labels_by_size)]
+    return labels_by_size
 
 
 def hierarchical_partitions(
@@ -199,13 +203,12 @@ def hierarchical_partitions(
     n, d = subset.shape
     centred = subset - subset.mean(axis=0)
     scaled_alpha = max(alpha * float(np.sum(centred**2)) / (n * d), np.finfo(float).eps)
-    sequence = _merge_sequence(subset, scaled_alpha, beta, min(ks))
-    largest = len(sequence) + min(ks) - 1
+    # more clusters than rows: every row its own
+    sizes = {min(k, n) for k in ks}
+    labels_by_size = _merge_sequence(subset, scaled_alpha, beta, sizes)
     out = {}
     for k in ks:
-        labels = sequence[min(k, largest) - min(ks)]
-        _, labels = np.unique(labels, return_inverse=True)  # 0 .. k-1, by first appearance
-        labels = _by_first_row(labels.ravel())
+        labels = _by_first_row(labels_by_size[min(k, n)])
         if rows.size < n_rows:
             centres = np.stack([subset[labels == c].mean(axis=0) for c in range(labels.max() + 1)])
             nearest = np.argmin(((Z[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
@@ -216,9 +219,9 @@ def hierarchical_partitions(
 
 
 def _by_first_row(labels: np.ndarray) -> np.ndarray:
-    """Relabel so that clusters are numbered by their first row."""
-    _, first = np.unique(labels, return_index=True)
+    """Labels ``0 .. k - 1``, the clusters numbered by their first row."""
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
     order = np.argsort(first)
     mapping = np.empty_like(order)
     mapping[order] = np.arange(order.size)
-    return mapping[labels]
+    return mapping[inverse.ravel()]
