@@ -28,22 +28,30 @@ SELECTION_TOL = 1e-6
 SELECTION_MAX_ITER = 1000
 
 
-def _hierarchical_starts(X: np.ndarray, ks: np.ndarray, params: dict[str, Any]) -> Any:
-    """With ``init_params="hc"``, the partitions for every k, computed once for all cells."""
+def _hierarchical_starts(
+    X: np.ndarray, ks: np.ndarray, params: dict[str, Any]
+) -> tuple[np.ndarray, dict[int, np.ndarray]] | None:
+    """With ``init_params="hc"``: the rows the starts are computed on and the partitions
+    for every k, both computed once for all cells."""
     if params.get("init_params") != "hc":
         return None
     rng = as_generator(params.get("random_state"))
-    return hierarchical_partitions(starting_data(X), ks.tolist(), random_state=rng)
+    complete = starting_data(X)
+    return complete, hierarchical_partitions(complete, ks.tolist(), random_state=rng)
 
 
 def _start(
-    partitions: Any, k: int, name: str, X: np.ndarray, params: dict[str, Any]
+    starts: tuple[np.ndarray, dict[int, np.ndarray]] | None,
+    k: int,
+    name: str,
+    params: dict[str, Any],
 ) -> dict[str, Any]:
     """The cell's starting parameters: the M-step of its hierarchical partition."""
-    if partitions is None:
+    if starts is None:
         return {}
+    complete, partitions = starts
     start = GaussianMixtureModel.from_responsibilities(
-        starting_data(X),
+        complete,
         np.eye(k)[partitions[k]],
         covariance_type=name,
         reg_covar=params.get("reg_covar", 1e-6),
@@ -209,7 +217,7 @@ def select_model(
     for i, k in enumerate(ks):
         for j, name in enumerate(names):
             try:
-                start = _start(starts, int(k), name, X, params)
+                start = _start(starts, int(k), name, params)
                 fitted = GaussianMixture(int(k), covariance_type=name, **params, **start).fit(X)
             except ValueError as error:  # a singular covariance or a collapsed component
                 failures[(int(k), name)] = str(error)
