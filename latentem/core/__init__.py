@@ -10,7 +10,12 @@ from latentem.core.data import (
     as_source,
 )
 from latentem.core.engine import EM, EMResult, expected_statistics
-from latentem.core.exceptions import ConvergenceWarning, NotFittedError, ObjectiveDecreaseWarning
+from latentem.core.exceptions import (
+    ConvergenceWarning,
+    DegenerateFitWarning,
+    NotFittedError,
+    ObjectiveDecreaseWarning,
+)
 from latentem.core.model import LatentModel, Statistics
 from latentem.core.online import OnlineEM, OnlineState
 from latentem.core.sources import ArrayChunks, DaskArray
@@ -22,6 +27,7 @@ __all__ = [
     "ArrayChunks",
     "Chunks",
     "ConvergenceWarning",
+    "DegenerateFitWarning",
     "DaskArray",
     "DataSource",
     "EMResult",

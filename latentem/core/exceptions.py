@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from types import FrameType
 
 __all__ = [
     "ConvergenceWarning",
+    "DegenerateFitWarning",
     "NotFittedError",
     "ObjectiveDecreaseWarning",
     "convergence_warning",
     "not_fitted_error",
+    "user_stacklevel",
 ]
 
 
@@ -51,6 +54,22 @@ class ObjectiveDecreaseWarning(UserWarning):
     --------
     >>> from latentem import ObjectiveDecreaseWarning
     >>> issubclass(ObjectiveDecreaseWarning, UserWarning)
+    True
+    """
+
+
+class DegenerateFitWarning(UserWarning):
+    """A fit went through a degenerate point, and a documented rule moved it away.
+
+    For example a hidden state whose covariance collapsed (the M-step gave a
+    matrix that is not positive definite) had its eigenvalues raised to
+    ``min_covar``. The message names the state or component and what to
+    change so that the rule is not needed.
+
+    Examples
+    --------
+    >>> from latentem import DegenerateFitWarning
+    >>> issubclass(DegenerateFitWarning, UserWarning)
     True
     """
 
@@ -117,3 +136,16 @@ def not_fitted_error(message: str) -> NotFittedError:
     True
     """
     return _with_peer(NotFittedError, "sklearn.exceptions", "NotFittedError")(message)
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning given by the caller name the user's line.
+
+    The first frame outside latentem, however deep the call: the user's
+    ``predict(X)`` rather than the check inside it.
+    """
+    level = 1
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "latentem":
+        level, frame = level + 1, frame.f_back
+    return level

@@ -6,14 +6,13 @@ import inspect
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from types import FrameType
 from typing import Any
 
 import attrs
 import numpy as np
 
 from latentem.core.engine import EM, EMResult
-from latentem.core.exceptions import convergence_warning, not_fitted_error
+from latentem.core.exceptions import convergence_warning, not_fitted_error, user_stacklevel
 from latentem.core.model import LatentModel
 from latentem.core.parallel import parallel_map
 from latentem.core.validation import check_array
@@ -132,19 +131,6 @@ def input_feature_names(X: Any) -> np.ndarray | None:
             "data, or convert them all to a non-string data type."
         )
     return names if types == ["str"] else None
-
-
-def _outside_latentem() -> int:
-    """The ``stacklevel`` that makes a warning given by the caller name the user's line.
-
-    The first frame outside latentem, however deep the call: the user's
-    ``predict(X)`` rather than the check inside it.
-    """
-    level = 1
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "latentem":
-        level, frame = level + 1, frame.f_back
-    return level
 
 
 def _listed(names: list[Any]) -> str:
@@ -282,13 +268,13 @@ class Estimator:
         if fitted is None:
             warnings.warn(
                 f"X has feature names, but {name} was fitted without feature names",
-                stacklevel=_outside_latentem(),
+                stacklevel=user_stacklevel(),
             )
             return
         if given is None:
             warnings.warn(
                 f"X does not have valid feature names, but {name} was fitted with feature names",
-                stacklevel=_outside_latentem(),
+                stacklevel=user_stacklevel(),
             )
             return
         if len(fitted) == len(given) and np.all(np.asarray(fitted) == np.asarray(given)):

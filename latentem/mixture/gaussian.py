@@ -37,7 +37,11 @@ from latentem.mixture.kernels.data import GaussianData, prepare_data
 from latentem.mixture.kernels.responsibilities import soft_objective, soft_responsibilities
 from latentem.mixture.prior import GaussianMixturePrior, validate_prior
 from latentem.mixture.rows import GaussianRows
-from latentem.mixture.statistics import GaussianMixtureStats, prepared_statistics
+from latentem.mixture.statistics import (
+    GaussianMixtureStats,
+    prepared_statistics,
+    variance_resolution,
+)
 from latentem.mixture.vector import parameters_from_vector
 
 __all__ = ["GaussianMixtureModel"]
@@ -651,11 +655,6 @@ def _parameters_from_statistics(
     )
 
 
-# A standard deviation within this many rounding units of a component's mean cannot be
-# resolved: the next E-step would see the component's own points many deviations away.
-_RESOLUTION_ULPS = 16.0
-
-
 def _check_not_collapsed(
     structure: CovarianceType,
     counts: np.ndarray,
@@ -670,26 +669,11 @@ def _check_not_collapsed(
     rounding of its mean, the parameters no longer describe the data and EM's
     guarantee is lost to rounding, so the fit stops with advice instead.
 
-    Notes
-    -----
-    Two resolutions apply, in the data's units, per component ``k`` and
-    feature ``j``:
-
-    * the rounding of the mean itself in float64,
-      ``(16 eps_64 |mu_kj|)^2``;
-    * the rounding of the statistics. The kernels sum ``y^2`` about the
-      data's centre ``c`` and subtract ``n mu^2``, so a variance below
-      ``16 eps (mu_kj - c_j)^2`` is lost to cancellation, where ``eps`` is
-      the working precision's (``machine_epsilon``; float32's is 5e8 times
-      float64's). The centre is taken as the counts-weighted mean of the
-      means, the mean of the rows.
+    The resolution is :func:`~latentem.mixture.statistics.variance_resolution`'s.
     """
     n_components, n_features = means.shape
     variances = np.einsum("kii->ki", structure.full_matrices(covariances, n_components, n_features))
-    centre = np.average(means, axis=0, weights=counts) if counts.sum() > 0 else 0.0
-    of_mean = (_RESOLUTION_ULPS * np.finfo(float).eps * np.abs(means)) ** 2
-    of_statistics = _RESOLUTION_ULPS * machine_epsilon * (means - centre) ** 2
-    resolution = np.maximum(of_mean, np.where(counts[:, None] > 0, of_statistics, 0.0))
+    resolution = variance_resolution(counts, means, machine_epsilon)
     collapsed = (variances <= resolution) & (resolution > 0)
     if collapsed.any():
         k, j = (int(i) for i in np.argwhere(collapsed)[0])

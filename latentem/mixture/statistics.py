@@ -27,6 +27,7 @@ __all__ = [
     "accumulate_statistics",
     "estimate_log_gaussian_prob",
     "prepared_statistics",
+    "variance_resolution",
 ]
 
 
@@ -121,6 +122,44 @@ def accumulate_statistics(
 
 
 # ----------------------------------------------------------------------------- statistics
+
+
+# A standard deviation within this many rounding units of a component's mean cannot be
+# resolved: the next E-step would see the component's own points many deviations away.
+_RESOLUTION_ULPS = 16.0
+
+
+def variance_resolution(
+    counts: np.ndarray, means: np.ndarray, machine_epsilon: float = _FLOAT64_EPSILON
+) -> np.ndarray:
+    """The smallest variance the statistics resolve, per component and feature.
+
+    Two resolutions apply, in the data's units, per component ``k`` and
+    feature ``j``:
+
+    * the rounding of the mean itself in float64, ``(16 eps_64 |mu_kj|)^2``;
+    * the rounding of the statistics. The kernels sum ``y^2`` about the
+      data's centre ``c`` and subtract ``n mu^2``, so a variance below
+      ``16 eps (mu_kj - c_j)^2`` is lost to cancellation, where ``eps`` is
+      the working precision's (``machine_epsilon``; float32's is 5e8 times
+      float64's). The centre is taken as the counts-weighted mean of the
+      means, the mean of the rows.
+
+    Returns
+    -------
+    ndarray of shape (n_components, n_features)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> variance_resolution(np.array([1.0, 1.0]), np.array([[0.0], [2.0]])).round(20)
+    array([[3.55e-15],
+           [3.55e-15]])
+    """
+    centre = np.average(means, axis=0, weights=counts) if counts.sum() > 0 else 0.0
+    of_mean = (_RESOLUTION_ULPS * _FLOAT64_EPSILON * np.abs(means)) ** 2
+    of_statistics = _RESOLUTION_ULPS * machine_epsilon * (means - centre) ** 2
+    return np.maximum(of_mean, np.where(counts[:, None] > 0, of_statistics, 0.0))
 
 
 def _check_machine_epsilon(value: Any) -> float:

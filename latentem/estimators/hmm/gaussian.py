@@ -79,7 +79,12 @@ class GaussianHMM(BaseHMM):
         names included; see :class:`~latentem.GaussianMixture`).
     min_covar : float, default=1e-3
         Added to the diagonal of the data covariance that starts the
-        covariances (as in hmmlearn, only at initialisation).
+        covariances (as in hmmlearn), and the floor of a state whose
+        covariance collapses during the fit: where the update is not
+        numerically positive definite, its eigenvalues below ``min_covar``
+        are raised to it, with a :class:`~latentem.DegenerateFitWarning`
+        naming the state (hmmlearn returns the indefinite matrix). Healthy
+        updates are never changed; 0 makes a collapse an error.
     startprob_prior, transmat_prior : float or array-like, default=1.0
         Dirichlet concentrations of the priors on ``startprob_`` and on the
         rows of ``transmat_``.
@@ -266,6 +271,7 @@ class GaussianHMM(BaseHMM):
             structure,
             prior=self._prior(structure, means.shape[1]),
             fixed=fixed & {"means", "covariances"},
+            covariance_floor=check_float(self.min_covar, "min_covar", minimum=0.0),
         )
 
     def _initial_emissions(
@@ -310,7 +316,9 @@ class GMMHMM(BaseHMM):
     n_mix : int, default=1
         Number of Gaussians per state.
     min_covar : float, default=1e-3
-        Added to the diagonal of the data covariance that starts the covariances.
+        Added to the diagonal of the data covariance that starts the
+        covariances, and the floor of a Gaussian whose covariance collapses
+        during the fit (see :class:`GaussianHMM`).
     startprob_prior, transmat_prior : float or array-like, default=1.0
     weights_prior : float or array-like of shape (n_components, n_mix), default=1.0
         Dirichlet concentrations of the mixture weights.
@@ -452,6 +460,7 @@ class GMMHMM(BaseHMM):
             prior=prior,
             fixed=fixed & {"weights", "means", "covariances"},
             centre_on_previous_means=True,
+            covariance_floor=check_float(self.min_covar, "min_covar", minimum=0.0),
         )
 
     def _initial_emissions(

@@ -12,6 +12,7 @@ mixtures share (:mod:`latentem.mixture.conjugate`).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable
 from typing import Any
 
@@ -19,13 +20,14 @@ import numpy as np
 from attrs import evolve, field, frozen
 
 from latentem.core.data import Observations
+from latentem.core.exceptions import DegenerateFitWarning, user_stacklevel
 from latentem.core.validation import check_array, readonly_array
 from latentem.hmm.emissions.base import Emissions, check_fixed
 from latentem.mixture.conjugate import GaussianPrior, map_covariances, map_means
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.rows import GaussianRows
-from latentem.mixture.statistics import GaussianMixtureStats
+from latentem.mixture.statistics import GaussianMixtureStats, variance_resolution
 
 __all__ = [
     "GaussianEmissions",
@@ -63,12 +65,39 @@ def sample_gaussians(
     return X
 
 
+#: advice that works for every structure: for full and tied covariances hmmlearn's scalar
+#: covars_prior is added to every entry of the matrix, a rank-one term that does not regularise
+REGULARISE_ADVICE = (
+    "use a covariance prior that regularises (for full and tied covariances "
+    "covars_prior=c * np.eye(n_features) with c > 0: a scalar is added to every entry of "
+    "the matrix and does not), fewer states, or remove constant or duplicated features"
+)
+
+
 def _collapse_message(error: ValueError) -> str:
     return (
         str(error).split("; in a fit")[0]
-        + "; the emission of a state collapsed onto too few distinct points: use a covariance "
-        "prior (covars_prior > 0), fewer states, or remove constant or duplicated features"
+        + "; the emission of a state collapsed onto too few distinct points: set a covariance "
+        "floor (GaussianHMM's and GMMHMM's min_covar > 0), or " + REGULARISE_ADVICE
     )
+
+
+def check_floor(instance: Any, attribute: Any, value: float) -> None:
+    """attrs validator: a covariance floor is a finite number >= 0."""
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{attribute.name} must be a finite number >= 0; got {value!r}")
+
+
+def warn_floored(names: list[str], floor: float) -> None:
+    """Warn that the covariances of ``names`` collapsed and were floored (nothing if none)."""
+    if names:
+        warnings.warn(
+            f"the covariance of {', '.join(names)} collapsed (the M-step gave a matrix that is "
+            f"not positive definite), so its eigenvalues below the covariance floor "
+            f"min_covar={floor:g} were raised to it. To fit without the floor, {REGULARISE_ADVICE}",
+            DegenerateFitWarning,
+            stacklevel=user_stacklevel(),
+        )
 
 
 @frozen(eq=False)
@@ -87,6 +116,12 @@ class GaussianEmissions(Emissions):
         Maximum likelihood without one.
     fixed : collection of {"means", "covariances"}, default=()
         Parameters the M-step keeps.
+    covariance_floor : float, default=0
+        A state whose updated covariance collapsed (is not numerically
+        positive definite) has its eigenvalues below this raised to it, with
+        a :class:`~latentem.DegenerateFitWarning` naming the state (see
+        :meth:`~latentem.mixture.covariance.CovarianceType.floor_collapsed`).
+        0: a collapse is a ValueError.
 
     Examples
     --------
@@ -107,6 +142,7 @@ class GaussianEmissions(Emissions):
         default=frozenset(),
         converter=lambda v: check_fixed(v, _GAUSSIAN_PARAMETERS, "GaussianEmissions"),
     )
+    covariance_floor: float = field(default=0.0, converter=float, validator=check_floor)
     precisions_cholesky: np.ndarray = field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -189,6 +225,14 @@ class GaussianEmissions(Emissions):
             covariances = map_covariances(
                 self.covariance_type, stats, means, means, self.covariances, self.prior
             )
+            resolution = variance_resolution(counts, means, stats.machine_epsilon).max(axis=1)
+            covariances, collapsed = self.covariance_type.floor_collapsed(
+                covariances, self.n_states, self.n_features, self.covariance_floor, resolution
+            )
+            if self.covariance_floor > 0:
+                warn_floored(
+                    [f"state {k}" for k in np.flatnonzero(collapsed)], self.covariance_floor
+                )
         try:
             return evolve(self, means=means, covariances=covariances)
         except ValueError as error:

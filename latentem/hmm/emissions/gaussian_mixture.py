@@ -20,8 +20,10 @@ from latentem.hmm.emissions.base import Emissions, check_fixed
 from latentem.hmm.emissions.gaussian import (
     HMM_FEATURE_CACHE_BYTES,
     _collapse_message,
+    check_floor,
     check_gaussian_data,
     sample_gaussians,
+    warn_floored,
 )
 from latentem.hmm.probabilities import (
     check_concentration,
@@ -39,7 +41,7 @@ from latentem.mixture.conjugate import (
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.rows import GaussianRows
-from latentem.mixture.statistics import GaussianMixtureStats
+from latentem.mixture.statistics import GaussianMixtureStats, variance_resolution
 
 __all__ = ["GaussianMixtureEmissions", "hmmlearn_mixture_prior"]
 
@@ -73,6 +75,11 @@ class GaussianMixtureEmissions(Emissions):
         generalised EM step (it also never decreases the likelihood and has
         the same fixed points) and lets the front class take hmmlearn's
         exact steps; False is the exact M-step.
+    covariance_floor : float, default=0
+        A Gaussian whose updated covariance collapsed (is not numerically
+        positive definite) has its eigenvalues below this raised to it, with
+        a :class:`~latentem.DegenerateFitWarning` naming the state and
+        component. 0: a collapse is a ValueError.
 
     Examples
     --------
@@ -98,6 +105,7 @@ class GaussianMixtureEmissions(Emissions):
         ),
     )
     centre_on_previous_means: bool = False
+    covariance_floor: float = field(default=0.0, converter=float, validator=check_floor)
     precisions_cholesky: np.ndarray = field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -231,12 +239,35 @@ class GaussianMixtureEmissions(Emissions):
         if "covariances" not in self.fixed:
             centre = flat_means if self.centre_on_previous_means else means
             covariances = self._map_covariances(stats, centre, means)
+            covariances = self._floor(covariances, stats, means)
         try:
             return evolve(
                 self, weights=weights, means=means.reshape(k, m, d), covariances=covariances
             )
         except ValueError as error:
             raise ValueError(_collapse_message(error)) from None
+
+    def _floor(
+        self, covariances: np.ndarray, stats: GaussianMixtureStats, means: np.ndarray
+    ) -> np.ndarray:
+        """Every state's collapsed Gaussians floored at ``covariance_floor`` (one warning)."""
+        if self.covariance_floor <= 0:
+            return covariances
+        k, m, d = self.means.shape
+        structure, floor = self.covariance_type, self.covariance_floor
+        counts = np.asarray(stats.counts)
+        resolution = variance_resolution(counts, means, stats.machine_epsilon).max(axis=1)
+        per_state = [
+            structure.floor_collapsed(own, m, d, floor, resolution.reshape(k, m)[state])
+            for state, own in enumerate(covariances)
+        ]
+        names = [
+            f"state {state} component {j}"
+            for state, (_, collapsed) in enumerate(per_state)
+            for j in np.flatnonzero(collapsed)
+        ]
+        warn_floored(names, floor)
+        return np.stack([own for own, _ in per_state]) if names else covariances
 
     def _map_covariances(
         self, stats: GaussianMixtureStats, centre: np.ndarray, means: np.ndarray

@@ -209,6 +209,71 @@ class CovarianceType(abc.ABC):
     def same_for_all(self, covariance: np.ndarray, n_components: int) -> np.ndarray:
         """Every component given one (d, d) covariance (projected onto this structure)."""
 
+    def floor_collapsed(
+        self,
+        covariances: np.ndarray,
+        n_components: int,
+        n_features: int,
+        minimum: float,
+        resolution: Any = 0.0,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Covariances whose collapsed components have no eigenvalue below ``minimum``.
+
+        A component has collapsed when its matrix is not numerically positive
+        definite: its smallest eigenvalue is at most ``n_features * eps``
+        times its largest, or at most ``resolution`` (per component: what the
+        arithmetic that summed the statistics can resolve; see
+        :func:`~latentem.mixture.statistics.variance_resolution`). That is a
+        rank-deficient scatter (fewer distinct points than features) or a
+        feature constant in the component.
+        Its eigenvalues below ``minimum`` are raised to ``minimum``, the
+        eigenvectors kept; the other components keep their matrices (the
+        input is returned as it is when nothing collapsed). Matrices with
+        NaN or infinite entries are left for the caller's checks. The
+        default works on :meth:`full_matrices` and projects back with
+        :meth:`from_full_matrices`, which is exact for structures whose
+        family holds the floored matrices (full, diag, spherical,
+        tied); for the others it raises a ValueError when the projection
+        does not honour the floor.
+
+        Returns
+        -------
+        covariances : ndarray
+            In this structure's layout (the input itself when nothing collapsed).
+        collapsed : ndarray of bool of shape (n_components,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentem.mixture import covariance_type
+        >>> floored, collapsed = covariance_type("diag").floor_collapsed(
+        ...     np.array([[1.0, 0.0], [2.0, 3.0]]), 2, 2, 1e-3)
+        >>> floored.tolist(), collapsed.tolist()
+        ([[1.0, 0.001], [2.0, 3.0]], [True, False])
+        """
+        matrices = self.full_matrices(covariances, n_components, n_features)
+        if not np.all(np.isfinite(matrices)):
+            return covariances, np.zeros(n_components, dtype=bool)
+        eigenvalues, eigenvectors = np.linalg.eigh(matrices)
+        largest = np.max(np.abs(eigenvalues), axis=-1)
+        threshold = np.maximum(n_features * np.finfo(float).eps * largest, resolution)
+        collapsed = ~(eigenvalues[:, 0] > threshold)
+        if not collapsed.any() or minimum <= 0:
+            return covariances, collapsed
+        raised = np.maximum(eigenvalues[collapsed], minimum)
+        matrices[collapsed] = (eigenvectors[collapsed] * raised[:, None, :]) @ np.swapaxes(
+            eigenvectors[collapsed], -1, -2
+        )
+        floored = self.from_full_matrices((matrices + np.swapaxes(matrices, -1, -2)) / 2.0)
+        check = np.linalg.eigvalsh(self.full_matrices(floored, n_components, n_features))
+        if np.any(check[collapsed, 0] < minimum * (1.0 - 1e-8)):
+            raise ValueError(
+                f"covariance_type={self.name!r} cannot floor a collapsed covariance at "
+                f"{minimum:g} (the floored matrices leave the structure); use a covariance "
+                "prior, fewer components, or a structure with free covariances"
+            )
+        return floored, collapsed
+
     def to_vector(self, covariances: np.ndarray) -> np.ndarray:
         """The covariances as a 1-D vector without duplicated entries (SQUAREM's layout)."""
         return np.asarray(covariances, dtype=float).ravel()

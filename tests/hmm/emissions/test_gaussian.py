@@ -138,7 +138,8 @@ def test_zero_weight_state_keeps_its_parameters_and_collapse_says_what_to_do():
     fitted = emissions.maximize(emissions.statistics(X, posteriors))
     assert fitted.means[1, 0] == 5.0 and fitted.covariances[1, 0] == 2.0
     one_point = emissions.statistics(X[:1], posteriors[:1])
-    with pytest.raises(ValueError, match=r"collapsed onto .* \(covars_prior > 0\)"):
+    advice = r"collapsed onto .*min_covar > 0.*covars_prior=c \* np.eye\(n_features\)"
+    with pytest.raises(ValueError, match=advice):
         emissions.maximize(one_point)
 
 
