@@ -9,7 +9,7 @@ Usage::
 
     python scripts/peer_suites.py          # counts; documented differences expected to fail
     python scripts/peer_suites.py --raw    # every test run as the peer wrote it
-    python scripts/peer_suites.py --hmmlearn   # hmmlearn's suite too (opt-in for now)
+    python scripts/peer_suites.py --no-hmmlearn   # scikit-learn's suite only
     python scripts/peer_suites.py -n 2     # extra arguments go to pytest
 """
 
@@ -54,12 +54,13 @@ def verdict(outcomes: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--raw", action="store_true", help="ignore the documented differences")
-    parser.add_argument("--hmmlearn", action="store_true", help="run hmmlearn's suite too")
+    parser.add_argument(
+        "--no-hmmlearn", action="store_true", help="leave hmmlearn's suite out"
+    )
     options, pytest_args = parser.parse_known_args(argv)
     if options.raw:
         os.environ["LATENTEM_PEERS_RAW"] = "1"
-    if options.hmmlearn:
-        os.environ["LATENTEM_PEERS_HMMLEARN"] = "1"
+    os.environ["LATENTEM_PEERS_HMMLEARN"] = "0" if options.no_hmmlearn else "1"
     tally = Tally()
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))

@@ -1,6 +1,6 @@
 """hmmlearn's own ``test_gaussian_hmm.py``, run against latentem.
 
-Opt-in: it runs with ``LATENTEM_PEERS_HMMLEARN=1`` (``scripts/peer_suites.py --hmmlearn``).
+Part of the default run; ``LATENTEM_PEERS_HMMLEARN=0`` leaves it out.
 
 Imported from the installed wheel with ``hmm`` (and ``ConvergenceMonitor``)
 pointed at latentem's classes (see :mod:`tests.peers.suites`).
