@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 __all__ = [
     "Distribution",
     "check_distributions",
+    "check_observed",
+    "observed_log_prob",
+    "observed_statistics",
     "prior_of_type",
     "support_error",
     "total_weight",
@@ -124,6 +127,11 @@ class Distribution(abc.ABC):
     @abc.abstractmethod
     def n_features(self) -> int:
         """Number of columns this family models."""
+
+    #: Whether :meth:`log_prob`, :meth:`statistics` and :meth:`check_data` take rows with
+    #: some NaN (missing) entries and leave those entries out; a row with no observed
+    #: entry never reaches them (see :func:`observed_log_prob`).
+    handles_missing: ClassVar[bool] = False
 
     def check_data(self, x: np.ndarray) -> None:  # noqa: B027 - optional hook
         """Raise ValueError naming the offending values if ``x`` is outside the support."""
@@ -247,3 +255,57 @@ def check_distributions(value: Any, owner: str, name: str) -> tuple[Distribution
                 "to use a family of your own"
             )
     return items
+
+
+def _rows_with_entries(distribution: Distribution, x: np.ndarray) -> np.ndarray | None:
+    """Rows with an observed entry (None: every row is complete); refuses what it cannot drop."""
+    missing = np.isnan(x)
+    if not missing.any():
+        return None
+    empty = missing.all(axis=1)
+    if not distribution.handles_missing and np.any(missing.any(axis=1) & ~empty):
+        row = int(np.flatnonzero(missing.any(axis=1) & ~empty)[0])
+        raise ValueError(
+            f"X has a missing entry (NaN) in row {row} beside observed ones, and "
+            f"{type(distribution).__name__} cannot leave one entry of a row out; model the "
+            "columns as latentem.distributions.Independent parts (each part's row drops out "
+            "where it is missing), or impute the row"
+        )
+    return ~empty
+
+
+def observed_log_prob(distribution: Distribution, x: np.ndarray) -> np.ndarray:
+    """``log p`` of the observed entries of every row, shape (n_samples,).
+
+    A row with no observed entry (all NaN) drops out of the likelihood: its
+    log-probability is 0. A row with some NaN entries goes to the family only
+    when it :attr:`~Distribution.handles_missing`; otherwise it is a
+    ValueError saying what to do.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.distributions import Poisson
+    >>> observed_log_prob(Poisson(2.0), np.array([[1.0], [np.nan]])).round(4)
+    array([-1.3069,  0.    ])
+    """
+    rows = _rows_with_entries(distribution, x)
+    if rows is None:
+        return distribution.log_prob(x)
+    out = np.zeros(x.shape[0])
+    out[rows] = distribution.log_prob(x[rows])
+    return out
+
+
+def observed_statistics(distribution: Distribution, x: np.ndarray, weights: np.ndarray) -> Any:
+    """The family's statistics of the rows with an observed entry (:func:`observed_log_prob`)."""
+    rows = _rows_with_entries(distribution, x)
+    if rows is None:
+        return distribution.statistics(x, weights)
+    return distribution.statistics(x[rows], weights[rows])
+
+
+def check_observed(distribution: Distribution, x: np.ndarray) -> None:
+    """The family's :meth:`~Distribution.check_data` of the rows with an observed entry."""
+    rows = _rows_with_entries(distribution, x)
+    distribution.check_data(x if rows is None else x[rows])

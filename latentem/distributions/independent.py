@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from attrs import field, frozen
 
 from latentem.core.stats import AdditiveStatistics, scale_statistics
-from latentem.distributions.base import Distribution, check_distributions
+from latentem.distributions.base import (
+    Distribution,
+    check_distributions,
+    check_observed,
+    observed_log_prob,
+    observed_statistics,
+)
 
 __all__ = ["Independent", "IndependentStats"]
 
@@ -65,7 +71,9 @@ class Independent(Distribution):
     -----
     ``log p(x) = sum_j log p_j(x[:, cols_j])``; the statistics are the
     parts' statistics side by side, and each part is updated from its own
-    (the weighted objective separates over parts).
+    (the weighted objective separates over parts). A part whose columns are
+    all missing (NaN) in a row drops out of that row's likelihood and of its
+    statistics (:func:`~latentem.distributions.base.observed_log_prob`).
 
     Examples
     --------
@@ -86,6 +94,7 @@ class Independent(Distribution):
     parts: tuple[Distribution, ...] = field(
         converter=lambda v: check_distributions(v, "Independent", "parts")
     )
+    handles_missing: ClassVar[bool] = True
 
     @property
     def n_features(self) -> int:
@@ -107,7 +116,7 @@ class Independent(Distribution):
         """Check each part's columns; the message names the part and its columns."""
         for i, (part, columns) in enumerate(self._columns()):
             try:
-                part.check_data(x[:, columns])
+                check_observed(part, x[:, columns])
             except ValueError as error:
                 where = (
                     f"column {columns.start}"
@@ -122,13 +131,16 @@ class Independent(Distribution):
         """Sum of the parts' log-densities, shape (n_samples,)."""
         total = np.zeros(x.shape[0])
         for part, columns in self._columns():
-            total = total + part.log_prob(x[:, columns])
+            total = total + observed_log_prob(part, x[:, columns])
         return total
 
     def statistics(self, x: np.ndarray, weights: np.ndarray) -> IndependentStats:
         """Each part's statistics of its own columns."""
         return IndependentStats(
-            tuple(part.statistics(x[:, columns], weights) for part, columns in self._columns())
+            tuple(
+                observed_statistics(part, x[:, columns], weights)
+                for part, columns in self._columns()
+            )
         )
 
     def maximize(self, stats: IndependentStats) -> Independent:

@@ -18,10 +18,13 @@ from scipy import stats
 
 import latentem
 from latentem import ConvergenceWarning
+from latentem.distributions import Independent, Normal, Poisson
 from latentem.hmm import (
+    CategoricalEmissions,
     GaussianEmissions,
     GaussianMixtureEmissions,
     HiddenMarkovModel,
+    PoissonEmissions,
     Sequences,
 )
 from latentem.mixture import COVARIANCE_TYPES, covariance_type
@@ -511,3 +514,177 @@ def test_infinity_is_still_rejected(infinity):
             use(bad, lengths)
     with pytest.raises(ValueError, match="X contains infinity"):
         fitted.model_.log_likelihood(Sequences(bad, lengths))
+
+
+# -- 6: every emission family: a missing entry drops out of the likelihood ------------------
+
+
+def discrete_data(rng, n, columns, high):
+    """Whole numbers with holes: complete rows, partial rows and a row with nothing observed."""
+    X = rng.integers(0, high, size=(n, columns)).astype(float)
+    missing = rng.random(X.shape) < 0.3
+    missing[0] = False
+    missing[1] = True
+    missing[2, 0] = True
+    missing[2, 1:] = False
+    X[missing] = np.nan
+    return X
+
+
+def product_densities(X, per_entry):
+    """``prod_j`` over the observed entries of ``per_entry(j, value)`` (K,), per row: (n, K)."""
+    rows = []
+    for x in X:
+        density = 1.0
+        for j, value in enumerate(x):
+            if not np.isnan(value):
+                density = density * per_entry(j, value)
+        rows.append(np.broadcast_to(density, per_entry(0, 0.0).shape))
+    return np.array(rows)
+
+
+def categorical_case(K, seed=0):
+    rng = np.random.default_rng(seed)
+    probabilities = rng.dirichlet(np.ones(4), size=(K, 2))
+    startprob, transmat = chain(rng, K)
+    model = HiddenMarkovModel(startprob, transmat, CategoricalEmissions(probabilities))
+    X = discrete_data(rng, sum(LENGTHS), 2, 4)
+    return model, X, product_densities(X, lambda j, v: probabilities[:, j, int(v)])
+
+
+def poisson_case(K, seed=0):
+    rng = np.random.default_rng(seed)
+    rates = rng.uniform(0.5, 6.0, size=(K, 3))
+    startprob, transmat = chain(rng, K)
+    model = HiddenMarkovModel(startprob, transmat, PoissonEmissions(rates))
+    X = discrete_data(rng, sum(LENGTHS), 3, 8)
+    return model, X, product_densities(X, lambda j, v: stats.poisson.pmf(v, rates[:, j]))
+
+
+def independent_case(K, seed=0):
+    """Any families: one Independent([Normal, Poisson]) per state."""
+    rng = np.random.default_rng(seed)
+    locs, scales = rng.normal(size=K), rng.uniform(0.5, 2.0, size=K)
+    rates = rng.uniform(0.5, 6.0, size=K)
+    states = [Independent([Normal(locs[k], scales[k]), Poisson(rates[k])]) for k in range(K)]
+    startprob, transmat = chain(rng, K)
+    model = HiddenMarkovModel(startprob, transmat, states)
+    X = discrete_data(rng, sum(LENGTHS), 2, 8)
+    X[:, 0] += rng.normal(size=len(X))
+
+    def per_entry(j, value):
+        if j == 0:
+            return stats.norm.pdf(value, locs, scales)
+        return stats.poisson.pmf(value, rates)
+
+    return model, X, product_densities(X, per_entry)
+
+
+FAMILIES = {"categorical": categorical_case, "poisson": poisson_case, "any": independent_case}
+
+
+@pytest.mark.parametrize("K", [2, 3])
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_every_family_matches_the_sum_over_all_paths(family, K):
+    model, X, densities = FAMILIES[family](K)
+    check_against_brute_force(model, densities, X)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_the_m_step_counts_only_the_observed_entries(family):
+    model, X, densities = FAMILIES[family](2)
+    posteriors = brute_force(model, densities, LENGTHS)[1]
+    fitted = model.m_step(model.e_step(Sequences(X, LENGTHS))).emissions
+    observed = ~np.isnan(X)
+    filled = np.where(observed, X, 0.0)
+    # the maximiser from the brute-force posteriors, entry by entry (explicit sums)
+    if family == "poisson":
+        expected = (posteriors.T @ filled) / (posteriors.T @ observed)
+        np.testing.assert_allclose(fitted.rates, expected, rtol=1e-9)
+    elif family == "categorical":
+        for k in range(2):
+            for c in range(2):
+                counts = np.array(
+                    [posteriors[observed[:, c] & (filled[:, c] == s), k].sum() for s in range(4)]
+                )
+                np.testing.assert_allclose(
+                    fitted.probabilities[k, c], counts / counts.sum(), rtol=1e-9
+                )
+    else:
+        for k, state in enumerate(fitted.components):
+            normal, poisson = state.parts
+            w = posteriors[:, k] * observed[:, 0]
+            np.testing.assert_allclose(normal.loc, w @ filled[:, 0] / w.sum(), rtol=1e-9)
+            w = posteriors[:, k] * observed[:, 1]
+            np.testing.assert_allclose(poisson.rate, w @ filled[:, 1] / w.sum(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_every_family_never_decreases_the_objective_with_missing_entries(family):
+    model, X, _ = FAMILIES[family](3, seed=4)
+    assert_monotone(model, Sequences(X, LENGTHS), n_iter=15)
+
+
+def test_a_family_that_cannot_drop_one_entry_says_what_to_do():
+    from latentem.distributions import MultivariateNormal
+
+    states = [MultivariateNormal(np.zeros(2), np.eye(2)), MultivariateNormal(np.ones(2), np.eye(2))]
+    model = HiddenMarkovModel([0.5, 0.5], [[0.9, 0.1], [0.1, 0.9]], states)
+    X = np.array([[0.0, 1.0], [np.nan, np.nan], [0.5, 0.2]])
+    # a row with nothing observed drops out, whatever the family: density 1 in every state
+    densities = np.array(
+        [[stats.multivariate_normal(s.mean, s.cov).pdf(x) for s in states] for x in X]
+    )
+    densities[1] = 1.0
+    _, joint = enumerate_paths(model.startprob, model.transmat, densities)
+    assert model.log_likelihood(X) == pytest.approx(np.log(joint.sum()), rel=1e-12)
+    with pytest.raises(ValueError, match=r"row 1 beside observed.*Independent"):
+        model.log_likelihood(np.array([[0.0, 1.0], [np.nan, 2.0]]))
+
+
+@pytest.mark.parametrize(
+    ("estimator", "X"),
+    [
+        (latentem.CategoricalHMM(2, random_state=0, n_iter=5), [[0], [1], [np.nan], [2], [1]]),
+        (latentem.PoissonHMM(2, random_state=0, n_iter=5), [[0, 3], [1, np.nan], [np.nan] * 2]),
+    ],
+)
+def test_the_discrete_front_classes_fit_score_and_decode_missing_entries(estimator, X):
+    X = np.array(X, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(X)
+    model = estimator.model_
+    data = Sequences(X, [len(X)])
+    assert estimator.score(X) == pytest.approx(model.log_likelihood(data), rel=1e-12)
+    np.testing.assert_allclose(estimator.predict_proba(X), model.predict_proba(data))
+    np.testing.assert_array_equal(estimator.predict(X), model.predict(data))
+    # a row with nothing observed drops out: scoring it alone gives log 1 = 0
+    assert estimator.score(np.full((1, X.shape[1]), np.nan)) == 0.0
+
+
+@st.composite
+def discrete_problems_with_holes(draw):
+    """A categorical or Poisson start, and holed sequences drawn from another such HMM."""
+    family = draw(st.sampled_from(("categorical", "poisson")))
+    K, d = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+
+    def models():
+        return lst.hmm_models(n_states=st.just(K), n_features=st.just(d), emissions=(family,))
+
+    truth, start = draw(models()), draw(models())
+    lengths = [draw(st.integers(8, 30)), *draw(st.lists(st.integers(1, 8), max_size=2))]
+    seed = draw(lst.seeds())
+    X = np.concatenate(
+        [truth.sample(n, random_state=seed + i)[0] for i, n in enumerate(lengths)]
+    ).astype(float)
+    rng = np.random.default_rng(draw(lst.seeds()))
+    X[rng.random(X.shape) < draw(st.floats(0.1, 0.5))] = np.nan
+    X[rng.integers(len(X))] = np.nan
+    return start, Sequences(X, lengths)
+
+
+@given(discrete_problems_with_holes())
+def test_discrete_baum_welch_never_decreases_the_objective_with_missing_entries(problem):
+    start, data = problem
+    assert_monotone(start, data, n_iter=8)

@@ -116,7 +116,9 @@ class CategoricalHMM(BaseHMM):
             return check_int(self.n_features, "n_features", minimum=1)
         if not self._needs_init("probabilities", "emissionprob_", init):
             return int(np.asarray(self.emissionprob_).shape[-1])
-        return int(X.max()) + 1
+        return max(int(X.max()), 0) + 1
+
+    _allow_nan = True  # NaN marks a missing symbol: it drops out of the likelihood
 
     def _check_X(self, X: Any) -> np.ndarray:
         limit = np.iinfo(np.intp).max
@@ -124,7 +126,7 @@ class CategoricalHMM(BaseHMM):
             limit = int(np.asarray(self.emissionprob_).shape[-1])
         elif self.n_features is not None:
             limit = check_int(self.n_features, "n_features", minimum=1)
-        return check_symbols(X, limit, n_columns=None)
+        return check_symbols(X, limit, n_columns=None, allow_missing=True)
 
     def _emissions(self, probabilities: Any, fixed: frozenset[str]) -> CategoricalEmissions:
         k = check_int(self.n_components, "n_components", minimum=1)
@@ -143,7 +145,7 @@ class CategoricalHMM(BaseHMM):
     ) -> CategoricalEmissions:
         k = check_int(self.n_components, "n_components", minimum=1)
         n_symbols = self._n_symbols(X, init)
-        check_symbols(X, n_symbols, n_columns=None)
+        check_symbols(X, n_symbols, n_columns=None, allow_missing=True)
         if self._needs_init("probabilities", "emissionprob_", init):
             # hmmlearn's (n_components, n_symbols) for one column
             shape = (k, n_symbols) if X.shape[1] == 1 else (k, X.shape[1], n_symbols)
@@ -244,8 +246,10 @@ class PoissonHMM(BaseHMM):
 
     n_features = width_property("lambdas_")
 
+    _allow_nan = True  # NaN marks a missing count: it drops out of the likelihood
+
     def _check_X(self, X: Any) -> np.ndarray:
-        return check_counts(X, None)
+        return check_counts(X, None, allow_missing=True)
 
     def _emissions(self, rates: Any, fixed: frozenset[str]) -> PoissonEmissions:
         k = check_int(self.n_components, "n_components", minimum=1)
@@ -267,7 +271,9 @@ class PoissonHMM(BaseHMM):
     ) -> PoissonEmissions:
         k = check_int(self.n_components, "n_components", minimum=1)
         if self._needs_init("rates", "lambdas_", init):
-            mean, variance = float(X.mean()), float(X.var())
+            observed = X[~np.isnan(X)]  # a missing count (NaN) says nothing of the scale
+            mean = float(observed.mean()) if observed.size else 0.0
+            variance = float(observed.var()) if observed.size else 0.0
             if mean > 0 and variance > 0:
                 # hmmlearn's method of moments: a gamma with the data's mean and variance
                 rates = rng.gamma(mean**2 / variance, variance / mean, size=(k, X.shape[1]))

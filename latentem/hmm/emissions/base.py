@@ -17,7 +17,12 @@ import numpy as np
 from attrs import field, frozen
 
 from latentem.core.validation import check_array
-from latentem.distributions.base import Distribution
+from latentem.distributions.base import (
+    Distribution,
+    check_observed,
+    observed_log_prob,
+    observed_statistics,
+)
 
 __all__ = ["Emissions", "IndependentEmissions", "PerStateStats", "as_emissions", "check_fixed"]
 
@@ -208,7 +213,11 @@ class IndependentEmissions(Emissions):
     -----
     Each state's statistics are its distribution's ``statistics(X,
     gamma[:, k])`` and its update is that distribution's ``maximize``; a
-    state whose total posterior weight is zero keeps its distribution.
+    state whose total posterior weight is zero keeps its distribution. A
+    row with no observed entry (all NaN) drops out of the likelihood and of
+    the statistics; a row with some missing entries needs a family that
+    leaves them out, such as :class:`~latentem.distributions.Independent`
+    (:func:`~latentem.distributions.base.observed_log_prob`).
 
     Examples
     --------
@@ -237,21 +246,21 @@ class IndependentEmissions(Emissions):
         return sum(int(component.n_parameters) for component in self.components)
 
     def check_data(self, X: Any) -> np.ndarray:
-        X = check_array(X)
+        X = check_array(X, allow_nan=True)
         if X.shape[1] != self.n_features:
             raise ValueError(
                 f"X has {X.shape[1]} features, but the emissions model {self.n_features}"
             )
         for component in self.components:
-            component.check_data(X)
+            check_observed(component, X)
         return X
 
     def log_prob(self, X: np.ndarray) -> np.ndarray:
-        return np.column_stack([component.log_prob(X) for component in self.components])
+        return np.column_stack([observed_log_prob(component, X) for component in self.components])
 
     def statistics(self, X: np.ndarray, posteriors: np.ndarray) -> PerStateStats:
         items = tuple(
-            component.statistics(X, np.ascontiguousarray(posteriors[:, k]))
+            observed_statistics(component, X, np.ascontiguousarray(posteriors[:, k]))
             for k, component in enumerate(self.components)
         )
         return PerStateStats(items, posteriors.sum(axis=0))

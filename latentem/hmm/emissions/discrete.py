@@ -29,12 +29,23 @@ __all__ = [
 ]
 
 
-def _whole_numbers(X: Any, name: str, what: str) -> np.ndarray:
+def _check_non_negative(values: np.ndarray, name: str, what: str) -> None:
+    if np.any(values < 0):
+        row, column = (int(i) for i in np.argwhere(values < 0)[0])
+        raise ValueError(
+            f"{name} must hold non-negative {what}; got {values[row, column]} at row {row}, "
+            f"column {column} (Negative values in data)"
+        )
+
+
+def _whole_numbers(X: Any, name: str, what: str, allow_missing: bool = False) -> np.ndarray:
+    """Non-negative whole numbers as int64; with ``allow_missing``, NaN becomes -1."""
     if hasattr(X, "toarray") and hasattr(X, "nnz"):
         check_array(X, name)  # raises the sparse-matrix error
     raw = np.asarray(X)
     if raw.dtype.kind == "b":
         raw = raw.astype(np.intp)
+    missing = None
     if raw.dtype.kind in "iu":
         if raw.ndim != 2:
             raise ValueError(
@@ -46,24 +57,30 @@ def _whole_numbers(X: Any, name: str, what: str) -> np.ndarray:
             raise ValueError(f"{name} must have at least 1 sample; got 0")
         values = raw.astype(np.int64)
     else:
-        floats = check_array(X, name)
-        if not np.all(floats == np.round(floats)):
-            row, column = (int(i) for i in np.argwhere(floats != np.round(floats))[0])
+        floats = check_array(X, name, allow_nan=allow_missing)
+        missing = np.isnan(floats)
+        filled = np.where(missing, 0.0, floats)
+        _check_non_negative(filled, name, what)
+        if not np.all(filled == np.round(filled)):
+            row, column = (int(i) for i in np.argwhere(filled != np.round(filled))[0])
             raise ValueError(
                 f"{name} must hold {what} (whole numbers); got {float(floats[row, column])!r} at "
                 f"row {row}, column {column}"
             )
-        values = floats.astype(np.int64)
-    if np.any(values < 0):
-        row, column = (int(i) for i in np.argwhere(values < 0)[0])
-        raise ValueError(
-            f"{name} must hold non-negative {what}; got {values[row, column]} at row {row}, "
-            f"column {column} (Negative values in data)"
-        )
+        values = filled.astype(np.int64)
+    _check_non_negative(values, name, what)
+    if missing is not None and missing.any():
+        values[missing] = -1
     return values
 
 
-def check_symbols(X: Any, n_symbols: int, name: str = "X", n_columns: int | None = 1) -> np.ndarray:
+def check_symbols(
+    X: Any,
+    n_symbols: int,
+    name: str = "X",
+    n_columns: int | None = 1,
+    allow_missing: bool = False,
+) -> np.ndarray:
     """Categorical data: columns of integer symbols in ``0 .. n_symbols - 1``.
 
     Parameters
@@ -74,6 +91,9 @@ def check_symbols(X: Any, n_symbols: int, name: str = "X", n_columns: int | None
         Argument name for messages.
     n_columns : int or None, default=1
         Required number of columns (None: any).
+    allow_missing : bool, default=False
+        Whether NaN marks a missing symbol (returned as -1); -1 in integer
+        data does too, as in pandas' categorical codes.
 
     Returns
     -------
@@ -83,12 +103,18 @@ def check_symbols(X: Any, n_symbols: int, name: str = "X", n_columns: int | None
     --------
     >>> check_symbols([[0], [2]], 3).ravel()
     array([0, 2])
+    >>> check_symbols([[0], [np.nan]], 3, allow_missing=True).ravel()
+    array([ 0, -1])
     >>> check_symbols([[0], [3]], 3)
     Traceback (most recent call last):
     ...
     ValueError: X must hold symbols 0 .. 2 (n_symbols=3); got symbol 3 at row 1. ...
     """
-    values = _whole_numbers(X, name, "integer symbols")
+    if allow_missing and np.asarray(X).dtype.kind == "i":
+        codes = np.asarray(X)
+        if (codes == -1).any():  # pandas' code of a missing category
+            X = np.where(codes == -1, np.nan, codes)
+    values = _whole_numbers(X, name, "integer symbols", allow_missing)
     if n_columns == 1 and values.shape[1] != 1:
         raise ValueError(
             f"{name} must have one column of symbols, shape (n_samples, 1); got shape "
@@ -111,21 +137,33 @@ def check_symbols(X: Any, n_symbols: int, name: str = "X", n_columns: int | None
     return values.astype(np.intp)
 
 
-def check_counts(X: Any, n_features: int | None, name: str = "X") -> np.ndarray:
+def check_counts(
+    X: Any, n_features: int | None, name: str = "X", allow_missing: bool = False
+) -> np.ndarray:
     """Count data: non-negative whole numbers with ``n_features`` columns (None: any), as floats.
+
+    With ``allow_missing``, NaN marks a missing count and stays NaN.
 
     Examples
     --------
-    >>> check_counts([[0, 3], [2, 1]], 2)
-    array([[0., 3.],
-           [2., 1.]])
+    >>> check_counts([[0, 3], [2, np.nan]], 2, allow_missing=True)
+    array([[ 0.,  3.],
+           [ 2., nan]])
     """
-    values = _whole_numbers(X, name, "counts")
+    values = _whole_numbers(X, name, "counts", allow_missing)
     if n_features is not None and values.shape[1] != n_features:
         raise ValueError(
             f"{name} has {values.shape[1]} features, but the emissions model {n_features} features"
         )
-    return values.astype(np.float64)
+    return np.where(values < 0, np.nan, values.astype(np.float64))
+
+
+def _symbol_counts(symbols: np.ndarray, weights: np.ndarray, n_symbols: int) -> np.ndarray:
+    """Weighted count of every symbol; missing ones (-1) are not counted."""
+    observed = symbols >= 0
+    if not observed.all():
+        symbols, weights = symbols[observed], weights[observed]
+    return np.bincount(symbols, weights=weights, minlength=n_symbols)
 
 
 @frozen(eq=False)
@@ -164,7 +202,8 @@ class CategoricalEmissions(Emissions):
     Notes
     -----
     Data are columns of integer symbols ``0 .. n_symbols - 1``; ``log p(x_t
-    | k) = sum_c log p_kc(x_tc)``. The update is ``p_kcj ~ max(n_kcj +
+    | k) = sum_c log p_kc(x_tc)``, where a missing symbol (NaN) drops out of
+    the sum and of the counts. The update is ``p_kcj ~ max(n_kcj +
     alpha_kcj - 1, 0)`` with ``n_kcj`` the expected count of symbol ``j`` in
     column ``c`` in state ``k``.
 
@@ -222,7 +261,7 @@ class CategoricalEmissions(Emissions):
         return self.n_states * self.n_features * (self.n_symbols - 1)
 
     def check_data(self, X: Any) -> np.ndarray:
-        return check_symbols(X, self.n_symbols, n_columns=self.n_features)
+        return check_symbols(X, self.n_symbols, n_columns=self.n_features, allow_missing=True)
 
     def data_key(self) -> Hashable:
         return ("categorical", self.n_features, self.n_symbols)
@@ -230,9 +269,13 @@ class CategoricalEmissions(Emissions):
     def log_prob(self, X: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
             log_table = np.log(self._table.transpose(1, 2, 0))  # (columns, symbols, states)
-        out = log_table[0][X[:, 0]]
-        for column in range(1, X.shape[1]):
-            out = out + log_table[column][X[:, column]]
+        out = np.zeros((X.shape[0], self.n_states))
+        for column in range(X.shape[1]):
+            symbols = X[:, column]
+            terms = log_table[column][symbols]
+            out += (
+                terms if symbols.min(initial=0) >= 0 else np.where(symbols[:, None] < 0, 0, terms)
+            )
         return out
 
     def statistics(self, X: np.ndarray, posteriors: np.ndarray) -> CategoricalStats:
@@ -240,7 +283,7 @@ class CategoricalEmissions(Emissions):
             [
                 np.stack(
                     [
-                        np.bincount(X[:, c], weights=posteriors[:, k], minlength=self.n_symbols)
+                        _symbol_counts(X[:, c], posteriors[:, k], self.n_symbols)
                         for c in range(X.shape[1])
                     ]
                 )
@@ -271,16 +314,17 @@ class CategoricalEmissions(Emissions):
 
 @frozen(eq=False)
 class PoissonStats(AdditiveStatistics):
-    """Posterior weight (n_states,) and weighted count sums (n_states, n_features) per state.
+    """Posterior weight and weighted count sums per state and feature, (n_states, n_features).
+
+    The weight of a feature counts only the rows where it was observed.
 
     Examples
     --------
     >>> import numpy as np
     >>> emissions = PoissonEmissions([[1.0], [6.0]])
     >>> stats = emissions.statistics(np.array([[0.0], [7.0]]), np.array([[1.0, 0.0], [0.2, 0.8]]))
-    >>> stats.weights, stats.sums
-    (array([1.2, 0.8]), array([[1.4],
-           [5.6]]))
+    >>> stats.weights.ravel(), stats.sums.ravel()
+    (array([1.2, 0.8]), array([1.4, 5.6]))
     """
 
     weights: np.ndarray
@@ -317,7 +361,8 @@ class PoissonEmissions(Emissions):
     -----
     The update is ``rate_kd = (alpha_kd + sum_t gamma_t(k) x_td) / (beta_kd
     + sum_t gamma_t(k))``, the posterior mean of a ``Gamma(alpha, beta)``
-    prior. hmmlearn's PoissonHMM uses the same numerator with the total
+    prior; a missing count (NaN) drops out of the likelihood and of both
+    sums. hmmlearn's PoissonHMM uses the same numerator with the total
     weight of *all* states in the denominator when ``lambdas_weight > 0``;
     without a prior both agree.
 
@@ -364,26 +409,34 @@ class PoissonEmissions(Emissions):
         return int(self.rates.size)
 
     def check_data(self, X: Any) -> np.ndarray:
-        return check_counts(X, self.n_features)
+        return check_counts(X, self.n_features, allow_missing=True)
 
     def data_key(self) -> Hashable:
         return ("poisson", self.n_features)
 
     def log_prob(self, X: np.ndarray) -> np.ndarray:
-        constant = gammaln(X + 1.0).sum(axis=1)[:, None] + self.rates.sum(axis=1)
+        observed = ~np.isnan(X)
+        complete = bool(observed.all())
+        counts = X if complete else np.where(observed, X, 0.0)
+        exposure = self.rates.sum(axis=1) if complete else observed @ self.rates.T
+        constant = gammaln(counts + 1.0).sum(axis=1)[:, None] + exposure
         if np.all(self.rates > 0):
-            return X @ np.log(self.rates).T - constant
+            return counts @ np.log(self.rates).T - constant
         # a zero rate gives probability 1 to a zero count and 0 to any other
-        terms = np.stack([xlogy(X, rates).sum(axis=1) for rates in self.rates], axis=1)
+        terms = np.stack([xlogy(counts, rates).sum(axis=1) for rates in self.rates], axis=1)
         return terms - constant
 
     def statistics(self, X: np.ndarray, posteriors: np.ndarray) -> PoissonStats:
-        return PoissonStats(posteriors.sum(axis=0), posteriors.T @ X)
+        observed = ~np.isnan(X)
+        if observed.all():
+            weights = np.repeat(posteriors.sum(axis=0)[:, None], X.shape[1], axis=1)
+            return PoissonStats(weights, posteriors.T @ X)
+        return PoissonStats(posteriors.T @ observed, posteriors.T @ np.where(observed, X, 0.0))
 
     def maximize(self, stats: PoissonStats) -> PoissonEmissions:
         if "rates" in self.fixed:
             return self
-        denominator = self.prior_rate + stats.weights[:, None]
+        denominator = self.prior_rate + stats.weights
         usable = denominator > 0
         rates = (self.prior_shape + stats.sums) / np.where(usable, denominator, 1.0)
         return evolve(self, rates=np.where(usable, rates, self.rates))

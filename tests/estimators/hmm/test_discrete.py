@@ -87,7 +87,7 @@ def test_categorical_symbols_out_of_range_say_what_to_change():
     with pytest.raises(ValueError, match="got symbol 6 at row 0"):
         model.predict([[6]])
     with pytest.raises(ValueError, match="non-negative integer symbols"):
-        model.fit([[0], [-1]])
+        model.fit([[0], [-2]])  # -1 is a missing symbol, as in pandas' codes
     with pytest.raises(ValueError, match=r"'e' \(probabilities\).*got 'm'"):
         latentem.CategoricalHMM(2, params="stm").fit(X)
 
