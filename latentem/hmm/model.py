@@ -53,6 +53,9 @@ class PreparedSequences:
         The emissions' prepared rows, in ragged order.
     scratch : LendingPool
         The forward-backward scan's work arrays.
+    labels : ndarray of intp of shape (n_samples,) or None
+        The known states in ragged order (-1: unknown), checked against the
+        model's states; None when no state is known.
 
     Examples
     --------
@@ -71,6 +74,7 @@ class PreparedSequences:
     key: Hashable | None
     rows: Any
     scratch: LendingPool[Scratch] = field(factory=LendingPool)
+    labels: np.ndarray | None = None
 
     @property
     def n_samples(self) -> int:
@@ -139,8 +143,9 @@ class HiddenMarkovModel(LatentModel):
 
     Notes
     -----
-    Data are :class:`~latentem.hmm.Sequences` (``X`` plus ``lengths``) or
-    one array taken as a single sequence. The E-step is forward-backward
+    Data are :class:`~latentem.hmm.Sequences` (``X`` plus ``lengths``, and
+    optionally the known ``labels`` of some rows, which every method clamps
+    exactly) or one array taken as a single sequence. The E-step is forward-backward
     (:func:`~latentem.hmm.inference.forward_backward`); the statistics are
     the expected start counts, transition counts and the emissions'
     posterior-weighted statistics, which add over sequences. The M-step is
@@ -229,12 +234,33 @@ class HiddenMarkovModel(LatentModel):
             plan, scratch = scan_plan(sequences.lengths), LendingPool()
         X = take_rows(self.emissions.check_data(sequences.X), plan.layout.rows)
         rows = self.emissions.prepare(X)
-        return PreparedSequences(sequences, plan, self.emissions.data_key(), rows, scratch)
+        labels = None
+        if sequences.labels is not None:
+            labels = take_rows(self._check_labels(sequences.labels), plan.layout.rows)
+        key = self.emissions.data_key()
+        return PreparedSequences(sequences, plan, key, rows, scratch, labels)
+
+    def _check_labels(self, labels: np.ndarray) -> np.ndarray:
+        if labels.max() >= self.n_states:
+            row = int(np.flatnonzero(labels >= self.n_states)[0])
+            raise ValueError(
+                f"labels must be states 0 .. {self.n_states - 1} (n_states={self.n_states}) or "
+                f"-1 for an unknown state; got {int(labels[row])} at row {row}"
+            )
+        return labels
 
     def _prepare(self, data: Any) -> tuple[PreparedSequences, np.ndarray]:
-        """Prepared data and its emission log-probabilities, in the scan's ragged order."""
+        """Prepared data and its emission log-probabilities, in the scan's ragged order.
+
+        A row of known state has probability 0 under every other state, so
+        every pass clamps the known states exactly.
+        """
         prepared = self.prepare(data)
         log_emissions = check_log_emissions(self.emissions.log_prob(prepared.rows), self.n_states)
+        if prepared.labels is not None:
+            known = prepared.labels[:, None]
+            other = (known >= 0) & (known != np.arange(self.n_states))
+            log_emissions = np.where(other, -np.inf, log_emissions)
         return prepared, log_emissions
 
     def e_step(self, data: Any) -> HMMStats:
@@ -325,12 +351,13 @@ class HiddenMarkovModel(LatentModel):
         ``sum_t log max_k p(z_t = k | x)``.
         """
         check_option(algorithm, "algorithm", DECODERS)
-        prepared = self.prepare(data)
-        lengths = prepared.sequences.lengths
         if algorithm == "map":
+            prepared = self.prepare(data)
+            lengths = prepared.sequences.lengths
             log_prob, states = map_decode(self.predict_proba(prepared), lengths)
             return float(log_prob.sum()), states
-        ragged = check_log_emissions(self.emissions.log_prob(prepared.rows), self.n_states)
+        prepared, ragged = self._prepare(data)
+        lengths = prepared.sequences.lengths
         log_emissions = take_rows(ragged, prepared.plan.positions)
         log_prob, states = viterbi_decode(log_emissions, self.startprob, self.transmat, lengths)
         return float(log_prob.sum()), states

@@ -10,7 +10,7 @@ from attrs import field, frozen
 
 from latentem.core.validation import readonly_array
 
-__all__ = ["Sequences", "as_sequences", "check_lengths", "split_sequences"]
+__all__ = ["Sequences", "as_sequences", "check_labels", "check_lengths", "split_sequences"]
 
 
 def _n_rows(X: Any) -> int:
@@ -82,6 +82,44 @@ def check_lengths(lengths: Any, n_samples: int) -> np.ndarray:
     return readonly_array(values, dtype=np.intp)
 
 
+def check_labels(labels: Any, n_samples: int) -> np.ndarray | None:
+    """Known states of some rows (-1: unknown) as a read-only intp array; None if none is known.
+
+    Examples
+    --------
+    >>> check_labels([0, -1, 1], 3)
+    array([ 0, -1,  1])
+    >>> check_labels([-1, -1], 2) is None
+    True
+    >>> check_labels([0, -2], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: labels must be states (0, 1, ...) or -1 for an unknown state; got -2 at row 1
+    """
+    if labels is None:
+        return None
+    raw = np.asarray(labels)
+    if raw.dtype.kind == "f" and np.all(np.isfinite(raw)) and np.all(raw == np.round(raw)):
+        raw = raw.astype(np.int64)
+    if raw.dtype.kind not in "iu":
+        raise TypeError(
+            f"labels must be integers (a state, or -1 for an unknown state); got dtype {raw.dtype}"
+        )
+    if raw.shape != (n_samples,):
+        raise ValueError(
+            f"labels must have one entry per row of X, shape ({n_samples},); got {raw.shape}"
+        )
+    if np.any(raw < -1):
+        row = int(np.flatnonzero(raw < -1)[0])
+        raise ValueError(
+            "labels must be states (0, 1, ...) or -1 for an unknown state; got "
+            f"{int(raw[row])} at row {row}"
+        )
+    if not np.any(raw >= 0):
+        return None
+    return readonly_array(raw, dtype=np.intp)
+
+
 @frozen(eq=False)
 class Sequences:
     """Sequences stacked row-wise in one array.
@@ -96,6 +134,12 @@ class Sequences:
         modify the array afterwards: wrap new data in new ``Sequences``.
     lengths : array-like of int of shape (n_sequences,), optional
         Positive lengths summing to ``n_samples``; one sequence by default.
+    labels : array-like of int of shape (n_samples,), optional
+        The known state of some rows, -1 where it is unknown (partially
+        labelled sequences). An HMM clamps the known states exactly: its
+        forward-backward pass gives probability 0 to every path through
+        another state there, so its log-likelihood is ``log p(X, known
+        states)``. None (or all -1) when no state is known.
 
     Examples
     --------
@@ -112,6 +156,7 @@ class Sequences:
     X: Any
     # any array-like (or None) goes in; the post-init check turns it into the read-only array
     lengths: np.ndarray = field(default=None, converter=_unchecked)
+    labels: np.ndarray | None = field(default=None, converter=_unchecked)
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.X, Sequences):
@@ -123,6 +168,10 @@ class Sequences:
             X.setflags(write=False)
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "lengths", check_lengths(self.lengths, _n_rows(X)))
+        object.__setattr__(self, "labels", check_labels(self.labels, _n_rows(X)))
+
+    def _labels_of(self, rows: Any) -> np.ndarray | None:
+        return None if self.labels is None else self.labels[rows]
 
     @property
     def n_samples(self) -> int:
@@ -149,7 +198,7 @@ class Sequences:
         starts = self.starts[index]
         lengths = self.lengths[index]
         rows = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths, strict=True)])
-        return Sequences(np.asarray(self.X)[rows], lengths)
+        return Sequences(np.asarray(self.X)[rows], lengths, self._labels_of(rows))
 
     def chunks(self, max_samples: int) -> list[Sequences]:
         """Consecutive groups of whole sequences with at most ``max_samples`` rows each.
@@ -181,7 +230,8 @@ class Sequences:
         for group in groups:
             start = int(self.starts[group[0]])
             stop = start + int(self.lengths[group].sum())
-            out.append(Sequences(X[start:stop], self.lengths[group]))
+            rows = slice(start, stop)
+            out.append(Sequences(X[rows], self.lengths[group], self._labels_of(rows)))
         return out
 
 

@@ -572,7 +572,7 @@ class BaseHMM(Estimator):
 
     # -- fitting -------------------------------------------------------------------------
 
-    def fit(self, X: Any, y: Any = None, lengths: Any = None) -> BaseHMM:
+    def fit(self, X: Any, y: Any = None, lengths: Any = None, *, labels: Any = None) -> BaseHMM:
         """Estimate the parameters by Baum-Welch (best of ``n_init`` starts).
 
         Parameters
@@ -587,6 +587,13 @@ class BaseHMM(Estimator):
             ``lengths`` (see Compatibility in the class docstring).
         lengths : array-like of int of shape (n_sequences,), optional
             Length of every sequence; they must sum to ``n_samples``.
+        labels : array-like of int of shape (n_samples,), optional
+            The known state of some rows, -1 where it is unknown (partially
+            labelled sequences). Baum-Welch clamps the known states exactly
+            (every path through another state there has probability 0), so
+            the fit maximises ``log p(X, known states)``; with every state
+            known it is the supervised maximum-likelihood (or MAP) estimate,
+            with none it is the unlabelled fit. hmmlearn has no such argument.
 
         Returns
         -------
@@ -597,7 +604,7 @@ class BaseHMM(Estimator):
         names = input_feature_names(X)
         X = self._check_X(X)
         lengths = sequence_lengths(y, lengths, X.shape[0], type(self).__name__)
-        sequences = Sequences(X, lengths)
+        sequences = Sequences(X, lengths, labels)
         rng = as_generator(self.random_state)
         given = self._given_monitor()
         self._warn_overwritten(settings["init"])
