@@ -22,7 +22,7 @@ import pytest
 
 import latentem
 from latentem import Checkpoint, EMResult, GaussianMixtureModel
-from latentem.io import sidecar_path
+from latentem.io import files, sidecar_path
 
 RNG = np.random.default_rng(3)
 X = np.concatenate([RNG.normal(0, 1, (60, 2)), RNG.normal(4, 1, (60, 2))])
@@ -203,6 +203,23 @@ def test_concurrent_saves_and_loads_of_one_file_never_break_it(tmp_path):
     assert not errors, errors[0]
     latentem.save(models[1], path, npz_threshold=0)
     assert_clean(path)
+
+
+def test_load_follows_a_save_that_replaced_the_file_while_it_read(tmp_path, monkeypatch):
+    """The arrays file named by the JSON load read is gone: load reads the new JSON."""
+    path = tmp_path / "m.json"
+    first, second = (GaussianMixtureModel.from_data(X, 2, random_state=seed) for seed in (0, 1))
+    latentem.save(first, path, npz_threshold=0)
+    parse = files._parse
+
+    def parse_then_save(where):
+        document = parse(where)
+        monkeypatch.setattr(files, "_parse", parse)
+        latentem.save(second, path, npz_threshold=0)  # removes the arrays file just named
+        return document
+
+    monkeypatch.setattr(files, "_parse", parse_then_save)
+    assert latentem.load(path).means.tobytes() == second.means.tobytes()
 
 
 def test_leftovers_of_killed_saves_go_and_other_files_stay(tmp_path):
