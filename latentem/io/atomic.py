@@ -28,10 +28,11 @@ import os
 import re
 import secrets
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 if sys.platform != "win32":
     import fcntl
@@ -134,6 +135,18 @@ class _Descriptor(io.RawIOBase):
         return os.lseek(self._fd, 0, os.SEEK_CUR)
 
 
+# The files this process's saves hold, as (device, inode): a sweep in another thread skips
+# them without opening them. Where flock is emulated by POSIX locks (NFS), the locks are
+# the process's, so they would not keep its own threads apart, and a sweep's closing of
+# the file would drop them.
+_held: set[tuple[int, int]] = set()
+_held_lock = threading.Lock()
+
+
+def _key(stat: os.stat_result) -> tuple[int, int]:
+    return stat.st_dev, stat.st_ino
+
+
 def _lock(fd: int, *, wait: bool) -> bool:
     """Take an exclusive ``flock`` on ``fd``; False if it is held elsewhere or unsupported."""
     if sys.platform == "win32":
@@ -153,22 +166,41 @@ def _still_named(path: Path, fd: int) -> bool:
         return False
 
 
-def _locked_temporary(target: Path) -> tuple[int, Path]:
-    """Create and lock a new temporary file beside ``target``: its descriptor and path."""
-    for _ in range(100):
-        temporary = target.parent / f".{target.name}.{secrets.token_hex(8)}.tmp"
-        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-        fd = os.open(temporary, flags, 0o666)
-        try:
-            # a sweep may take the file for a leftover between its creation and the lock:
-            # once locked, it is ours only if the name still leads to it
-            if not _lock(fd, wait=True) or _still_named(temporary, fd):
-                return fd, temporary
-        except BaseException:
-            os.close(fd)
-            raise
-        os.close(fd)
-    raise OSError(errno.EAGAIN, "no temporary file survived 100 attempts")
+class _Temporary:
+    """A new temporary file beside ``target``: created, held by this process, locked.
+
+    A sweep may take the file for a leftover between its creation and the
+    lock; once locked (and held), the file is ours only if its name still
+    leads to it, else another name is tried.
+    """
+
+    def __init__(self, target: Path) -> None:
+        for _ in range(100):
+            self.path = target.parent / f".{target.name}.{secrets.token_hex(8)}.tmp"
+            flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+            self.fd: int | None = os.open(self.path, flags, 0o666)
+            self._key: tuple[int, int] | None = None
+            try:
+                self._key = _key(os.fstat(self.fd))
+                with _held_lock:
+                    _held.add(self._key)
+                if not _lock(self.fd, wait=True) or _still_named(self.path, self.fd):
+                    return
+            except BaseException:
+                self.close()
+                raise
+            self.close()
+        raise OSError(errno.EAGAIN, "no temporary file survived 100 attempts")
+
+    def close(self) -> None:
+        """Release the file (its lock with it); it may be swept from now on."""
+        if self._key is not None:
+            with _held_lock:
+                _held.discard(self._key)
+            self._key = None
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -205,9 +237,9 @@ def written(path: Path, write: Callable[[io.RawIOBase], _T], *, target: Path) ->
     wrote it goes on. If anything fails, the temporary file is removed and
     ``path`` is as it was.
     """
-    fd, temporary = _locked_temporary(target)
-    is_open = True
+    temporary = _Temporary(target)
     try:
+        fd = cast(int, temporary.fd)
         try:
             mode = _mode(target)
             if mode is not None and hasattr(os, "fchmod"):
@@ -215,18 +247,16 @@ def written(path: Path, write: Callable[[io.RawIOBase], _T], *, target: Path) ->
             result = write(_Descriptor(fd))
             os.fsync(fd)
             if sys.platform == "win32":  # an open file cannot be renamed there
-                os.close(fd)
-                is_open = False
-            os.replace(temporary, path)
+                temporary.close()
+            os.replace(temporary.path, path)
         except BaseException:
             with suppress(OSError):
-                os.unlink(temporary)
+                os.unlink(temporary.path)
             raise
         _fsync_folder(path.parent)
         yield result
     finally:
-        if is_open:
-            os.close(fd)
+        temporary.close()
 
 
 def refuse_folder(target: Path) -> None:
@@ -242,22 +272,30 @@ def check_writable(target: Path) -> None:
     """
     with saving(target):
         refuse_folder(target)
-        fd, temporary = _locked_temporary(target)
+        temporary = _Temporary(target)
         try:
-            os.unlink(temporary)
+            os.unlink(temporary.path)
         finally:
-            os.close(fd)
+            temporary.close()
 
 
 def _remove_if_unused(path: Path, unused: Callable[[], bool]) -> None:
-    """Remove ``path`` if no save holds its lock and ``unused()`` says so (asked under the lock)."""
+    """Remove ``path`` if no save holds it and ``unused()`` says so (asked under its lock)."""
     try:
+        # a file of this process's saves is not even opened: closing it would drop their
+        # locks where those are POSIX locks (NFS)
+        if _key(os.stat(path)) in _held:
+            return
         fd = os.open(path, os.O_RDWR)  # NFS locks exclusively only what is open for writing
     except OSError:
         return  # removed meanwhile, or not ours to touch
     try:
-        if _lock(fd, wait=False) and unused() and _still_named(path, fd):
-            os.unlink(path)
+        if _lock(fd, wait=False) and unused():
+            # under _held_lock: a save of this process that created the file after the check
+            # above either is seen now or sees, once it holds the file, the name gone
+            with _held_lock:
+                if _key(os.fstat(fd)) not in _held and _still_named(path, fd):
+                    os.unlink(path)
     except (OSError, ValueError):
         pass  # cleaning is best effort: the save it follows has succeeded
     finally:
