@@ -82,7 +82,7 @@ def cannot_save(target: Path, error: OSError) -> OSError:
     """``error`` (same class and errno) with a message naming ``target`` and what to do."""
     advice = _ADVICE.get(error.errno or 0, "save elsewhere")
     cause = error.strerror or str(error)
-    named = type(error)(f"{target}: cannot save the file ({cause}); {advice}")
+    named = type(error)(f"{target}: cannot write the file ({cause}); {advice}")
     # errno only: with strerror or filename set, str(named) would drop the message
     named.errno = error.errno
     return named
@@ -219,7 +219,7 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def _mode(target: Path) -> int | None:
-    """The mode of the file a save replaces, so saving does not change it."""
+    """The mode of the JSON a save replaces, for every file it writes: saving keeps it."""
     try:
         return target.stat().st_mode & 0o7777
     except OSError:

@@ -285,7 +285,7 @@ def test_a_full_disk_names_the_file_and_leaves_the_previous_save(tmp_path, monke
     # the JSON starts with "{"; the arrays file with "PK" (zip)
     is_json = (lambda data: bytes(data[:1]) == b"{") if failing == "JSON" else (lambda _: True)
     fail_writes(monkeypatch, errno.ENOSPC, is_json)
-    with pytest.raises(OSError, match=rf"{path}: cannot save .*free space") as caught:
+    with pytest.raises(OSError, match=rf"{path}: cannot write .*free space") as caught:
         latentem.save(after, path)
     assert caught.value.errno == errno.ENOSPC
     monkeypatch.undo()
@@ -310,10 +310,10 @@ def test_an_unwritable_folder_names_the_file_and_the_fix(tmp_path, monkeypatch, 
 
     monkeypatch.setattr(os, "open", refuse)
     path = tmp_path / "fit.json"
-    with pytest.raises(kind, match=rf"{path}: cannot save .*{advice}") as caught:
+    with pytest.raises(kind, match=rf"{path}: cannot write .*{advice}") as caught:
         latentem.save(result(0, two_files=False), path)
     assert caught.value.errno == code
-    with pytest.raises(kind, match=rf"{path}: cannot save .*{advice}"):
+    with pytest.raises(kind, match=rf"{path}: cannot write .*{advice}"):
         Checkpoint(path)
     assert list(tmp_path.iterdir()) == []
 

@@ -130,7 +130,7 @@ def test_checkpoint_save_after_the_fit_holds_the_whole_history(tmp_path):
 
 def test_a_checkpoint_that_cannot_be_written_fails_before_the_fit_starts(tmp_path):
     missing = tmp_path / "no-such-folder" / "fit.json"
-    with pytest.raises(FileNotFoundError, match=rf"{missing}: cannot save .*create its folder"):
+    with pytest.raises(FileNotFoundError, match=rf"{missing}: cannot write .*create its folder"):
         fit(callbacks=[Checkpoint(missing, every=5)])
     with pytest.raises(IsADirectoryError, match=rf"{tmp_path}: .*give a file name"):
         Checkpoint(tmp_path)
