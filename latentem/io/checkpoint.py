@@ -12,6 +12,7 @@ import numpy as np
 from latentem.core.engine import EMResult
 from latentem.core.model import LatentModel
 from latentem.core.validation import check_int
+from latentem.io.atomic import check_writable
 from latentem.io.files import load, save
 
 __all__ = ["Checkpoint", "load_checkpoint"]
@@ -21,11 +22,11 @@ class Checkpoint:
     """An :class:`~latentem.EM` callback saving the model and history every ``every`` iterations.
 
     The file is an :class:`~latentem.EMResult` written with
-    :func:`latentem.save` (atomically: a crash leaves the previous
-    checkpoint intact). Resume with ``EM(...).fit(saved.model, data,
-    history=saved.history)``: the engine continues the iteration count and
-    the convergence test, so the resumed fit ends exactly, bit for bit,
-    where an uninterrupted fit ends.
+    :func:`latentem.save` (atomically: a crash or a kill at any moment of a
+    save leaves the previous checkpoint intact, its arrays file included).
+    Resume with ``EM(...).fit(saved.model, data, history=saved.history)``:
+    the engine continues the iteration count and the convergence test, so
+    the resumed fit ends exactly, bit for bit, where an uninterrupted fit ends.
 
     Parameters
     ----------
@@ -36,6 +37,13 @@ class Checkpoint:
     history : sequence of float, optional
         When resuming, the history loaded from the checkpoint, so the
         checkpoints written by the resumed fit hold the whole history.
+
+    Raises
+    ------
+    OSError
+        If the checkpoint cannot be written there (missing or read-only
+        folder, a folder at ``path``): checked when the callback is made,
+        before the fit starts. The message names the file and what to do.
 
     Attributes
     ----------
@@ -84,6 +92,9 @@ class Checkpoint:
     ) -> None:
         self.path = Path(path)
         self.every = check_int(every, "every", minimum=1)
+        # a folder that refuses the file should stop the fit before it starts, not at its
+        # first checkpoint, iterations later
+        check_writable(self.path)
         self.history: list[float] = [] if history is None else [float(v) for v in history]
         self.last_saved = 0
 

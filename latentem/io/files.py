@@ -5,14 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Callable
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from latentem.io import atomic as _atomic
 from latentem.io import codec as _codec
 from latentem.io.registry import codec_for, codec_named
 
@@ -22,20 +23,54 @@ FORMAT = "latentem"
 #: Version of the file layout (the envelope, tags and array encoding).
 FORMAT_VERSION = 1
 _NPZ_THRESHOLD = 1 << 20
+# reads of a file whose arrays file a concurrent save removed, before giving up
+_READ_ATTEMPTS = 5
 
 
-def sidecar_path(path: str | os.PathLike[str]) -> Path:
-    """The ``.npz`` file that holds the large arrays of the JSON file ``path``.
+def sidecar_path(path: str | os.PathLike[str]) -> Path | None:
+    """The ``.npz`` file that holds the large arrays of the saved file ``path``, if any.
+
+    It is the file the JSON names (``model.json.<token>.npz`` since each save
+    writes a new one, ``model.npz`` for files saved by earlier latentem);
+    copy it along with the JSON.
+
+    Returns
+    -------
+    Path or None
+        None when the file holds all its arrays inline.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is not a latentem file.
+    OSError
+        If ``path`` cannot be read.
 
     Examples
     --------
-    >>> sidecar_path("fits/model.json").as_posix()
-    'fits/model.npz'
-    >>> sidecar_path("model.ckpt").as_posix()
-    'model.ckpt.npz'
+    >>> import numpy as np, latentem, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.json")
+    >>> model = latentem.GaussianMixtureModel.from_data(np.eye(3), 1)
+    >>> latentem.save(model, path)
+    >>> print(sidecar_path(path))
+    None
+    >>> latentem.save(model, path, npz_threshold=0)
+    >>> sidecar_path(path).name.startswith("model.json.")
+    True
     """
     path = Path(path)
-    return path.with_suffix(".npz") if path.suffix == ".json" else Path(f"{path}.npz")
+    name = _arrays_named_by(path)
+    return None if name is None else path.parent / name
+
+
+def _arrays_named_by(path: Path) -> str | None:
+    """The arrays file name the saved file ``path`` holds (None: its arrays are inline)."""
+    entry = _parse(path).get("npz")
+    if entry is None:
+        return None
+    if not (isinstance(entry, dict) and isinstance(entry.get("file"), str)):
+        raise ValueError(f"{path}: the npz field must hold 'file' and 'sha256' strings")
+    return str(entry["file"])
 
 
 def _to_state(store: _codec.ArrayStore) -> Callable[[Any, str], Any]:
@@ -54,43 +89,6 @@ def _to_state(store: _codec.ArrayStore) -> Callable[[Any, str], Any]:
         }
 
     return to_state
-
-
-def _write_atomically(path: Path, write: Callable[[Any], None], mode: str) -> None:
-    """Write through a temporary file in the same folder, then rename over ``path``.
-
-    A crash leaves either the old file or the new one, never half of one. The file gets
-    the permissions ``open`` would give it (those of the file it replaces, or 0666 less
-    the umask), not the 0600 of a temporary file.
-    """
-    try:
-        handle, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
-    except OSError as error:
-        # name the file asked for, not the temporary one
-        raise OSError(f"{path}: cannot write the file ({error.strerror or error})") from None
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(handle, _permissions(path))
-        with os.fdopen(handle, mode) as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _permissions(path: Path) -> int:
-    """The mode ``open(path, "w")`` would leave: the replaced file's, else 0666 less the umask."""
-    try:
-        return path.stat().st_mode & 0o7777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
 
 
 def save(
@@ -140,12 +138,47 @@ def save(
         "latentem_version": __version__,
         "object": _to_state(store)(obj, "object"),
     }
-    if store.npz:
-        npz = sidecar_path(path)
-        _write_atomically(npz, lambda stream: _write_npz(stream, store.npz), "wb")
-        document["npz"] = {"file": npz.name, "sha256": _sha256(npz)}
-    text = json.dumps(document, indent=1, allow_nan=False)
-    _write_atomically(path, lambda stream: stream.write(text), "w")
+    with ExitStack() as held, _atomic.saving(path):
+        _atomic.refuse_folder(path)
+        # read before it is replaced: the old arrays file goes once the new JSON is in place
+        previous = _current_arrays(path) if _atomic.has_arrays_files(path) else None
+        if store.npz:
+            # a new name each save, written before the JSON that names it and kept (locked)
+            # until that JSON is in place: the old JSON keeps naming the old, intact file
+            name = _atomic.new_arrays_name(path)
+            npz = path.parent / name
+            digest = held.enter_context(_atomic.written(npz, _npz_writer(store.npz), target=path))
+            document["npz"] = {"file": name, "sha256": digest}
+        text = json.dumps(document, indent=1, allow_nan=False).encode("utf-8")
+        try:
+            with _atomic.written(path, lambda stream: stream.write(text), target=path):
+                pass
+        except BaseException:
+            # the arrays file goes unless the JSON got in place (only its folder's fsync failed)
+            if store.npz and _current_arrays(path) != name:
+                with suppress(OSError):
+                    npz.unlink()
+            raise
+    _atomic.remove_leftovers(path, lambda: _arrays_named_by(path), previous=previous)
+
+
+def _current_arrays(path: Path) -> str | None:
+    """The arrays file ``path`` names now; None if it names none or cannot be read."""
+    try:
+        return _arrays_named_by(path)
+    except (OSError, ValueError):
+        return None
+
+
+def _npz_writer(arrays: dict[str, np.ndarray]) -> Callable[[Any], str]:
+    """Writes ``arrays`` as a ``.npz`` into a stream and returns the SHA-256 of what it wrote."""
+
+    def write(stream: Any) -> str:
+        _write_npz(stream, arrays)
+        stream.seek(0)
+        return _sha256(stream)
+
+    return write
 
 
 def _write_npz(stream: Any, arrays: dict[str, np.ndarray]) -> None:
@@ -156,11 +189,11 @@ def _write_npz(stream: Any, arrays: dict[str, np.ndarray]) -> None:
                 np.lib.format.write_array(member, array, allow_pickle=False)
 
 
-def _sha256(path: Path) -> str:
+def _sha256(stream: Any) -> str:
+    """The SHA-256 of what ``stream`` holds from where it stands to its end."""
     digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
+    for block in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
 
 
@@ -210,16 +243,21 @@ def _parse(path: Path) -> dict[str, Any]:
     return document
 
 
+class _MissingArrays(ValueError):
+    """The arrays file a JSON names does not exist (a concurrent save may have removed it)."""
+
+
 class _NpzArrays:
     """Arrays read on demand from the checked ``.npz`` sidecar of a file."""
 
     def __init__(self, path: Path, entry: Any) -> None:
         self._archive: zipfile.ZipFile | None = None
+        self._stream: Any = None
         self._entry = entry
         self._path = path
         self._used: set[str] = set()
 
-    def _open(self) -> zipfile.ZipFile:
+    def open(self) -> zipfile.ZipFile:
         if self._archive is not None:
             return self._archive
         entry = self._entry
@@ -234,21 +272,33 @@ class _NpzArrays:
         if Path(name).name != name or name in ("", ".", ".."):
             raise ValueError(f"{self._path}: the npz file must sit next to it; got {name!r}")
         npz = self._path.parent / name
-        if not npz.is_file():
-            raise ValueError(f"{self._path}: its arrays file {npz} is missing")
-        if _sha256(npz) != entry["sha256"]:
-            raise ValueError(
-                f"{self._path}: its arrays file {npz} does not match the checksum recorded in "
-                "the JSON (changed, truncated or from another save)"
-            )
         try:
-            self._archive = zipfile.ZipFile(npz)
+            # one descriptor for the checksum and the reading: a file replaced in between
+            # cannot pass the check with one content and be read with another
+            stream = open(npz, "rb")  # noqa: SIM115 (closed by close())
+        except (FileNotFoundError, IsADirectoryError):
+            raise _MissingArrays(f"{self._path}: its arrays file {npz} is missing") from None
+        except OSError as error:
+            raise OSError(f"{npz}: cannot read the file ({error.strerror or error})") from None
+        try:
+            if _sha256(stream) != entry["sha256"]:
+                raise ValueError(
+                    f"{self._path}: its arrays file {npz} does not match the checksum recorded "
+                    "in the JSON (changed, truncated or from another save)"
+                )
+            stream.seek(0)
+            self._archive = zipfile.ZipFile(stream)
         except (zipfile.BadZipFile, OSError) as error:
+            stream.close()
             raise ValueError(f"{npz}: not a valid .npz file ({error})") from None
+        except BaseException:
+            stream.close()
+            raise
+        self._stream = stream
         return self._archive
 
     def __call__(self, key: str, dtype: np.dtype, shape: tuple[int, ...], where: str) -> np.ndarray:
-        archive = self._open()
+        archive = self.open()
         if key in self._used:
             raise ValueError(f"{where}: npz array {key!r} is used twice")
         self._used.add(key)
@@ -290,6 +340,8 @@ class _NpzArrays:
     def close(self) -> None:
         if self._archive is not None:
             self._archive.close()
+        if self._stream is not None:
+            self._stream.close()
 
 
 def _from_state(tree: dict[str, Any], where: str, depth: int, arrays: _NpzArrays) -> Any:
@@ -361,8 +413,7 @@ def load(path: str | os.PathLike[str]) -> Any:
     ValueError: ...: written in format version 99 by a newer latentem (None); ...
     """
     path = Path(path)
-    document = _parse(path)
-    arrays = _NpzArrays(path, document.get("npz"))
+    document, arrays = _read(path)
     try:
         tree = document["object"]
         if not (isinstance(tree, dict) and set(tree) == {"$type", "$version", "state"}):
@@ -372,3 +423,23 @@ def load(path: str | os.PathLike[str]) -> Any:
         raise ValueError(f"{path}: {error}") from None
     finally:
         arrays.close()
+
+
+def _read(path: Path) -> tuple[dict[str, Any], _NpzArrays]:
+    """The parsed file ``path`` and its arrays file, open (so a later removal cannot hurt)."""
+    document = _parse(path)
+    for attempt in range(1, _READ_ATTEMPTS + 1):
+        arrays = _NpzArrays(path, document.get("npz"))
+        if document.get("npz") is None:
+            return document, arrays
+        try:
+            arrays.open()
+            return document, arrays
+        except _MissingArrays:
+            # a save may have replaced the JSON and removed the arrays file it named
+            # between our reading the two: then the new JSON names an existing file
+            newer = _parse(path)
+            if attempt == _READ_ATTEMPTS or newer.get("npz") == document.get("npz"):
+                raise
+            document = newer
+    raise AssertionError("unreachable")

@@ -126,3 +126,13 @@ def test_checkpoint_save_after_the_fit_holds_the_whole_history(tmp_path):
     saved = latentem.load_checkpoint(checkpoint.path)
     assert saved.history.tobytes() == result.history.tobytes()
     assert saved.model.means.tobytes() == result.model.means.tobytes()
+
+
+def test_a_checkpoint_that_cannot_be_written_fails_before_the_fit_starts(tmp_path):
+    missing = tmp_path / "no-such-folder" / "fit.json"
+    with pytest.raises(FileNotFoundError, match=rf"{missing}: cannot write .*create its folder"):
+        fit(callbacks=[Checkpoint(missing, every=5)])
+    with pytest.raises(IsADirectoryError, match=rf"{tmp_path}: .*give a file name"):
+        Checkpoint(tmp_path)
+    Checkpoint(tmp_path / "fit.json")  # the check leaves nothing behind
+    assert list(tmp_path.iterdir()) == []
