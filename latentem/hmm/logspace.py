@@ -32,6 +32,26 @@ def _log_sum_exp(values: np.ndarray, axis: int) -> np.ndarray:
     return out
 
 
+def _take_out_largest(log_values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+    """Subtract every row's largest entry (among ``where``) in place; return it (0 if -inf)."""
+    top = np.max(log_values, axis=1, initial=-np.inf, where=True if where is None else where)
+    top = np.where(np.isfinite(top), top, 0.0)
+    log_values -= top[:, None]
+    return top
+
+
+def _normalised_exp(log_values: np.ndarray) -> np.ndarray:
+    """``exp(log_values)`` scaled so that every row sums to 1 (each row has a finite entry).
+
+    The row's maximum is subtracted before ``exp`` and the sum divided after,
+    never a log-sum-exp subtracted: at ``|log_values|`` of 1e20 the log of the
+    sum rounds to the maximum and the row would sum to the number of its ties.
+    """
+    with np.errstate(under="ignore"):
+        values = np.exp(log_values - np.max(log_values, axis=1, keepdims=True))
+    return values / values.sum(axis=1, keepdims=True)
+
+
 def log_matmul(log_x: np.ndarray, log_M: np.ndarray) -> np.ndarray:
     """``log(exp(log_x) @ exp(log_M))`` for rows ``log_x`` (n, k) and ``log_M`` (k, m).
 
@@ -74,15 +94,27 @@ def log_forward_backward(
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.intp)
     layout = ragged_layout(starts, lengths)
     Lr = log_emissions[layout.rows]
+    # Log space's version of the scaled recursion, so that differences of a few nats
+    # between states survive rounding however far the data are from the model (log
+    # emissions of -1e20, say): every step's emissions lose their largest term among the
+    # states the chain can be in (a constant per step moves no posterior and adds to
+    # log p(x); the states it cannot be in are left out so that a huge term there costs
+    # no accuracy), and every forward message its largest term; the sum of what was taken
+    # out carries the magnitude.
     log_alpha = np.empty_like(Lr)
-    first = layout.step(0)
-    log_alpha[first] = log_startprob + Lr[first]
-    for i in range(1, layout.n_steps):
+    Lr = np.array(Lr)  # shifted in place below
+    scales = np.zeros(lengths.shape[0])  # per sequence, in the layout's (sorted) order
+    for i in range(layout.n_steps):
         n = int(layout.counts[i])
         current = layout.step(i)
-        log_alpha[current] = log_matmul(log_alpha[layout.step(i - 1, n)], log_transmat)
-        log_alpha[current] += Lr[current]
-    sorted_ll = _log_sum_exp(log_alpha[layout.last_rows()], axis=1)
+        if i == 0:
+            predicted = np.broadcast_to(log_startprob, (n, K))
+        else:
+            predicted = log_matmul(log_alpha[layout.step(i - 1, n)], log_transmat)
+        scales[:n] += _take_out_largest(Lr[current], where=predicted > -np.inf)
+        log_alpha[current] = predicted + Lr[current]
+        scales[:n] += _take_out_largest(log_alpha[current])
+    sorted_ll = _log_sum_exp(log_alpha[layout.last_rows()], axis=1) + scales
     log_likelihood = np.empty(lengths.shape[0])
     log_likelihood[layout.order] = sorted_ll
     failed = np.zeros(lengths.shape[0], dtype=bool)
@@ -96,17 +128,23 @@ def log_forward_backward(
         n = int(layout.counts[i + 1])
         following = layout.step(i + 1)
         log_beta[layout.step(i, n)] = log_matmul(Lr[following] + log_beta[following], transposed)
+        _take_out_largest(log_beta[layout.step(i, n)])
     alpha_t = np.empty((T, K))
     alpha_t[layout.rows] = log_alpha
+    log_emissions = np.empty((T, K))  # the shifted emissions, in the original order
+    log_emissions[layout.rows] = Lr
     beta_t = np.empty((T, K))
     beta_t[layout.rows] = log_beta
     row_ll = np.repeat(log_likelihood, lengths)
     possible = np.isfinite(row_ll)
+    # Every step is normalised on its own (its posteriors, and its pair's transitions, sum
+    # to 1) rather than by the sequence's log-likelihood: the two are equal, but when the
+    # log-probabilities are huge (data far from the model) alpha + beta - log p(x) keeps
+    # only an absolute accuracy of eps |log p(x)|, which can be thousands of nats.
     gamma = None
     if posteriors:
         gamma = np.zeros((T, K))
-        with np.errstate(under="ignore"):
-            gamma[possible] = np.exp(alpha_t[possible] + beta_t[possible] - row_ll[possible, None])
+        gamma[possible] = _normalised_exp(alpha_t[possible] + beta_t[possible])
     xi = None
     if transitions:
         xi = np.zeros((K, K))
@@ -119,7 +157,6 @@ def log_forward_backward(
                     alpha_t[t - 1][:, :, None]
                     + log_transmat[None]
                     + (log_emissions[t] + beta_t[t])[:, None, :]
-                    - row_ll[t][:, None, None]
                 )
-                xi += np.exp(log_xi).sum(axis=0)
+                xi += _normalised_exp(log_xi.reshape(len(t), K * K)).reshape(-1, K, K).sum(axis=0)
     return ScanResult(log_likelihood, gamma, xi, failed)

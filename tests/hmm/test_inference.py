@@ -315,3 +315,22 @@ def test_nan_or_positive_infinite_emissions_are_rejected(bad):
         check_log_emissions(log_b, 2)
     with pytest.raises(ValueError, match="shape"):
         check_log_emissions(np.zeros((3, 3)), 2)
+
+
+@pytest.mark.parametrize("magnitude", [2.0**20, 2.0**40])
+def test_log_space_posteriors_do_not_depend_on_constants_per_step(magnitude):
+    """Adding a constant to every state's log-emission of a step changes no posterior and
+    adds the constant to log p(x). The data are chosen so that ``L + c`` is exact in
+    float64 (multiples of 2^-10 plus integers), so any difference is the algorithm's."""
+    rng = np.random.default_rng(4)
+    lengths = np.array([4, 6, 1])
+    L = np.round(rng.normal(size=(11, 3)) * 1024) / 1024
+    startprob, transmat = rng.dirichlet(np.ones(3)), rng.dirichlet(np.ones(3), size=3)
+    c = -np.round(rng.uniform(0, magnitude, size=(11, 1)))
+    a = log_forward_backward(L, np.log(startprob), np.log(transmat), lengths)
+    b = log_forward_backward(L + c, np.log(startprob), np.log(transmat), lengths)
+    np.testing.assert_allclose(b.posteriors, a.posteriors, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(b.posteriors.sum(axis=1), 1.0, rtol=1e-15)
+    np.testing.assert_allclose(b.transitions, a.transitions, rtol=1e-12, atol=1e-13)
+    shifted = a.log_likelihood + np.add.reduceat(c[:, 0], [0, 4, 10])
+    np.testing.assert_allclose(b.log_likelihood, shifted, rtol=1e-15)

@@ -288,3 +288,15 @@ def test_gmmhmm_fits_from_data_and_rejects_unknown_letters():
     assert model.means_.shape == (2, 2, D) and model.covars_.shape == (2, 2, D)
     with pytest.raises(ValueError, match=r"'w' \(weights\).*got 'e'"):
         latentem.GMMHMM(2, 2, params="stmcwe").fit(X, LENGTHS)
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full", "spherical", "tied"])
+def test_posteriors_of_data_far_from_the_model_are_finite_and_sum_to_one(covariance_type):
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(size=(100, 2)), rng.normal(size=(100, 2)) + 5.0])
+    model = latentem.GaussianHMM(2, covariance_type, random_state=0, n_iter=20).fit(X)
+    for far in (X[:20] + 1e10, X[:50] * 1e5, np.vstack([X[:10], X[:10] + 1e10])):
+        posteriors = model.predict_proba(far)
+        assert np.all(np.isfinite(posteriors))
+        np.testing.assert_allclose(posteriors.sum(axis=1), 1.0, rtol=1e-12)
+        assert np.isfinite(model.score(far))
