@@ -42,7 +42,11 @@ class GaussianPrior:
         ``Psi``, in the layout of the covariances: (k, d, d) full, (k, d)
         diag, (k,) spherical, (d, d) tied.
     dof : array-like
-        ``nu``: (k,) full, (k, d) diag, (k,) spherical, () tied.
+        ``nu``: (k,) full, (k, d) diag, (k,) spherical, () tied. A negative
+        ``nu`` is an improper prior that favours larger covariances (hmmlearn's
+        GMMHMM defaults give one for spherical covariances when ``n_mix >
+        n_features``); where ``nu + n <= 0`` the objective has no maximum in the
+        covariance and the update keeps the previous one.
     covariance_type : {"full", "diag", "spherical", "tied"}
 
     Notes
@@ -100,12 +104,6 @@ class GaussianPrior:
             raise ValueError(
                 f"means_weight must be non-negative (0 = no prior on the means); got "
                 f"{self.means_weight.min()!r}"
-            )
-        if np.any(self.dof < 0):
-            raise ValueError(
-                f"prior dof must be non-negative (0 = no prior on the covariances); got "
-                f"{np.min(self.dof)!r}. hmmlearn's covars_weight maps to dof = covars_weight - 1 "
-                "(diag, spherical) or - n_features (full, tied), clipped at 0"
             )
         self.covariance_type.conjugate_check_scale(self.scale)
 

@@ -300,3 +300,32 @@ def test_posteriors_of_data_far_from_the_model_are_finite_and_sum_to_one(covaria
         assert np.all(np.isfinite(posteriors))
         np.testing.assert_allclose(posteriors.sum(axis=1), 1.0, rtol=1e-12)
         assert np.isfinite(model.score(far))
+
+
+def test_gmmhmm_spherical_with_more_gaussians_than_features_takes_hmmlearns_steps():
+    # hmmlearn's default spherical prior has alpha = -(n_mix + 2) / 2, an improper prior
+    # (negative dof) when n_mix > n_features; hmmlearn fits such data and so does latentem
+    hmmlearn_hmm = pytest.importorskip("hmmlearn.hmm")
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(size=(100, 1)), rng.normal(size=(100, 1)) + 5.0])
+    names = ("startprob_", "transmat_", "weights_", "means_", "covars_")
+    start = hmmlearn_hmm.GMMHMM(2, n_mix=2, covariance_type="spherical", random_state=0)
+    start.set_params(n_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start.fit(X)
+    ours = latentem.GMMHMM(2, n_mix=2, covariance_type="spherical", n_iter=20, init_params="")
+    theirs = hmmlearn_hmm.GMMHMM(2, n_mix=2, covariance_type="spherical", n_iter=20)
+    theirs.set_params(init_params="")
+    for model in (ours, theirs):
+        for name in names:
+            setattr(model, name, np.array(getattr(start, name)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X)
+    np.testing.assert_allclose(
+        list(ours.monitor_.history), list(theirs.monitor_.history), rtol=1e-12
+    )
+    for name in ("means_", "weights_"):
+        np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name), rtol=1e-10)
+    np.testing.assert_allclose(ours.covars_.ravel(), theirs.covars_.ravel(), rtol=1e-10)

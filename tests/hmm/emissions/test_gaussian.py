@@ -156,8 +156,8 @@ def test_bad_parameters_are_rejected():
         GaussianPrior(np.zeros((2, 1)), np.zeros(3), np.ones((2, 1)), np.zeros((2, 1)), "diag")
     with pytest.raises(ValueError, match="means_weight must be non-negative"):
         GaussianPrior(np.zeros((1, 1)), [-1.0], np.ones((1, 1)), np.zeros((1, 1)), "diag")
-    with pytest.raises(ValueError, match="prior dof must be non-negative"):
-        GaussianPrior(np.zeros((1, 1)), [1.0], np.ones((1, 1)), -np.ones((1, 1)), "diag")
+    with pytest.raises(ValueError, match="prior's parameters must be finite"):
+        GaussianPrior(np.zeros((1, 1)), [1.0], np.ones((1, 1)), [[np.inf]], "diag")
     with pytest.raises(ValueError, match=r"covars_prior\) must be non-negative"):
         GaussianPrior(np.zeros((1, 1)), [1.0], [-0.5], [1.0], "spherical")
     with pytest.raises(ValueError, match="must be positive semidefinite"):
