@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import os
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -11,6 +12,7 @@ import numpy as np
 
 __all__ = [
     "as_generator",
+    "check_allocation",
     "check_array",
     "check_float",
     "check_int",
@@ -18,6 +20,7 @@ __all__ = [
     "check_probability_vector",
     "invalid_parameter",
     "most_negative_eigenvalue",
+    "physical_memory",
     "readonly_array",
 ]
 
@@ -388,3 +391,55 @@ _SEEDS = (
     "an int in the range [0, inf), an instance of 'numpy.random.mtrand.RandomState', "
     "an instance of 'numpy.random.Generator' or None"
 )
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory of this machine (None where the system does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):  # not POSIX, or not reported
+        return None
+
+
+def check_allocation(n_entries: int, what: str, advice: str, itemsize: int = 8) -> None:
+    """Refuse, before allocating, an array larger than this machine's physical memory.
+
+    A size that the arguments fix (an alphabet sized from the largest symbol, a
+    transition matrix of ``n_components ** 2``) would otherwise end in a
+    ``MemoryError`` or in the process being killed. Python ints do not overflow,
+    so ``n_entries`` is exact however large.
+
+    Parameters
+    ----------
+    n_entries : int
+        Number of entries of the array.
+    what : str
+        What the array is and how its size follows from the arguments.
+    advice : str
+        What to change.
+    itemsize : int, default=8
+
+    Examples
+    --------
+    >>> check_allocation(10, "a small table", "nothing")
+    >>> check_allocation(10**20, "a table of 10**20 entries", "use fewer")
+    Traceback (most recent call last):
+    ...
+    ValueError: a table of 10**20 entries needs 800 EB, more than ...; use fewer
+    """
+    memory = physical_memory()
+    needed = int(n_entries) * itemsize
+    if memory is not None and needed > memory:
+        raise ValueError(
+            f"{what} needs {_bytes(needed)}, more than this machine's memory "
+            f"({_bytes(memory)}); {advice}"
+        )
+
+
+def _bytes(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if value < 1000:
+            return f"{value:.3g} {unit}"
+        value /= 1000
+    return f"{value:.3g} EB"

@@ -65,13 +65,20 @@ def check_lengths(lengths: Any, n_samples: int) -> np.ndarray:
         raise TypeError(f"lengths must be integers; got dtype {raw.dtype}")
     if raw.dtype.kind == "f" and not np.all(np.isfinite(raw) & (raw == np.round(raw))):
         raise TypeError(f"lengths must be whole numbers; got {raw.tolist()[:10]}")
-    values = raw.astype(np.int64)
-    if np.any(values < 1):
-        bad = int(np.flatnonzero(values < 1)[0])
+    if np.any(raw < 1):
+        bad = int(np.flatnonzero(raw < 1)[0])
         raise ValueError(
             f"lengths must be positive (every sequence has at least one row); got "
-            f"lengths[{bad}] = {int(values[bad])}. Remove empty sequences from lengths"
+            f"lengths[{bad}] = {int(raw[bad])}. Remove empty sequences from lengths"
         )
+    if np.any(raw > n_samples):  # before the int64 sum, which could wrap around
+        bad = int(np.flatnonzero(raw > n_samples)[0])
+        raise ValueError(
+            f"lengths must sum to the number of rows of X ({n_samples}); got lengths[{bad}] = "
+            f"{raw[bad]}, longer than X. Pass one length per sequence, in the order the "
+            "sequences are stacked in X"
+        )
+    values = raw.astype(np.int64)
     total = int(values.sum())
     if total != n_samples:
         raise ValueError(

@@ -95,3 +95,16 @@ def test_long_sequences_are_cut_into_blocks_of_nearly_equal_length():
     plan = scan_plan(np.array([5, 23, 2]), block=6)
     assert plan.cross_previous.shape[0] == blocks.shape[0] - 1
     np.testing.assert_array_equal(np.sort(plan.positions), np.arange(30))
+
+
+@pytest.mark.parametrize(
+    "lengths",
+    [
+        np.array([2**62, 2**62, 2**62, 2**62 + 5], dtype=np.int64),  # the int64 sum wraps to 5
+        np.array([1e30, 1.0]),
+        np.array([2**63 + 5, 1], dtype=np.uint64),
+    ],
+)
+def test_lengths_whose_sum_overflows_are_refused(lengths):
+    with pytest.raises(ValueError, match=r"got lengths\[0\] = .*longer than X"):
+        check_lengths(lengths, 5)

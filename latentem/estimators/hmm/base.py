@@ -15,6 +15,7 @@ import numpy as np
 from latentem.core.engine import EM, EMResult
 from latentem.core.validation import (
     as_generator,
+    check_allocation,
     check_float,
     check_int,
     check_option,
@@ -482,8 +483,14 @@ class BaseHMM(Estimator):
         """Validate constructor arguments; never rewrites them."""
         letters = self._letters
         params = parse_letters(self.params, "params", letters)
+        n_components = check_int(self.n_components, "n_components", minimum=1)
+        check_allocation(
+            n_components**2,
+            f"the transition matrix of n_components={n_components} states",
+            "use fewer states",
+        )
         return {
-            "n_components": check_int(self.n_components, "n_components", minimum=1),
+            "n_components": n_components,
             "n_iter": check_int(self.n_iter, "n_iter", minimum=0),
             "tol": check_float(self.tol, "tol", minimum=0.0),
             "n_init": check_int(self.n_init, "n_init", minimum=1),
@@ -604,6 +611,12 @@ class BaseHMM(Estimator):
         names = input_feature_names(X)
         X = self._check_X(X)
         lengths = sequence_lengths(y, lengths, X.shape[0], type(self).__name__)
+        # forward, backward, posteriors and emissions: a few (n_samples, n_components) arrays
+        check_allocation(
+            4 * X.shape[0] * settings["n_components"],
+            f"Baum-Welch on {X.shape[0]} rows with n_components={settings['n_components']}",
+            "use fewer states, or fit chunks of whole sequences (latentem.Chunks)",
+        )
         sequences = Sequences(X, lengths, labels)
         rng = as_generator(self.random_state)
         given = self._given_monitor()

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from latentem.core.validation import check_int
+from latentem.core.validation import check_allocation, check_int
 from latentem.estimators.hmm.base import BaseHMM, fitted_attribute, width_property
 from latentem.hmm.emissions.discrete import (
     CategoricalEmissions,
@@ -116,7 +116,16 @@ class CategoricalHMM(BaseHMM):
             return check_int(self.n_features, "n_features", minimum=1)
         if not self._needs_init("probabilities", "emissionprob_", init):
             return int(np.asarray(self.emissionprob_).shape[-1])
-        return max(int(X.max()), 0) + 1
+        n_symbols = max(int(X.max()), 0) + 1
+        k = check_int(self.n_components, "n_components", minimum=1)
+        check_allocation(
+            k * X.shape[1] * n_symbols,
+            f"the emission table of {k} states x {X.shape[1]} column(s) x {n_symbols} symbols "
+            f"(sized from the largest symbol in X, {n_symbols - 1})",
+            "encode the symbols as 0 .. n_symbols - 1, e.g. with "
+            "numpy.unique(X, return_inverse=True), or set n_features",
+        )
+        return n_symbols
 
     _allow_nan = True  # NaN marks a missing symbol: it drops out of the likelihood
 
