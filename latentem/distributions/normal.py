@@ -17,6 +17,24 @@ from latentem.distributions.statistics import Moments
 
 __all__ = ["LogNormal", "MultivariateNormal", "Normal"]
 
+# A standard deviation within this many rounding units of the mean cannot be resolved
+# (the mixture's rule, latentem.mixture.statistics.variance_resolution).
+_RESOLUTION_ULPS = 16.0
+
+
+def _check_resolved(family: str, mean: np.ndarray, variances: np.ndarray) -> None:
+    """Refuse a maximum-likelihood variance below the rounding of its mean (a collapse)."""
+    resolution = (_RESOLUTION_ULPS * np.finfo(float).eps * np.abs(mean)) ** 2
+    collapsed = ~(variances > resolution)
+    if collapsed.any():
+        j = int(np.flatnonzero(collapsed)[0])
+        where = "" if mean.size == 1 else f" in feature {j}"
+        raise ValueError(
+            f"{family} collapsed onto one point: the rows it was fitted to have one value "
+            f"{mean[j]:.17g}{where} (variance {variances[j]:.3g}, below the rounding of the "
+            "mean); give it a NormalInverseWishart prior, or remove duplicated rows"
+        )
+
 
 def _niw_prior(n_features: int | None) -> Any:
     of_type = prior_of_type(NormalInverseWishart)
@@ -98,6 +116,8 @@ class Normal(Distribution):
         if stats.weight <= 0:
             return self
         mean, variance = niw_mode(stats, self.prior or NormalInverseWishart.flat(1, diagonal=True))
+        if self.prior is None:
+            _check_resolved("Normal", mean, variance)
         return attrs.evolve(self, loc=float(mean[0]), scale=math.sqrt(float(variance[0])))
 
     def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -304,6 +324,8 @@ class MultivariateNormal(Distribution):
             return self
         prior = self.prior or NormalInverseWishart.flat(self.n_features, self.diagonal)
         mean, cov = niw_mode(stats, prior)
+        if self.prior is None:
+            _check_resolved("MultivariateNormal", mean, cov if self.diagonal else np.diag(cov))
         return attrs.evolve(self, mean=mean, cov=cov)
 
     def sample(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:

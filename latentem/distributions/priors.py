@@ -319,10 +319,11 @@ def niw_mode(moments: Moments, prior: NormalInverseWishart) -> tuple[np.ndarray,
     shrink = kappa * weight / pooled
     if diagonal:
         numerator = prior.diagonal_scale() + moments.scatter + shrink * delta**2
-        denominator = prior.dof + weight + 3.0
+        # the prior's terms first: the flat prior's cancel exactly, so a tiny weight survives
+        denominator = weight + (prior.dof + 3.0)
     else:
         numerator = prior.full_scale() + moments.scatter + shrink * np.outer(delta, delta)
-        denominator = prior.dof + weight + prior.n_features + 2.0
+        denominator = weight + (prior.dof + prior.n_features + 2.0)
     if not denominator > 0:
         raise ValueError(
             f"the covariance's MAP denominator dof + weight + ... = {denominator:.6g} is not "

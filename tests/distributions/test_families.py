@@ -206,10 +206,34 @@ def test_independent_names_the_part_and_columns_of_bad_data():
         family.check_data(np.array([[0.0, 1.0, -1.0]]))
 
 
+@pytest.mark.parametrize("value", [2.0, 0.1, 1e8 + 0.1, 1e-300])
+def test_identical_rows_are_a_collapse_whatever_their_rounding(value):
+    # 60 rows of 0.1 sum with rounding, which left a "variance" of 1e-33 (scale 7e-17)
+    x = np.full((60, 1), value)
+    with pytest.raises(ValueError, match=r"Normal collapsed onto one point.*prior"):
+        Normal(0.0, 1.0).maximize(Normal(0.0, 1.0).statistics(x, np.ones(60)))
+    family = MultivariateNormal(np.zeros(2), np.ones(2))  # diagonal
+    with pytest.raises(ValueError, match=r"MultivariateNormal collapsed .* feature 0"):
+        family.maximize(family.statistics(np.hstack([x, x + 1.0]), np.ones(60)))
+
+
+@pytest.mark.parametrize(
+    "family", [Normal(0.0, 1.0), MultivariateNormal(np.zeros(2), np.eye(2))], ids=["1", "2"]
+)
+def test_a_tiny_but_positive_weight_gives_the_weighted_estimate(family):
+    # with every weight 6e-64 the flat prior's dof arithmetic cancelled to 0 before
+    x = np.random.default_rng(0).normal(size=(100, family.n_features))
+    tiny = family.maximize(family.statistics(x, np.full(100, 6e-64)))
+    unit = family.maximize(family.statistics(x, np.ones(100)))
+    for name in ("loc", "scale", "mean", "cov"):
+        if hasattr(unit, name):
+            np.testing.assert_allclose(getattr(tiny, name), getattr(unit, name), rtol=1e-12)
+    x_sum = x.mean(axis=0)  # the closed form of the weighted mean, any equal weights
+    np.testing.assert_allclose(getattr(tiny, "loc", getattr(tiny, "mean", None)), x_sum.squeeze())
+
+
 def test_collapsed_data_have_no_finite_estimate():
     x = np.full((5, 1), 2.0)
-    with pytest.raises(ValueError, match="Normal scale must be > 0"):
-        Normal(0.0, 1.0).maximize(Normal(0.0, 1.0).statistics(x, np.ones(5)))
     with pytest.raises(ValueError, match="Gamma shape has no finite maximum-likelihood"):
         Gamma(1.0, 1.0).maximize(Gamma(1.0, 1.0).statistics(x, np.ones(5)))
     with pytest.raises(ValueError, match="VonMises kappa has no finite maximum-likelihood"):
