@@ -176,7 +176,10 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         help="added to covariance diagonals (gmm; default 1e-6)",
     )
     parser.add_argument(
-        "--max-iter", type=positive_int, default=100, help="EM iterations per start"
+        "--max-iter",
+        type=positive_int,
+        default=None,
+        help="EM iterations per start (default 100; 1000 for select --structures)",
     )
     parser.add_argument(
         "--tol",

@@ -90,8 +90,8 @@ class CliModel:
         One line for ``--help``.
     build : callable
         ``build(args, n_components, X)`` returns an unfitted front class;
-        ``args`` holds ``max_iter``, ``tol`` (None for the front class's
-        default, otherwise passed on as the front class takes it),
+        ``args`` holds ``max_iter`` (None: 100), ``tol`` (None for the front
+        class's default, otherwise passed on as the front class takes it),
         ``n_init``, ``seed`` and the options in ``options``.
     options : tuple of str
         Which of :data:`OPTIONS` the model accepts; passing another is an
@@ -154,7 +154,7 @@ def _gaussian_mixture(
         covariance_type=args.covariance or "full",
         assignment="hard" if args.hard else "soft",
         reg_covar=1e-6 if args.reg_covar is None else args.reg_covar,
-        max_iter=args.max_iter,
+        max_iter=100 if args.max_iter is None else args.max_iter,
         tol=1e-3 if args.tol is None else args.tol,
         n_init=args.n_init,
         random_state=args.seed,
@@ -241,7 +241,7 @@ def _gaussian_hmm(args: argparse.Namespace, n_components: int, X: np.ndarray) ->
     return GaussianHMM(
         n_components,
         covariance_type=args.covariance or "diag",
-        n_iter=args.max_iter,
+        n_iter=100 if args.max_iter is None else args.max_iter,
         # hmmlearn's rule, as latentem.GaussianHMM: on the total log-likelihood
         tol=1e-2 if args.tol is None else args.tol,
         n_init=args.n_init,

@@ -6,7 +6,9 @@
 - :class:`FrameRecorder` and :func:`save_frames`: the fit frame by frame, as
   PNG files or an animated GIF;
 - :func:`plot_states`: hidden state sequences over the signal;
-- :func:`plot_selection`: the table of :func:`latentem.select_n_components`.
+- :func:`plot_selection`: the table of :func:`latentem.select_n_components`;
+- :func:`plot_model_selection`: the table of :func:`latentem.select_model`, one line per
+  covariance structure.
 
 Importing this package does not import matplotlib; each function does.
 """
@@ -19,7 +21,7 @@ from latentem.plot.mixture import (
     plot_mixture,
     responsibility_colours,
 )
-from latentem.plot.selection import plot_selection
+from latentem.plot.selection import plot_model_selection, plot_selection
 from latentem.plot.states import plot_states
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "component_colours",
     "gaussian_components",
     "plot_mixture",
+    "plot_model_selection",
     "plot_objective",
     "plot_selection",
     "plot_states",

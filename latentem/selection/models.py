@@ -146,6 +146,12 @@ class ModelSelection:
     def __str__(self) -> str:
         return self.table() + "\n" + self.summary()
 
+    def plot(self, **kwargs: Any) -> Any:
+        """The criterion against k per structure (:func:`latentem.plot.plot_model_selection`)."""
+        from latentem.plot.selection import plot_model_selection
+
+        return plot_model_selection(self, **kwargs)
+
 
 def select_model(
     X: Any,

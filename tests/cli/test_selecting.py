@@ -7,7 +7,7 @@ import pytest
 
 import latentem
 from latentem.cli.progress import ProgressBar
-from latentem.cli.selecting import parse_candidates
+from latentem.cli.selecting import parse_candidates, parse_structures
 from tests.cli.conftest import assert_one_line_error, run_cli
 
 
@@ -50,6 +50,57 @@ def test_select_errors(tmp_path, csv_file):
     )
     process = run_cli("select", csv_file, "--k", "x", cwd=tmp_path)
     assert process.returncode == 2 and "must be numbers of components like 1-10" in process.stderr
+
+
+def test_select_structures_is_select_model_k_by_structure(tmp_path, csv_file, three_clusters):
+    process = run_cli(
+        "select",
+        csv_file,
+        "--k",
+        "1-4",
+        "--structures",
+        "EII,VEV,full",
+        "--out",
+        "best.json",
+        "--plot",
+        "table.png",
+        cwd=tmp_path,
+    )
+    assert process.returncode == 0, process.stderr
+    # the same call in Python: mclust's start and select_model's own tolerances
+    reference = latentem.select_model(
+        three_clusters, range(1, 5), ["EII", "VEV", "full"], init_params="hc", random_state=0
+    )
+    assert str(reference) in process.stdout
+    best = latentem.load(tmp_path / "best.json")
+    assert (best.covariance_type, best.n_components) == (
+        reference.best_estimator.covariance_type,
+        reference.best_estimator.n_components,
+    )
+    assert (tmp_path / "table.png").stat().st_size > 10_000
+
+
+def test_select_structures_errors(tmp_path, csv_file):
+    assert_one_line_error(
+        run_cli("select", csv_file, "--structures", "all", "--model", "hmm", cwd=tmp_path),
+        "--structures applies to --model gmm",
+    )
+    assert_one_line_error(
+        run_cli("select", csv_file, "--structures", "EII", "--covariance", "diag", cwd=tmp_path),
+        "either --covariance (one structure) or --structures",
+    )
+    assert_one_line_error(
+        run_cli("select", csv_file, "--init", "hc", cwd=tmp_path), "--init applies with"
+    )
+    process = run_cli("select", csv_file, "--structures", "XYZ", cwd=tmp_path)
+    assert process.returncode == 2 and "covariance_type must be one of" in process.stderr
+
+
+def test_parse_structures():
+    assert parse_structures(" EII, VVV ,diag,EII") == ["EII", "full", "diag"]
+    assert parse_structures("ALL") == list(latentem.mixture.COVARIANCE_TYPES)
+    with pytest.raises(argparse.ArgumentTypeError, match="'XYZ'"):
+        parse_structures("EII,XYZ")
 
 
 @pytest.mark.parametrize(
