@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import warnings
 from pathlib import Path
 
-import numpy as np
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's latentem and the tests' fitting helpers
 
-import latentem
+import numpy as np  # noqa: E402
 
-FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "mclust"
-
-
-def _data(name: str) -> np.ndarray:
-    return np.loadtxt(FIXTURES / f"{name}.csv", delimiter=",", skiprows=1)
+import latentem  # noqa: E402
+from tests.mixture.covariance.test_mclust import FIXTURES, fit_from_mclusts_start  # noqa: E402
+from tests.mixture.test_hierarchical import fit_from_mclusts_default_start  # noqa: E402
 
 
 def _parameter_error(model: latentem.GaussianMixtureModel, fit: dict) -> float:
@@ -49,12 +49,7 @@ def same_start() -> list[tuple[str, float, float]]:
     """(case, relative log-likelihood difference, parameter error) for every me() fit."""
     rows = []
     for fit in json.loads((FIXTURES / "fits.json").read_text())["fits"]:
-        X = _data(fit["data"])
-        labels = np.loadtxt(FIXTURES / f"{fit['data']}-start-{fit['k']}.txt", dtype=int) - 1
-        start = latentem.GaussianMixtureModel.from_responsibilities(
-            X, np.eye(fit["k"])[labels], covariance_type=fit["model"], reg_covar=0.0
-        )
-        result = latentem.EM(max_iter=100_000, tol=1e-14).fit(start, X)
+        _, result = fit_from_mclusts_start(fit)
         difference = (result.objective - fit["loglik"]) / abs(fit["loglik"])
         case = f"{fit['data']}-{fit['k']}-{fit['model']}"
         rows.append((case, difference, _parameter_error(result.model, fit)))
@@ -67,15 +62,7 @@ def defaults() -> list[tuple[str, float, float]]:
     for fit in json.loads((FIXTURES / "fits.json").read_text())["defaults"]:
         if fit["k"] not in (2, 3):
             continue
-        X = _data(fit["data"])
-        gm = latentem.GaussianMixture(
-            fit["k"],
-            covariance_type=fit["model"],
-            init_params="hc",
-            reg_covar=0.0,
-            tol=1e-13,
-            max_iter=100_000,
-        ).fit(X)
+        X, gm = fit_from_mclusts_default_start(fit)
         difference = (gm.score(X) * len(X) - fit["loglik"]) / abs(fit["loglik"])
         bic = abs(gm.bic(X) + fit["bic"]) / abs(fit["bic"])
         rows.append((f"{fit['data']}-{fit['k']}-{fit['model']}", difference, bic))

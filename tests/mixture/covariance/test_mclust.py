@@ -52,15 +52,20 @@ def _continued_from_mclusts_end(fit, X):
     return latentem.EM(max_iter=100_000, tol=1e-14).fit(mclusts, X).objective
 
 
-@pytest.mark.parametrize("fit", FITS, ids=_case)
-def test_em_from_mclusts_start_ends_where_mclust_ends(fit):
+def fit_from_mclusts_start(fit):
+    """The data and latentem's EM from the fixture's start partition (scripts use it too)."""
     X = np.loadtxt(FIXTURES / f"{fit['data']}.csv", delimiter=",", skiprows=1)
     labels = np.loadtxt(FIXTURES / f"{fit['data']}-start-{fit['k']}.txt", dtype=int) - 1
-    k, d = fit["k"], X.shape[1]
     start = latentem.GaussianMixtureModel.from_responsibilities(
-        X, np.eye(k)[labels], covariance_type=fit["model"], reg_covar=0.0
+        X, np.eye(fit["k"])[labels], covariance_type=fit["model"], reg_covar=0.0
     )
-    result = latentem.EM(max_iter=100_000, tol=1e-14).fit(start, X)
+    return X, latentem.EM(max_iter=100_000, tol=1e-14).fit(start, X)
+
+
+@pytest.mark.parametrize("fit", FITS, ids=_case)
+def test_em_from_mclusts_start_ends_where_mclust_ends(fit):
+    X, result = fit_from_mclusts_start(fit)
+    k, d = fit["k"], X.shape[1]
     model = result.model
     if fit["model"] in BETTER_THAN_MCLUST:
         continued = _continued_from_mclusts_end(fit, X)
