@@ -21,7 +21,19 @@ datasets <- list(
                                           labels = FALSE))),
   iris = list(X = as.matrix(datasets::iris[, 1:4]),
               starts = list(`2` = 1 + (datasets::iris$Species != "setosa"),
-                            `3` = as.integer(datasets::iris$Species)))
+                            `3` = as.integer(datasets::iris$Species))),
+  # mclust's data sets: the numeric columns; the classes give the starts
+  diabetes = list(X = as.matrix(mclust::diabetes[, -1]),
+                  starts = list(`2` = 1 + (mclust::diabetes$class != "Normal"),
+                                `3` = as.integer(mclust::diabetes$class))),
+  banknote = list(X = as.matrix(mclust::banknote[, -1]),
+                  starts = list(`2` = as.integer(mclust::banknote$Status),
+                                # the counterfeit notes split at a bottom margin of 9.5
+                                `3` = ifelse(mclust::banknote$Status == "genuine", 1,
+                                             2 + (mclust::banknote$Bottom >= 9.5)))),
+  thyroid = list(X = as.matrix(mclust::thyroid[, -1]),
+                 starts = list(`2` = 1 + (mclust::thyroid$Diagnosis != "Normal"),
+                               `3` = as.integer(mclust::thyroid$Diagnosis)))
 )
 models <- c("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE",
             "EEV", "VEV", "EVV", "VVV")

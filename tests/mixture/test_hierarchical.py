@@ -1,4 +1,12 @@
-"""mclust's hierarchical start: its partitions exactly, and default-start fits ending at its."""
+"""mclust's hierarchical start: its partitions exactly, and default-start fits ending at its.
+
+On the five data sets of ``tests/fixtures/mclust`` (faithful, iris, diabetes, banknote,
+thyroid): the partitions for k = 1..9 are mclust's on all five; from them 130 of the 140
+``Mclust(X, G, modelName)`` fits for k = 2, 3 (all but VVE, see test_mclust.py) end at
+mclust's log-likelihood within 1e-10 and its BIC within 1e-9 (relative; measured by
+``python scripts/mclust_agreement.py --defaults``); ``select_model`` picks mclust's
+structure and k on all five, with its BIC except where that is a VVE fit (banknote).
+"""
 
 import json
 import warnings
@@ -10,10 +18,11 @@ import pytest
 import latentem
 from latentem.mixture import covariance_type
 from latentem.mixture.hierarchical import HC_MAX_ROWS, hierarchical_partitions
+from tests.mixture.covariance.test_mclust import BETTER_THAN_MCLUST, LOWER_THAN_MCLUST
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "mclust"
 REFERENCE = json.loads((FIXTURES / "fits.json").read_text())
-DATA = ["faithful", "iris"]
+DATA = [choice["data"] for choice in REFERENCE["choices"]]
 
 
 def _data(name):
@@ -38,8 +47,8 @@ def test_the_partitions_are_mclusts_for_every_k(name):
 DEFAULTS = [fit for fit in REFERENCE["defaults"] if fit["k"] in (2, 3)]
 
 
-@pytest.mark.parametrize("fit", DEFAULTS, ids=lambda f: f"{f['data']}-{f['k']}-{f['model']}")
-def test_a_default_start_fit_ends_where_mclusts_mclust_ends(fit):
+def fit_from_mclusts_default_start(fit):
+    """The data and latentem's fit from mclust's hierarchical start (scripts use it too)."""
     X = _data(fit["data"])
     gm = latentem.GaussianMixture(
         fit["k"],
@@ -48,10 +57,20 @@ def test_a_default_start_fit_ends_where_mclusts_mclust_ends(fit):
         reg_covar=0.0,
         tol=1e-13,
         max_iter=100_000,
-    ).fit(X)
+    )
+    return X, gm.fit(X)
+
+
+@pytest.mark.parametrize("fit", DEFAULTS, ids=lambda f: f"{f['data']}-{f['k']}-{f['model']}")
+def test_a_default_start_fit_ends_where_mclusts_mclust_ends(fit):
+    X, gm = fit_from_mclusts_default_start(fit)
     log_likelihood = gm.score(X) * len(X)
-    if fit["model"] == "VVE":  # latentem's VVE M-step ends higher (test_mclust.py)
-        assert log_likelihood >= fit["loglik"] - 1e-9 * abs(fit["loglik"])
+    case = f"{fit['data']}-{fit['k']}-{fit['model']}"
+    if case in LOWER_THAN_MCLUST:  # the start partition's hill, below mclust's (test_mclust.py)
+        assert log_likelihood == pytest.approx(LOWER_THAN_MCLUST[case][0], rel=1e-9)
+        assert log_likelihood < fit["loglik"]
+    elif fit["model"] in BETTER_THAN_MCLUST:  # latentem's VVE M-step ends higher
+        assert log_likelihood > fit["loglik"]
     else:
         assert log_likelihood == pytest.approx(fit["loglik"], rel=1e-7)
         assert gm.bic(X) == pytest.approx(-fit["bic"], rel=1e-7)  # mclust's BIC is -BIC
@@ -68,7 +87,10 @@ def test_select_model_picks_mclusts_structure_and_k(choice):
     best = result.best_estimator
     assert best.n_components == choice["k"]
     assert covariance_type(best.covariance_type) == covariance_type(choice["model"])
-    assert best.bic(X) == pytest.approx(-choice["bic"], rel=1e-7)
+    if choice["model"] in BETTER_THAN_MCLUST:  # banknote: VVE, 3, latentem's fit higher
+        assert best.bic(X) < -choice["bic"]
+    else:
+        assert best.bic(X) == pytest.approx(-choice["bic"], rel=1e-7)
 
 
 def test_above_the_row_limit_a_subset_is_clustered_and_every_row_labelled():

@@ -1,7 +1,13 @@
 """All 14 of mclust's structures against R's mclust 6, from the same start partition.
 
 The fixtures are mclust's own fits, written by ``scripts/mclust_fixtures.R`` (R and mclust
-are not needed to run this test): ``me()`` from a partition, with tolerances of 1e-13.
+are not needed to run this test): ``me()`` from a partition, with tolerances of 1e-13, on
+five real data sets: R's ``faithful`` and ``iris`` and mclust's ``diabetes``, ``banknote``
+and ``thyroid``, each from a 2- and a 3-cluster start, 5 x 2 x 14 = 140 fits. Measured:
+130 of the 140 (every structure but VVE) end at mclust's log-likelihood within 1e-10
+relative (127 within 1e-12) and at its parameters within 1e-4 (85 within 1e-6); the ten
+VVE fits are the documented difference below. ``python scripts/mclust_agreement.py``
+prints these counts.
 """
 
 import json
@@ -17,27 +23,61 @@ FITS = json.loads((FIXTURES / "fits.json").read_text())["fits"]
 # mclust's VVE M-step starts its orientation at the identity and stops at a stationary
 # point that is not the maximum (iris, k=3: its M-step reaches -989.40 of
 # sum_k tr(W_k S_k^-1) + n_k log|S_k|, latentem's -990.34, lower is better); latentem's
-# maximiser starts from the pooled scatter's eigenvectors and the previous orientation,
-# and its fits end higher (docs/user_guide/gaussian_mixtures.rst)
+# maximiser starts from the pooled scatter's eigenvectors and the previous orientation.
+# So mclust's VVE fits are no maximum of the likelihood: latentem's EM continued from
+# them climbs, in 9 of the 10 cases to where latentem's own fit from the start ends,
+# above mclust's (docs/user_guide/gaussian_mixtures.rst)
 BETTER_THAN_MCLUST = {"VVE"}
+# thyroid, k=2, VVE: the two paths part from the first iteration on and reach different
+# hills; latentem's fit from the start ends at a maximum (-2523.42) below mclust's point
+# (-2498.56), and EM continued from mclust's point climbs to a third, higher one (-2487.50)
+# case: (latentem's maximum from the start, latentem's EM continued from mclust's point)
+LOWER_THAN_MCLUST = {"thyroid-2-VVE": (-2523.424082632, -2487.502423808)}
 
 
 def _case(fit):
     return f"{fit['data']}-{fit['k']}-{fit['model']}"
 
 
-@pytest.mark.parametrize("fit", FITS, ids=_case)
-def test_em_from_mclusts_start_ends_where_mclust_ends(fit):
+def _continued_from_mclusts_end(fit, X):
+    """latentem's EM started at mclust's fitted parameters: its log-likelihood at the end."""
+    k, d = fit["k"], X.shape[1]
+    mclusts = latentem.GaussianMixtureModel.from_parameters(
+        fit["weights"],
+        np.reshape(fit["means"], (k, d)),
+        np.reshape(fit["covariances"], (k, d, d)),
+        covariance_type=fit["model"],
+        reg_covar=0.0,
+    )
+    return latentem.EM(max_iter=100_000, tol=1e-14).fit(mclusts, X).objective
+
+
+def fit_from_mclusts_start(fit):
+    """The data and latentem's EM from the fixture's start partition (scripts use it too)."""
     X = np.loadtxt(FIXTURES / f"{fit['data']}.csv", delimiter=",", skiprows=1)
     labels = np.loadtxt(FIXTURES / f"{fit['data']}-start-{fit['k']}.txt", dtype=int) - 1
-    k, d = fit["k"], X.shape[1]
     start = latentem.GaussianMixtureModel.from_responsibilities(
-        X, np.eye(k)[labels], covariance_type=fit["model"], reg_covar=0.0
+        X, np.eye(fit["k"])[labels], covariance_type=fit["model"], reg_covar=0.0
     )
-    result = latentem.EM(max_iter=100_000, tol=1e-14).fit(start, X)
+    return X, latentem.EM(max_iter=100_000, tol=1e-14).fit(start, X)
+
+
+@pytest.mark.parametrize("fit", FITS, ids=_case)
+def test_em_from_mclusts_start_ends_where_mclust_ends(fit):
+    X, result = fit_from_mclusts_start(fit)
+    k, d = fit["k"], X.shape[1]
     model = result.model
     if fit["model"] in BETTER_THAN_MCLUST:
-        assert result.objective > fit["loglik"]
+        continued = _continued_from_mclusts_end(fit, X)
+        assert continued > fit["loglik"] + 1e-6 * abs(fit["loglik"])  # no maximum
+        if _case(fit) in LOWER_THAN_MCLUST:
+            ours, from_mclusts = LOWER_THAN_MCLUST[_case(fit)]
+            assert result.objective < fit["loglik"] < continued
+            assert result.objective == pytest.approx(ours, rel=1e-9)
+            assert continued == pytest.approx(from_mclusts, rel=1e-9)
+        else:
+            assert result.objective > fit["loglik"]
+            assert continued == pytest.approx(result.objective, rel=1e-9)
         return
     assert result.objective == pytest.approx(fit["loglik"], rel=1e-9)
     np.testing.assert_allclose(model.weights, fit["weights"], rtol=1e-4)
