@@ -171,6 +171,7 @@ def check_latent_model(
     rtol: float = 1e-9,
     split: Splitter = split_rows,
     random_state: int = 0,
+    exact_m_step: bool = True,
 ) -> None:
     """Check the whole :class:`~latentem.LatentModel` contract on ``data``.
 
@@ -183,8 +184,20 @@ def check_latent_model(
        model nor the statistics;
     4. the statistics of a random split of the data, added, give the same
        objective and the same M-step as the statistics of the whole;
-    5. EM from ``model`` never decreases the objective over ``n_iter``
+    5. the M-step is a maximiser, as far as the protocol lets one see: its
+       answer depends on the statistics alone, so applied again to the same
+       statistics from its own answer it stays there (a partial step, such
+       as half a step towards the maximiser, moves again), and it answers
+       the statistics (an M-step that returns its input for the statistics
+       of all the data and of a part of them alike is lazy);
+    6. EM from ``model`` never decreases the objective over ``n_iter``
        iterations (:func:`assert_monotone`).
+
+    What these checks cannot see: an M-step that jumps to the same wrong
+    point whatever the current parameters (a maximiser of the wrong
+    objective that still never lowers the right one), and, with
+    ``exact_m_step=False``, a partial step. Only a comparison with an
+    independent maximiser (a closed form, a brute-force search) sees those.
 
     Parameters
     ----------
@@ -198,6 +211,12 @@ def check_latent_model(
         ``split(data, rng) -> (part_a, part_b)``; pass your own for data
         that are not split by rows (e.g. sequences).
     random_state : int, default=0
+    exact_m_step : bool, default=True
+        Whether ``m_step`` is an exact maximiser, whose answer depends on the
+        statistics only. Pass False for a generalised EM step (one that only
+        increases the expected objective, e.g. one MM iteration from the
+        current parameters): check 5 then only asks that the M-step answers
+        the statistics.
 
     Raises
     ------
@@ -267,4 +286,36 @@ def check_latent_model(
             f"from the M-step of the whole ({problem})"
         )
 
+    _check_maximiser(model, new_model, stats, part_a, 1e3 * rtol, exact_m_step)
     assert_monotone(model, data, n_iter=n_iter, rtol=rtol)
+
+
+def _check_maximiser(
+    model: LatentModel,
+    new_model: LatentModel,
+    stats: Any,
+    part: Any,
+    tolerance: float,
+    exact_m_step: bool,
+) -> None:
+    """Check 5 of :func:`check_latent_model`: an M-step's answer is the statistics' maximiser."""
+    name = type(model).__name__
+    if exact_m_step:
+        again = new_model.m_step(stats)
+        problem = _close(again, new_model, tolerance, tolerance, "model")
+        if problem:
+            raise AssertionError(
+                f"{name}.m_step is not a maximiser: applied again to the same statistics, "
+                f"from its own answer, it moved the parameters again ({problem}). The "
+                "maximiser of the expected complete-data objective depends on the statistics "
+                "only, so a partial step (e.g. half a step towards it) fails here; for a "
+                "generalised EM step pass exact_m_step=False"
+            )
+    unchanged = _close(new_model, model, 0.0, 0.0, "model") is None
+    if unchanged and _close(model.m_step(model.e_step(part)), model, 0.0, 0.0, "model") is None:
+        raise AssertionError(
+            f"{name}.m_step ignores its statistics: for all the data and for a part of them "
+            "it returned the parameters it was given. An M-step computes new parameters "
+            "from the statistics (unless every parameter is fixed, when there is nothing "
+            "to check)"
+        )

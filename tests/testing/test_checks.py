@@ -111,6 +111,49 @@ def test_non_maximising_m_step_is_rejected_by_both_checks():
         assert_monotone(broken, X)
 
 
+@frozen(eq=False)
+class LazyPoissonMixture(PoissonMixture):
+    """M-step that returns its input: EM 'converges' at once, wherever it starts."""
+
+    def m_step(self, stats):
+        return self
+
+
+@frozen(eq=False)
+class HalfStepPoissonMixture(PoissonMixture):
+    """M-step that goes half way to the maximiser: monotone, but not a maximiser."""
+
+    def m_step(self, stats):
+        best = type(self)(stats.counts / stats.counts.sum(), stats.totals / stats.counts)
+        return type(self)((self.weights + best.weights) / 2, (self.rates + best.rates) / 2)
+
+
+def test_a_lazy_m_step_is_named_though_em_thinks_it_converged():
+    lazy = LazyPoissonMixture(**START)
+    result = latentem.EM(max_iter=50).fit(lazy, X)
+    assert result.converged and result.n_iter <= 2  # what the issue saw
+    assert_monotone(lazy, X)  # and the objective never decreases
+    with pytest.raises(AssertionError, match=r"LazyPoissonMixture.m_step ignores its statistics"):
+        check_latent_model(lazy, X)
+    with pytest.raises(AssertionError, match="ignores its statistics"):
+        check_latent_model(lazy, X, exact_m_step=False)
+
+
+def test_a_partial_m_step_is_named_unless_declared_generalised():
+    half = HalfStepPoissonMixture(**START)
+    assert_monotone(half, X)
+    with pytest.raises(AssertionError, match=r"HalfStepPoissonMixture.m_step is not a maximiser"):
+        check_latent_model(half, X)
+    check_latent_model(half, X, exact_m_step=False)
+
+
+def test_the_exact_m_step_passes_at_its_own_fixed_point():
+    # at a fixed point the whole data's M-step returns the model: not lazy, since a part
+    # of the data moves it
+    converged = latentem.EM(tol=0.0, max_iter=2000).fit(PoissonMixture(**START), X).model
+    check_latent_model(converged, X)
+
+
 def test_non_additive_statistics_are_rejected():
     with pytest.raises(AssertionError, match="not additive"):
         check_latent_model(ForgetfulPoissonMixture(**START), X)
