@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from attrs import field, frozen
 
+from latentem.core.progress import Progress, as_progress
 from latentem.core.validation import check_array, check_int, check_option, readonly_array
 from latentem.estimators.base import Estimator, input_feature_names
 from latentem.estimators.gaussian_mixture import GaussianMixture
@@ -17,8 +18,6 @@ __all__ = ["CRITERIA", "SelectionResult", "select_n_components"]
 
 #: The criteria :func:`select_n_components` knows; each is a method of the fitted estimator.
 CRITERIA = ("bic", "aic", "icl")
-
-Progress = Callable[[int, int, int], Any]
 
 
 def _candidates(value: Any, n_samples: int) -> np.ndarray:
@@ -137,7 +136,7 @@ def select_n_components(
     criterion: str = "bic",
     *,
     estimator: Callable[..., Any] = GaussianMixture,
-    progress: Progress | None = None,
+    progress: Progress | bool | None = None,
     fit_params: Mapping[str, Any] | None = None,
     **params: Any,
 ) -> SelectionResult:
@@ -159,9 +158,9 @@ def select_n_components(
         Called as ``estimator(n_components=k, **params)`` to make each
         unfitted estimator; it needs ``fit(X)`` and the criterion's method
         (``bic(X)``, ``aic(X)`` or ``icl(X)``).
-    progress : callable, optional
-        Called as ``progress(done, total, k)`` after each fit (the command
-        line draws its progress bar with it).
+    progress : bool or callable, optional
+        True draws a progress bar on stderr (as the command line does); a
+        callable is called as ``progress(done, total, k)`` after each fit.
     fit_params : mapping, optional
         Keyword arguments passed to ``fit`` and to the criteria, e.g.
         ``{"lengths": lengths}`` for models of several sequences.
@@ -192,8 +191,7 @@ def select_n_components(
     ks = _candidates(candidates, X.shape[0])
     if not callable(estimator):
         raise TypeError(f"estimator must be a class or callable; got {estimator!r}")
-    if progress is not None and not callable(progress):
-        raise TypeError(f"progress must be a callable (done, total, k); got {progress!r}")
+    progress = as_progress(progress, "select_n_components")
     extra = dict(fit_params or {})
     names = ("log_likelihood", "n_parameters", *CRITERIA)
     scores = {name: np.full(ks.size, math.nan) for name in names}

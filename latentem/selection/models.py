@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from attrs import field, frozen
 
+from latentem.core.progress import Progress, as_progress
 from latentem.core.validation import as_generator, check_array, check_option, readonly_array
 from latentem.estimators.base import input_feature_names
 from latentem.estimators.gaussian_mixture import GaussianMixture
@@ -17,7 +18,7 @@ from latentem.mixture.covariance import COVARIANCE_TYPES, covariance_type
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.mixture.hierarchical import hierarchical_partitions
 from latentem.mixture.missing import starting_data
-from latentem.selection.components import CRITERIA, Progress, _candidates
+from latentem.selection.components import CRITERIA, _candidates
 
 __all__ = ["ModelSelection", "select_model"]
 
@@ -159,7 +160,7 @@ def select_model(
     covariance_type: str | Sequence[str] = "all",
     criterion: str = "bic",
     *,
-    progress: Progress | None = None,
+    progress: Progress | bool | None = None,
     **params: Any,
 ) -> ModelSelection:
     """Fit every (covariance structure, number of components) and keep the best.
@@ -178,7 +179,8 @@ def select_model(
         registered structure, mclust's fourteen included).
     criterion : {"bic", "aic", "icl"}, default="bic"
         Lower is better (latentem's BIC is minus mclust's).
-    progress : callable, optional
+    progress : bool or callable, optional
+        True draws a progress bar on stderr; a callable is called as
         ``progress(done, total, k)`` after each fit.
     **params
         Passed to :class:`~latentem.GaussianMixture`. With ``init_params="hc"``
@@ -209,6 +211,7 @@ def select_model(
     feature_names = input_feature_names(X)
     X = check_array(X, min_samples=2, allow_nan=True)
     criterion = check_option(criterion, "criterion", CRITERIA)
+    progress = as_progress(progress, "select_model")
     ks = _candidates(n_components, X.shape[0])
     names = _structures(covariance_type)
     params = {"tol": SELECTION_TOL, "max_iter": SELECTION_MAX_ITER, **params}

@@ -145,7 +145,7 @@ def test_other_estimators_plug_in():
         ({"candidates": [301]}, ValueError, "only 300 samples"),
         ({"criterion": "BIC"}, ValueError, "criterion must be one of 'bic', 'aic', 'icl'"),
         ({"estimator": 3}, TypeError, "estimator must be a class or callable"),
-        ({"progress": 3}, TypeError, "progress must be a callable"),
+        ({"progress": 3}, TypeError, "progress must be True, False, None or a callable"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, error, message):
