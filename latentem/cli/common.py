@@ -237,7 +237,7 @@ def headless_pyplot() -> Any:
         import matplotlib
     except ImportError:
         raise ValueError(
-            "--plot needs matplotlib; install it with: pip install 'latentem[plot]'"
+            "--plot needs matplotlib; install it with: pip install matplotlib"
         ) from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -100,7 +100,10 @@ def soft_em_three_gaussians(
         result = EM(max_iter=41, tol=0.0, callbacks=callbacks).fit(start, X)
     model = cast(GaussianMixtureModel, result.model)
     print()
-    print("Soft EM, three full Gaussians (seed 003: np.random.seed(42), 41 steps)")
+    print(
+        "Soft EM, three full Gaussians, 41 steps from fixed starting means "
+        "(data drawn after np.random.seed(42))"
+    )
     print("Weights:\n", model.weights)
     print("Means:\n", model.means)
     print("Covariances:\n", model.covariances)
@@ -144,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        print("Pictures of the fit per iteration need matplotlib: pip install 'latentem[plot]'")
+        print("Pictures of the fit per iteration need matplotlib: pip install matplotlib")
         return 0
     written = _write_pictures(Path(args.out), fits)
     print(f"Wrote {len(written)} pictures of the fits per iteration to {args.out}/")
@@ -155,7 +158,7 @@ def add_parser(commands: Any) -> None:
     """Register ``latentem demo``."""
     parser = commands.add_parser(
         "demo",
-        help="fit the seed examples on data made on the spot",
+        help="fit two small Gaussian mixtures by hard and soft EM on data made on the spot",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

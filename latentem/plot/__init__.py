@@ -1,4 +1,4 @@
-"""Pictures of fits (needs matplotlib: ``pip install 'latentem[plot]'``).
+"""Pictures of fits (needs matplotlib: ``pip install matplotlib``).
 
 - :func:`plot_mixture`: a mixture over its data (1-D densities, 2-D
   covariance ellipses, points coloured by responsibility);

@@ -26,7 +26,7 @@ def require_matplotlib() -> Any:
         import matplotlib.pyplot as plt
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "latentem.plot needs matplotlib; install it with: pip install 'latentem[plot]'"
+            "latentem.plot needs matplotlib; install it with: pip install matplotlib"
         ) from None
     return plt
 

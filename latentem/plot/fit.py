@@ -20,8 +20,16 @@ __all__ = ["FrameRecorder", "plot_objective", "save_frames"]
 RecordedFrame = tuple[int, Any]
 
 
-def plot_objective(history: Any, *, ax: Any = None, per_sample: int | None = None) -> Any:
+def plot_objective(
+    history: Any, *, ax: Any = None, per_sample: int | None = None, gap: bool | None = None
+) -> Any:
     """The EM objective against the iteration (``EMResult.history``).
+
+    EM's first steps gain orders of magnitude more than its last, so on a
+    linear axis the first point flattens the slow creep towards the maximum.
+    With ``gap`` the picture is the distance to the final value on a log
+    axis instead, ``max(history) - history[t]``, where the creep shows as a
+    line (linear convergence) or a bend (superlinear).
 
     Parameters
     ----------
@@ -31,6 +39,9 @@ def plot_objective(history: Any, *, ax: Any = None, per_sample: int | None = Non
     per_sample : int, optional
         Divide by this number of samples (scikit-learn's ``lower_bound_``
         scale).
+    gap : bool, optional
+        Draw the distance to the best value on a log axis. By default, when
+        the first step gains more than a hundred times the last ten.
 
     Returns
     -------
@@ -44,17 +55,30 @@ def plot_objective(history: Any, *, ax: Any = None, per_sample: int | None = Non
     >>> X = np.concatenate([rng.normal(0, 1, (50, 1)), rng.normal(6, 1, (50, 1))])
     >>> start = latentem.GaussianMixtureModel.from_data(X, 2, random_state=0)
     >>> result = latentem.EM(tol=1e-8).fit(start, X)
-    >>> ax = plot_objective(result.history, per_sample=X.shape[0])
-    >>> ax.get_ylabel()
+    >>> plot_objective(result.history, per_sample=X.shape[0], gap=False).get_ylabel()
     'objective per sample'
+    >>> plot_objective(result.history, gap=True).get_yscale()
+    'log'
     """
     values = check_array(history, "history", ndim=1)
     ax = new_axes(ax, (5.5, 3.5))
     if per_sample:
         values = values / check_int(per_sample, "per_sample", minimum=1)
-    ax.plot(np.arange(1, values.size + 1), values, marker="o", ms=3)
+    iterations = np.arange(1, values.size + 1)
+    steps = np.diff(values)
+    if gap is None:
+        gap = steps.size > 10 and steps[0] > 100 * max(float(np.abs(steps[-10:]).sum()), 1e-300)
+    unit = " per sample" if per_sample else ""
+    if gap:
+        distance = float(values.max()) - values
+        shown = distance > 0  # the best value itself has no place on a log axis
+        ax.plot(iterations[shown], distance[shown], marker="o", ms=3)
+        ax.set_yscale("log")
+        ax.set_ylabel(f"best objective{unit} minus objective{unit}")
+    else:
+        ax.plot(iterations, values, marker="o", ms=3)
+        ax.set_ylabel(f"objective{unit}")
     ax.set_xlabel("iteration")
-    ax.set_ylabel("objective" + (" per sample" if per_sample else ""))
     return ax
 
 

@@ -27,7 +27,13 @@ from latentem.mixture.composed import Mixture
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.plot.backend import component_colours, new_axes, require_matplotlib
 
-__all__ = ["as_model", "gaussian_components", "plot_mixture", "responsibility_colours"]
+__all__ = [
+    "as_model",
+    "feature_labels",
+    "gaussian_components",
+    "plot_mixture",
+    "responsibility_colours",
+]
 
 
 def as_model(model: Any) -> Any:
@@ -167,7 +173,6 @@ def _density_1d(model: Any, X: np.ndarray, ax: Any, bins: int | str) -> None:
         total = np.exp(np.asarray(model.score_samples(grid)))
     # dashed and on top: where one component alone makes the density, both stay visible
     ax.plot(grid[:, 0], total, color="black", lw=1.2, ls="--", label="mixture", zorder=3)
-    ax.set_xlabel("x")
     ax.set_ylabel("density")
     ax.legend(loc="best", fontsize="small")
 
@@ -188,7 +193,7 @@ def _scatter_2d(
         colours = component_colours(int(labels.max()) + 1)[labels]
     ax.scatter(X[:, i], X[:, j], s=10, c=colours, alpha=0.8, linewidths=0)
     try:
-        _, means, covariances = gaussian_components(model)
+        weights, means, covariances = gaussian_components(model)
     except TypeError:
         return
     palette = component_colours(means.shape[0])
@@ -199,8 +204,21 @@ def _scatter_2d(
             patch.set_gid(f"component-{k}")
             ax.add_patch(patch)
         ax.plot(mean[i], mean[j], marker="x", color="black", ms=8, mew=2)
-    ax.set_xlabel(f"feature {i}")
-    ax.set_ylabel(f"feature {j}")
+    _legend_2d(ax, weights, palette, n_std)
+
+
+def _legend_2d(ax: Any, weights: np.ndarray, palette: np.ndarray, n_std: Sequence[float]) -> None:
+    """One entry per component (its colour and weight), one for the means and the contours."""
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color=palette[k], lw=2, label=f"component {k} (weight {w:.2f})")
+        for k, w in enumerate(weights)
+    ]
+    handles.append(Line2D([], [], color="black", marker="x", ms=8, mew=2, ls="none", label="means"))
+    contours = " and ".join(f"{n:g}" for n in n_std)
+    handles.append(Line2D([], [], color="0.4", lw=1.5, label=f"{contours} standard deviations"))
+    ax.legend(handles=handles, loc="best", fontsize="small")
 
 
 def plot_mixture(
@@ -227,6 +245,9 @@ def plot_mixture(
         Needs ``joint_log_prob`` (or ``predict_proba``/``score_samples``);
         ellipses need :func:`gaussian_components`.
     X : array-like of shape (n_samples, n_features)
+        Rows with missing entries (NaN) are left out of the picture, which
+        says how many; axes are labelled with the estimator's
+        ``feature_names_in_`` (or a DataFrame's columns).
     ax : matplotlib Axes, optional
         Drawn into; by default a new figure.
     title : str, optional
@@ -258,8 +279,13 @@ def plot_mixture(
     >>> ax.figure.savefig("mixture.png")  # doctest: +SKIP
     """
     require_matplotlib()
+    names = feature_labels(model, X)
     model = as_model(model)
-    X = check_array(X)
+    X = check_array(X, allow_nan=True)
+    missing = np.isnan(X).any(axis=1)
+    X = X[~missing]
+    if X.shape[0] == 0:
+        raise ValueError("X has no row without missing entries (NaN), so there is nothing to draw")
     if colour_by is None:
         hard = getattr(getattr(model, "assignment", None), "name", None) == "hard"
         colour_by = "label" if hard else "responsibility"
@@ -268,6 +294,7 @@ def plot_mixture(
     ax = new_axes(ax)
     if X.shape[1] == 1:
         _density_1d(model, X, ax, bins)
+        ax.set_xlabel(names[0])
     else:
         for feature in features:
             if not 0 <= feature < X.shape[1]:
@@ -275,6 +302,34 @@ def plot_mixture(
                     f"features must be two column indices below {X.shape[1]}; got {features}"
                 )
         _scatter_2d(model, X, ax, features, n_std, colour_by)
+        ax.set_xlabel(names[features[0]])
+        ax.set_ylabel(names[features[1]])
+    if missing.any():  # said on the picture, so that nobody takes it for all the data
+        ax.annotate(
+            f"{int(missing.sum())} of {missing.size} rows with missing entries not drawn",
+            xy=(0.01, 0.01),
+            xycoords="axes fraction",
+            fontsize="small",
+            color="0.3",
+        )
     if title:
         ax.set_title(title)
     return ax
+
+
+def feature_labels(estimator: Any, X: Any) -> list[str]:
+    """Axis labels: the estimator's ``feature_names_in_``, X's columns, or ``feature j``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> feature_labels(object(), np.zeros((2, 2)))
+    ['feature 0', 'feature 1']
+    """
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None and hasattr(X, "columns"):
+        names = [str(column) for column in X.columns]
+    if names is not None:
+        return [str(name) for name in names]
+    width = np.shape(X)[1] if np.ndim(X) == 2 else 1
+    return [f"feature {j}" for j in range(width)]

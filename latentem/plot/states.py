@@ -49,8 +49,9 @@ def plot_states(
 
     Parameters
     ----------
-    signal : array-like of shape (T,) or (T, n_features)
-        One line per feature.
+    signal : array-like of shape (T,) or (T, n_features), Series or DataFrame
+        One line per feature, labelled by a DataFrame's columns (a Series'
+        name); NaN (a missing entry) leaves a gap in its line.
     states : array-like of int of shape (T,), or of float of shape (T, n_states)
         The state of every step (e.g. ``hmm.predict(X)``), or posterior
         probabilities (e.g. ``hmm.predict_proba(X)``); with posteriors a
@@ -60,7 +61,9 @@ def plot_states(
         One Axes for a state sequence, two for posteriors; by default a new
         figure.
     times : array-like of shape (T,), optional
-        The time of every step; by default 0, 1, ..., T-1.
+        The time of every step: numbers, or dates (``datetime64``, a pandas
+        DatetimeIndex), drawn as dates. By default the index of a pandas
+        ``signal`` when it holds dates, otherwise 0, 1, ..., T-1.
     state_names : sequence of str, optional
     title : str, optional
 
@@ -84,14 +87,18 @@ def plot_states(
     3
     """
     plt = require_matplotlib()
+    columns = _column_names(signal)
+    if times is None and _are_dates(getattr(signal, "index", None)):
+        times = signal.index
     values = np.asarray(signal, dtype=float)
     if values.ndim == 1:
         values = values[:, None]
-    values = check_array(values, "signal")
+    values = check_array(values, "signal", allow_nan=True)
     n_steps = values.shape[0]
     path, posteriors = _as_states(states, n_steps)
     n_states = int(path.max()) + 1 if posteriors is None else posteriors.shape[1]
-    t = np.arange(n_steps, dtype=float) if times is None else check_array(times, "times", ndim=1)
+    dates = _are_dates(times)
+    t = _time_axis(times, n_steps)
     if t.shape[0] != n_steps:
         raise ValueError(f"times must have one entry per time step ({n_steps}); got {t.shape[0]}")
     names = [f"state {k}" for k in range(n_states)] if state_names is None else list(state_names)
@@ -119,7 +126,9 @@ def plot_states(
     ax = axes[0]
     for column in range(values.shape[1]):
         ax.plot(t, values[:, column], color="black", lw=0.8)
-    low, high = float(values.min()), float(values.max())
+    if not np.isfinite(values).any():
+        raise ValueError("signal has no observed value (all NaN), so there is nothing to draw")
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
     pad = 0.05 * (high - low or 1.0)
     # one image row coloured by state: cheap for long series, unlike a patch per run
     step = (t[-1] - t[0]) / max(n_steps - 1, 1) if n_steps > 1 else 1.0
@@ -134,7 +143,7 @@ def plot_states(
         extent=(t[0] - step / 2, t[-1] + step / 2, low - pad, high + pad),
         origin="lower",
     )
-    ax.set_ylabel("signal")
+    ax.set_ylabel(", ".join(columns) if columns and len(columns) <= 3 else "signal")
     from matplotlib.patches import Patch
 
     ax.legend(
@@ -150,5 +159,35 @@ def plot_states(
         axes[1].stackplot(t, posteriors.T, colors=colours, labels=names[:n_states])
         axes[1].set_ylim(0.0, 1.0)
         axes[1].set_ylabel("posterior")
-    axes[-1].set_xlabel("time")
+    axes[-1].set_xlabel("date" if dates else "time")
+    if dates:
+        for each in axes:
+            each.xaxis_date()
+        axes[-1].figure.autofmt_xdate()
     return axes
+
+
+def _column_names(signal: Any) -> list[str] | None:
+    """A DataFrame's column names, or a named Series' name (None otherwise)."""
+    if hasattr(signal, "columns"):
+        return [str(column) for column in signal.columns]
+    name = getattr(signal, "name", None)
+    return None if name is None or not hasattr(signal, "index") else [str(name)]
+
+
+def _are_dates(times: Any) -> bool:
+    return times is not None and np.asarray(times).dtype.kind == "M"
+
+
+def _time_axis(times: Any, n_steps: int) -> np.ndarray:
+    """The steps' positions on the x axis: 0..T-1, the given numbers, or dates as day numbers."""
+    if times is None:
+        return np.arange(n_steps, dtype=float)
+    if _are_dates(times):
+        from matplotlib import dates
+
+        moments = np.asarray(times).astype("datetime64[us]")
+        if np.isnat(moments).any():
+            raise ValueError("times must not hold missing dates (NaT)")
+        return np.asarray(dates.date2num(moments), dtype=float)
+    return check_array(times, "times", ndim=1)

@@ -63,3 +63,13 @@ def test_frame_names_follow_the_pattern(tmp_path):
     recorder, _ = recorded(every=3)
     written = save_frames(recorder, X, tmp_path, name="fit-{iteration:02d}.png", dpi=40)
     assert [p.name for p in written] == [f"fit-{i:02d}.png" for i, _ in recorder.frames]
+
+
+def test_the_slow_creep_shows_as_the_distance_to_the_best_value_on_a_log_axis():
+    history = -1.0 - np.concatenate([[1000.0], 0.5 ** np.arange(1, 30)])
+    ax = plot_objective(history)  # the first step dwarfs the rest: the gap view by default
+    assert ax.get_yscale() == "log"
+    (line,) = ax.get_lines()
+    np.testing.assert_allclose(line.get_ydata(), history.max() - history[:-1])
+    assert plot_objective(history, gap=False).get_yscale() == "linear"
+    assert plot_objective(history[:5]).get_yscale() == "linear"  # too short to tell

@@ -144,3 +144,30 @@ def test_mixtures_of_multivariate_normals_get_ellipses_and_others_do_not():
     grid = lines["mixture"].get_xdata()
     expected = 0.7 * stats.expon.pdf(grid, scale=2.0)
     assert np.allclose(lines["component 1"].get_ydata(), expected, rtol=1e-12)
+
+
+def test_rows_with_missing_entries_are_left_out_and_counted_and_names_label_the_axes():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(5)
+    X = np.concatenate([rng.normal(size=(60, 2)), rng.normal(size=(60, 2)) + 5.0])
+    X[::6, 1] = np.nan
+    frame = pd.DataFrame(X, columns=["eruptions", "waiting"])
+    gm = GaussianMixture(2, random_state=0).fit(frame)
+    ax = plot_mixture(gm, frame)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("eruptions", "waiting")
+    (note,) = [text for text in ax.texts if "missing" in text.get_text()]
+    assert note.get_text() == "20 of 120 rows with missing entries not drawn"
+    (points,) = ax.collections
+    assert len(points.get_offsets()) == 100
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    weights = gm.weights_
+    assert labels == [
+        f"component 0 (weight {weights[0]:.2f})",
+        f"component 1 (weight {weights[1]:.2f})",
+        "means",
+        "1 and 2 standard deviations",
+    ]
+    one = GaussianMixture(2, random_state=0).fit(frame[["waiting"]])
+    assert plot_mixture(one, frame[["waiting"]]).get_xlabel() == "waiting"
+    with pytest.raises(ValueError, match="no row without missing entries"):
+        plot_mixture(gm, np.full((3, 2), np.nan))

@@ -48,3 +48,23 @@ def test_posteriors_give_a_second_panel_and_the_most_probable_state():
 def test_bad_states_are_explained(states, message):
     with pytest.raises(ValueError, match=message):
         plot_states(SIGNAL, states)
+
+
+def test_a_dated_series_is_drawn_against_its_dates_with_gaps_for_missing_values():
+    pd = pytest.importorskip("pandas")
+    states = np.repeat([0, 1, 0], 20)
+    index = pd.date_range("2024-01-01", periods=60, freq="D")
+    returns = pd.Series(np.array([0.0, 3.0])[states], index=index, name="returns")
+    returns.iloc[4] = np.nan
+    signal_ax, posterior_ax = plot_states(returns, np.eye(2)[states])
+    assert signal_ax.get_ylabel() == "returns" and posterior_ax.get_xlabel() == "date"
+    from matplotlib import dates
+
+    line = signal_ax.get_lines()[0]
+    first = dates.num2date(line.get_xdata()[0]).date()
+    assert str(first) == "2024-01-01"
+    assert np.isnan(line.get_ydata()[4])
+    # explicit numpy dates work too, and a frame's columns name the signal
+    frame = pd.DataFrame({"a": np.zeros(60), "b": np.ones(60)})
+    (ax,) = plot_states(frame, states, times=index.values)
+    assert ax.get_ylabel() == "a, b" and ax.get_xlabel() == "date"
