@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 from typing import Any, cast
 
 import attrs
@@ -10,6 +11,7 @@ import numpy as np
 
 from latentem.core.data import DataSource, Observations
 from latentem.core.engine import EM, EMResult
+from latentem.core.exceptions import user_stacklevel
 from latentem.core.model import LatentModel
 from latentem.core.online import OnlineEM, OnlineState
 from latentem.core.parallel import check_n_jobs
@@ -678,6 +680,7 @@ class GaussianMixture(Estimator):
         # an error) leaves the estimator exactly as it was before the call
         vars(self).update(fitted_attributes(model, best.converged, best.n_iter, lower_bounds))
         vars(self).pop("_online_state", None)  # a fit ends any partial_fit run
+        vars(self).pop("_warned_unlike_stream", None)
         self._set_feature_names(names)
         return model, data, every_row
 
@@ -688,9 +691,19 @@ class GaussianMixture(Estimator):
         from an initialisation on this batch (so it needs at least
         ``n_components`` rows); each call then takes one step of
         :class:`~latentem.OnlineEM` with step size
-        ``(t + learning_offset)^-learning_decay`` for batch ``t``. A stream
-        that is never held whole reaches the batch fit's likelihood to
-        within about a percent. ``fit`` starts afresh.
+        ``(t + learning_offset)^-learning_decay`` for batch ``t``. ``fit``
+        starts afresh.
+
+        Online EM assumes batches drawn alike from the same data (a shuffled
+        stream). Measured on the README's data (100,000 rows, two unit
+        Gaussians 4 apart in 2-D, the default schedule, seeds 0-4): 20 or 100
+        shuffled batches end within 2e-4 nats per sample of the batch fit's
+        log-likelihood (-3.527 per sample); the same rows in their stored
+        order (all of one cluster, then all of the other) end 0.77 to 1.94
+        nats per sample below it, with weights 0.04/0.96 instead of 0.5/0.5.
+        Shuffle a stream whose order follows the data; a ``UserWarning``
+        says so (once) when a batch's log-likelihood per sample falls more
+        than 2 nats below the mean of the earlier batches'.
 
         Parameters
         ----------
@@ -748,6 +761,8 @@ class GaussianMixture(Estimator):
             )
         state = online.update(state, X)
         lower_bounds.append(state.objective)
+        if not vars(self).get("_warned_unlike_stream", False):
+            self._warned_unlike_stream = _warn_unlike_stream(lower_bounds)
         model = cast(GaussianMixtureModel, state.model)
         vars(self).update(fitted_attributes(model, False, state.n_batches, lower_bounds))
         self._online_state = state
@@ -933,3 +948,31 @@ def fitted_attributes(
         "lower_bounds_": list(lower_bounds),
         "lower_bound_": lower_bounds[-1] if lower_bounds else -np.inf,
     }
+
+
+#: A batch whose log-likelihood per sample is this many nats below the earlier batches'
+#: is unlike them (shuffled batches of the README's stream differ by about 0.02).
+UNLIKE_STREAM_NATS = 2.0
+
+
+def _warn_unlike_stream(lower_bounds: list[float]) -> bool:
+    """Warn that the last batch is unlike the stream so far; return whether it warned.
+
+    The first batch is left out of the comparison: the start was fitted to it.
+    """
+    earlier = lower_bounds[1:-1]
+    if len(earlier) < 2:
+        return False
+    drop = float(np.mean(earlier)) - lower_bounds[-1]
+    if not drop > UNLIKE_STREAM_NATS:
+        return False
+    warnings.warn(
+        f"partial_fit: this batch's log-likelihood per sample ({lower_bounds[-1]:.3g}) is "
+        f"{drop:.3g} nats below the mean of the earlier batches' ({np.mean(earlier):.3g}), so "
+        "it looks unlike the stream so far. Online EM assumes batches drawn alike: shuffle "
+        "the stream (or fit the whole data with fit); if the stream drifts on purpose, "
+        "ignore this",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+    return True

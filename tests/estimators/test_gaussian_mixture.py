@@ -64,3 +64,30 @@ def test_warm_start_on_new_data_raises_no_decrease_warning():
         warnings.simplefilter("error")  # the objective on new data is not comparable
         gm.fit(other)
     assert gm.converged_ and len(gm.lower_bounds_) == gm.n_iter_
+
+
+def _two_clusters_stream(rows=20_000):
+    rng = np.random.default_rng(0)
+    half = rows // 2
+    return np.concatenate([rng.normal(0, 1, (half, 2)), rng.normal(4, 1, (half, 2))])
+
+
+def test_an_ordered_stream_warns_once_and_a_shuffled_one_reaches_the_batch_fit():
+    X = _two_clusters_stream()
+    batch = GaussianMixture(2, random_state=0).fit(X)
+    ordered = GaussianMixture(2, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for start in range(0, len(X), 1000):
+            ordered.partial_fit(X[start : start + 1000])
+    unlike = [w for w in caught if "looks unlike the stream so far" in str(w.message)]
+    assert len(unlike) == 1 and "shuffle the stream" in str(unlike[0].message)
+    assert unlike[0].filename == __file__  # points at the user's partial_fit line
+    assert batch.score(X) - ordered.score(X) > 0.5  # what the warning is about
+    shuffled = GaussianMixture(2, random_state=0)
+    order = np.random.default_rng(1).permutation(len(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        for start in range(0, len(X), 1000):
+            shuffled.partial_fit(X[order[start : start + 1000]])
+    assert batch.score(X) - shuffled.score(X) < 1e-3
