@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ __all__ = [
     "non_negative_float",
     "positive_int",
     "read_args",
+    "progress_to_stderr",
     "read_for",
     "warnings_to_stderr",
     "write_plot",
@@ -191,6 +193,11 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--n-init", type=positive_int, default=1, help="number of starts")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the starts")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="report every start and iteration on stderr (the objective and its change)",
+    )
 
 
 def model_for(args: argparse.Namespace) -> CliModel:
@@ -267,6 +274,12 @@ def warnings_to_stderr(command: str) -> Iterator[None]:
         ignore_unnamed_arrays()
         warnings.showwarning = show
         yield
+
+
+def progress_to_stderr(verbose: bool) -> contextlib.AbstractContextManager[Any]:
+    """With ``--verbose``, what the estimators print (every start and iteration) goes to
+    stderr, so that stdout keeps only the results."""
+    return contextlib.redirect_stdout(sys.stderr) if verbose else contextlib.nullcontext()
 
 
 def ignore_unnamed_arrays() -> None:

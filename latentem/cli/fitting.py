@@ -16,6 +16,7 @@ from latentem.cli.common import (
     model_for,
     name_features,
     positive_int,
+    progress_to_stderr,
     read_args,
     read_for,
     warnings_to_stderr,
@@ -40,7 +41,8 @@ def run_fit(args: argparse.Namespace) -> int:
     fit_params = model.fit_params(args, X)
     estimator = model.build(args, args.k, X)
     with warnings_to_stderr("fit"):
-        estimator.fit(X, **fit_params)
+        with progress_to_stderr(args.verbose):
+            estimator.fit(X, **fit_params)
         name_features(estimator, table)
         save(estimator, args.out)
         print(f"fitted {args.model} with {args.k} components to {describe_data(args.data, table)}")

@@ -158,6 +158,8 @@ def _gaussian_mixture(
         tol=1e-3 if args.tol is None else args.tol,
         n_init=args.n_init,
         random_state=args.seed,
+        verbose=2 if getattr(args, "verbose", False) else 0,
+        verbose_interval=1,
     )
 
 
@@ -246,6 +248,7 @@ def _gaussian_hmm(args: argparse.Namespace, n_components: int, X: np.ndarray) ->
         tol=1e-2 if args.tol is None else args.tol,
         n_init=args.n_init,
         random_state=args.seed,
+        verbose=bool(getattr(args, "verbose", False)),
     )
 
 

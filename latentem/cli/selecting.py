@@ -15,6 +15,7 @@ from latentem.cli.common import (
     add_model_arguments,
     model_for,
     name_features,
+    progress_to_stderr,
     read_for,
     warnings_to_stderr,
     write_plot,
@@ -99,6 +100,8 @@ def _select_structures(args: argparse.Namespace, model: CliModel, X: Any, progre
         "assignment": "hard" if args.hard else "soft",
         "n_init": args.n_init,
         "random_state": args.seed,
+        "verbose": 2 if args.verbose else 0,
+        "verbose_interval": 1,
     }
     # select_model's own tol and max_iter (tight enough that they do not decide the model)
     # unless given
@@ -123,7 +126,7 @@ def run_select(args: argparse.Namespace) -> int:
         )
     progress = ProgressBar("select", enabled=args.progress)
     if args.structures is not None:
-        with warnings_to_stderr("select"):
+        with warnings_to_stderr("select"), progress_to_stderr(args.verbose):
             selection = _select_structures(args, model, X, progress)
         print(selection)
         _save_and_draw(args, table, selection)
@@ -137,7 +140,7 @@ def run_select(args: argparse.Namespace) -> int:
 
     # read_for has checked missing values against the model; let them through
     setattr(build, "_allow_nan", model.supports_missing)  # noqa: B010
-    with warnings_to_stderr("select"):
+    with warnings_to_stderr("select"), progress_to_stderr(args.verbose):
         result = select_n_components(
             X, args.k, args.criterion, estimator=build, progress=progress, fit_params=fit_params
         )

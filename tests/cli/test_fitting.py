@@ -188,3 +188,16 @@ def test_usage_errors_exit_with_status_2(tmp_path, csv_file):
         process = run_cli(*args, cwd=tmp_path)
         assert process.returncode == 2
         assert "usage: latentem fit" in process.stderr
+
+
+def test_verbose_reports_every_iteration_on_stderr_and_keeps_stdout_for_results(tmp_path, csv_file):
+    quiet = run_cli("fit", csv_file, "-k", "2", "--out", "q.json", cwd=tmp_path)
+    loud = run_cli("fit", csv_file, "-k", "2", "--out", "l.json", "--verbose", cwd=tmp_path)
+    assert loud.returncode == 0, loud.stderr
+    assert loud.stdout.replace("l.json", "q.json") == quiet.stdout
+    lines = loud.stderr.splitlines()
+    assert lines[0] == "Initialization 0" and "Iteration 1" in lines[1]
+    hmm = run_cli(
+        "fit", csv_file, "-k", "2", "--model", "hmm", "--out", "h.json", "--verbose", cwd=tmp_path
+    )
+    assert hmm.returncode == 0 and hmm.stderr.split()[0] == "1"  # hmmlearn's iteration table
