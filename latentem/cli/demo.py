@@ -123,7 +123,7 @@ def _write_pictures(
         written += save_frames(frames, X, out, name=prefix + "-iteration-{iteration:02d}.png")
         written += save_frames(frames, X, out / f"{prefix}.gif", fps=1)
         ax = plot_objective(result.history, per_sample=X.shape[0])
-        ax.set_title(f"{prefix}: objective per iteration")
+        ax.set_title(f"{prefix}: how far the objective is from its best value")
         path = out / f"{prefix}-objective.png"
         ax.figure.savefig(path, dpi=80, bbox_inches="tight")
         plt.close(ax.figure)

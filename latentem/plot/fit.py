@@ -41,7 +41,7 @@ def plot_objective(
         scale).
     gap : bool, optional
         Draw the distance to the best value on a log axis. By default, when
-        the first step gains more than a hundred times the last ten.
+        the first step gains more than twice all the later ones together.
 
     Returns
     -------
@@ -66,15 +66,15 @@ def plot_objective(
         values = values / check_int(per_sample, "per_sample", minimum=1)
     iterations = np.arange(1, values.size + 1)
     steps = np.diff(values)
-    if gap is None:
-        gap = steps.size > 10 and steps[0] > 100 * max(float(np.abs(steps[-10:]).sum()), 1e-300)
+    if gap is None:  # the first step gains more than twice all the others together
+        gap = steps.size >= 3 and steps[0] > 2.0 * (float(values.max()) - values[1])
     unit = " per sample" if per_sample else ""
     if gap:
         distance = float(values.max()) - values
         shown = distance > 0  # the best value itself has no place on a log axis
         ax.plot(iterations[shown], distance[shown], marker="o", ms=3)
         ax.set_yscale("log")
-        ax.set_ylabel(f"best objective{unit} minus objective{unit}")
+        ax.set_ylabel(f"gap to the best objective{unit}")
     else:
         ax.plot(iterations, values, marker="o", ms=3)
         ax.set_ylabel(f"objective{unit}")
