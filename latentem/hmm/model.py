@@ -215,6 +215,11 @@ class HiddenMarkovModel(LatentModel):
         K = self.n_states
         return (K - 1) + K * (K - 1) + int(self.emissions.n_parameters)
 
+    @property
+    def m_step_is_exact(self) -> bool:
+        """Whether :meth:`m_step` is the exact maximiser: the emissions' say (true by default)."""
+        return bool(getattr(self.emissions, "m_step_is_exact", True))
+
     # -- the protocol -------------------------------------------------------------
 
     def prepare(self, data: Any) -> PreparedSequences:

@@ -295,6 +295,16 @@ class GaussianMixtureModel(LatentModel):
         return self.covariance_type.n_parameters(k, d) + k * d + k - 1
 
     @property
+    def m_step_is_exact(self) -> bool:
+        """Whether :meth:`m_step` is the exact maximiser (false: a generalised EM step).
+
+        The optional attribute :func:`~latentem.testing.check_latent_model` reads;
+        false for EVE and VVE, whose common orientation takes a few
+        minorise-maximise rounds per EM step.
+        """
+        return self.covariance_type.exact_maximiser
+
+    @property
     def precisions(self) -> np.ndarray:
         """Precision matrices (inverse covariances) in the covariance layout."""
         return self.covariance_type.precisions(self.precisions_cholesky)

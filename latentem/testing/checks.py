@@ -171,7 +171,7 @@ def check_latent_model(
     rtol: float = 1e-9,
     split: Splitter = split_rows,
     random_state: int = 0,
-    exact_m_step: bool = True,
+    exact_m_step: bool | None = None,
 ) -> None:
     """Check the whole :class:`~latentem.LatentModel` contract on ``data``.
 
@@ -211,12 +211,13 @@ def check_latent_model(
         ``split(data, rng) -> (part_a, part_b)``; pass your own for data
         that are not split by rows (e.g. sequences).
     random_state : int, default=0
-    exact_m_step : bool, default=True
+    exact_m_step : bool, optional
         Whether ``m_step`` is an exact maximiser, whose answer depends on the
-        statistics only. Pass False for a generalised EM step (one that only
-        increases the expected objective, e.g. one MM iteration from the
+        statistics only. False for a generalised EM step (one that only
+        increases the expected objective, e.g. a few MM iterations from the
         current parameters): check 5 then only asks that the M-step answers
-        the statistics.
+        the statistics. By default the model's optional ``m_step_is_exact``
+        attribute says (true when it has none); latentem's models set it.
 
     Raises
     ------
@@ -286,6 +287,8 @@ def check_latent_model(
             f"from the M-step of the whole ({problem})"
         )
 
+    if exact_m_step is None:
+        exact_m_step = bool(getattr(model, "m_step_is_exact", True))
     _check_maximiser(model, new_model, stats, part_a, 1e3 * rtol, exact_m_step)
     assert_monotone(model, data, n_iter=n_iter, rtol=rtol)
 

@@ -175,6 +175,11 @@ class GaussianEmissions(Emissions):
         return int(self.means.shape[1])
 
     @property
+    def m_step_is_exact(self) -> bool:
+        """Whether the update is the exact maximiser (the structure's say)."""
+        return self.covariance_type.exact_maximiser
+
+    @property
     def n_parameters(self) -> int:
         k, d = self.means.shape
         return k * d + self.covariance_type.n_parameters(k, d)

@@ -181,6 +181,11 @@ class GaussianMixtureEmissions(Emissions):
         return int(self.means.shape[2])
 
     @property
+    def m_step_is_exact(self) -> bool:
+        """Whether the update is the exact maximiser: not when centred on the previous means."""
+        return self.covariance_type.exact_maximiser and not self.centre_on_previous_means
+
+    @property
     def n_parameters(self) -> int:
         k, m, d = self.means.shape
         return k * (m - 1) + k * m * d + k * self.covariance_type.n_parameters(m, d)

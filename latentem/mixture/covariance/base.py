@@ -122,6 +122,11 @@ class CovarianceType(abc.ABC):
     name: ClassVar[str]
     #: Other names the structure is known by (mclust's), accepted by ``covariance_type``.
     aliases: ClassVar[tuple[str, ...]] = ()
+    #: Whether the M-step returns the exact maximiser whatever the previous covariances.
+    #: False for an iterative M-step stopped early inside EM (a generalised EM step, as
+    #: EVE's and VVE's common orientation): :func:`latentem.testing.check_latent_model`
+    #: then does not ask it to stay where it lands when applied again.
+    exact_maximiser: ClassVar[bool] = True
     _kernel: ClassVar[Kernel]
 
     @property

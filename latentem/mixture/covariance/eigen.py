@@ -451,6 +451,9 @@ def _common_orientation_step(
 class _CommonOrientation(EigenCovariance):
     """Base of EVE and VVE: one orientation ``D``, shapes per component."""
 
+    # inside EM a few minorise-maximise rounds from the previous orientation (below)
+    exact_maximiser = False
+
     @staticmethod
     def _alone(previous: np.ndarray) -> bool:
         """Whether the previous covariances give no orientation to continue from."""
