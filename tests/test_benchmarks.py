@@ -1,6 +1,7 @@
 """The benchmark scripts still run (smoke test; timings are never asserted)."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,23 @@ def test_revisions_benchmark_compares_two_trees_on_full_covariance_hmms():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "one sequence" in result.stdout and "after/before" in result.stdout
+
+
+def _has_mclust():
+    """Whether R's ``Rscript`` runs and has mclust (CI has no R)."""
+    if shutil.which("Rscript") is None:
+        return False
+    found = subprocess.run(
+        ["Rscript", "-e", "quit(status = !requireNamespace('mclust', quietly = TRUE))"],
+        capture_output=True,
+        timeout=60,
+    )
+    return found.returncode == 0
+
+
+def test_mclust_benchmark_runs_quick():
+    if not _has_mclust():
+        pytest.skip("needs R (Rscript) with mclust")
+    output = run_quick("bench_mclust.py")
+    assert "VVV   closed" in output and "agree" in output  # answers checked before timing
+    assert "choices agree" in output
