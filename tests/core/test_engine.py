@@ -8,6 +8,7 @@ from attrs import frozen
 
 import latentem
 from latentem import EM, ConvergenceWarning, LatentModel, ObjectiveDecreaseWarning
+from latentem.core.acceleration import PlainEM
 from latentem.core.data import Chunks
 
 
@@ -118,6 +119,38 @@ def test_resume_from_history_ends_where_the_uninterrupted_fit_ends():
     assert resumed.n_iter == full.n_iter and resumed.converged == full.converged
     np.testing.assert_array_equal(resumed.history, full.history)
     np.testing.assert_array_equal(resumed.model.covariances, full.model.covariances)
+
+
+class _BestKeepingEM(PlainEM):
+    """Plain EM steps, returning the best point as SQUAREM does."""
+
+    keeps_best = True
+
+
+def test_a_stepping_that_keeps_the_best_ends_at_the_best_point_it_evaluated():
+    # an M-step that overshoots 2.2 times the way to the mean: the objective falls at every step
+    start, seen = UnitGaussian(0.0, step=2.2), []
+
+    def record(iteration, objective, model):
+        seen.append((objective, model))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = EM(max_iter=5, tol=0, decrease_rtol=None).fit(start, X)
+        best = EM(
+            max_iter=5, tol=0, decrease_rtol=None, callbacks=record, accelerate=_BestKeepingEM()
+        ).fit(start, X)
+        climbing = EM(max_iter=5, tol=0, accelerate=_BestKeepingEM()).fit(UnitGaussian(0.0), X)
+        plain_climbing = EM(max_iter=5, tol=0).fit(UnitGaussian(0.0), X)
+    assert np.all(np.diff(plain.history) < 0) and plain.model.mean != 0.0  # the last step
+    # the start was the best point: kept once more (no E-step), returned as it is
+    np.testing.assert_array_equal(best.history, [*plain.history, plain.history[0]])
+    assert best.model == start and best.objective == max(o for o, _ in seen)
+    assert seen[-1] == (plain.history[0], start)
+    assert best.n_iter == 6 and best.n_estep == 5
+    # a fit that ends at its best point is left as it is
+    assert climbing.model == plain_climbing.model
+    np.testing.assert_array_equal(climbing.history, plain_climbing.history)
 
 
 @pytest.mark.parametrize(
