@@ -17,7 +17,7 @@ from latentem.core.data import Chunks, DataSource, InMemory, as_source
 from latentem.core.exceptions import ObjectiveDecreaseWarning, convergence_warning
 from latentem.core.model import LatentModel
 from latentem.core.sources import check_chunk_size
-from latentem.core.validation import check_float, check_int, readonly_array
+from latentem.core.validation import check_float, check_int, check_numbers, readonly_array
 
 __all__ = ["EM", "EMResult", "expected_statistics"]
 
@@ -65,7 +65,7 @@ class EMResult:
     """
 
     model: LatentModel
-    history: np.ndarray = field(converter=readonly_array)
+    history: np.ndarray = field(converter=lambda value: readonly_array(value, name="history"))
     n_iter: int
     converged: bool
     n_samples: int = 0
@@ -90,6 +90,16 @@ def _check_callbacks(value: Any) -> tuple[Callback, ...]:
                 f"got {callback!r}"
             )
     return callbacks
+
+
+def _check_history(history: Any) -> list[float]:
+    """The objectives of an earlier run, as a list of floats (``EM.fit(history=...)``)."""
+    values = check_numbers(history, "history")
+    if values.ndim != 1:
+        raise ValueError(
+            f"history must be 1-D, one objective per iteration; got shape {values.shape}"
+        )
+    return [float(value) for value in values]
 
 
 def expected_statistics(model: LatentModel, source: DataSource) -> tuple[Any, int]:
@@ -290,7 +300,9 @@ class EM:
         # once per fit, for every E-step; not a subclass of the caller's, which may do more
         if callable(prepare) and type(source) in (InMemory, Chunks):
             source = source.prepared_by(prepare)
-        objectives = [float(value) for value in (() if history is None else history)]
+        objectives = [] if history is None else _check_history(history)
+        if previous_objective is not None:
+            previous_objective = check_float(previous_objective, "previous_objective")
         evaluate = _Evaluator(source, budget=self.max_iter - len(objectives))
         converged = False
         start = time.perf_counter()

@@ -175,6 +175,23 @@ def test_non_model_and_non_finite_objective_are_clear_errors():
         EM().fit(UnitGaussian(0.0), np.array([1.0, np.nan]))
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"history": ["a"]}, TypeError, r"history must contain numbers only; got dtype <U1"),
+        ({"history": [[1.0]]}, ValueError, r"history must be 1-D, one objective per iteration"),
+        ({"history": "abc"}, TypeError, r"history must be an array of numbers; got a str"),
+        ({"previous_objective": "a"}, TypeError, r"previous_objective must be a real number"),
+    ],
+)
+def test_bad_history_to_resume_from_is_named(kwargs, error, message):
+    # before: "could not convert string to float: 'a'", or a TypeError from a subtraction
+    with pytest.raises(error, match=message):
+        EM().fit(UnitGaussian(0.0), X, **kwargs)
+    with pytest.raises(ValueError, match=r"^history must be an array of numbers; got \['a'\]"):
+        latentem.EMResult(UnitGaussian(0.0), ["a"], 1, False)
+
+
 def test_one_shot_iterators_are_refused():
     with pytest.raises(TypeError, match="re-iterable"):
         Chunks(iter([X]))
