@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -13,12 +14,14 @@ from typing import Any
 import numpy as np
 
 from latentem.cli.models import CLI_MODELS, CliModel
+from latentem.core.validation import check_allocation
 from latentem.io.tables import Table, read_columns
-from latentem.mixture.covariance import COVARIANCE_TYPES
+from latentem.mixture.covariance import COVARIANCE_TYPES, covariance_type
 
 __all__ = [
     "add_data_argument",
     "add_model_arguments",
+    "check_model_size",
     "column_list",
     "describe_data",
     "features_text",
@@ -218,6 +221,36 @@ def read_for(model: CliModel, args: argparse.Namespace) -> Table:
             "so remove or fill those rows"
         )
     return table
+
+
+def check_model_size(estimator: Any, n_components: int, path: str, table: Table) -> None:
+    """Refuse, before fitting, a model whose covariances alone exceed this machine's memory.
+
+    A full covariance matrix holds ``n_features^2`` numbers per component,
+    so a file of 200,000 columns asks for hundreds of gigabytes: the fit
+    would fail deep inside NumPy. A lower bound of what the fit needs is
+    checked (:func:`~latentem.core.validation.check_allocation`), never
+    more, so no fit that could run is refused.
+    """
+    name = getattr(estimator, "covariance_type", None)
+    if not isinstance(name, str):
+        return
+    n_rows, n_features = table.values.shape
+    structure = covariance_type(name)
+    numbers = math.prod(structure.parameter_shape(n_components, n_features))
+    transposed = ""
+    if n_features > n_rows:
+        transposed = (
+            f" ({n_rows} rows of {n_features} columns: if each column is a sample, "
+            "transpose the file)"
+        )
+    check_allocation(
+        numbers,
+        f"{path}: has {n_features} columns, so a model with --covariance {structure.name} and "
+        f"{n_components} component(s), whose covariances alone hold {numbers:.3g} numbers,",
+        "choose fewer columns with --columns or --drop, or a covariance structure with "
+        f"fewer parameters (--covariance diag or spherical){transposed}",
+    )
 
 
 def name_features(estimator: Any, table: Table) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 from latentem.cli.common import (
     add_data_argument,
     add_model_arguments,
+    check_model_size,
     describe_data,
     model_for,
     name_features,
@@ -40,6 +41,7 @@ def run_fit(args: argparse.Namespace) -> int:
     X = table.values
     fit_params = model.fit_params(args, X)
     estimator = model.build(args, args.k, X)
+    check_model_size(estimator, args.k, args.data, table)
     with warnings_to_stderr("fit"):
         with progress_to_stderr(args.verbose):
             estimator.fit(X, **fit_params)

@@ -12,6 +12,7 @@ import numpy as np
 
 from latentem.cli.common import (
     add_data_argument,
+    check_model_size,
     features_text,
     name_features,
     non_negative_float,
@@ -119,6 +120,8 @@ def run_impute(args: argparse.Namespace) -> int:
     imputer, fit = _imputer(args)
     table = read_args(args) if fit else read_for_model(imputer, args, args.model)
     X = table.values
+    if fit:
+        check_model_size(imputer, imputer.n_components, args.data, table)
     missing = np.isnan(X)
     with warnings_to_stderr("impute"):
         if fit:

@@ -43,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         0 on success, 1 for an error in the data or files (one line on
-        stderr), 2 for a usage error.
+        stderr, never a traceback: running out of memory and unexpected
+        errors too), 2 for a usage error.
 
     Examples
     --------
@@ -67,9 +68,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
     except (ValueError, TypeError, OSError, ImportError) as error:
         # one line: the file and the problem, never a traceback
-        message = " ".join(str(error).split())
-        print(f"latentem {args.command}: error: {message}", file=sys.stderr)
-        return 1
+        return _error(args.command, str(error))
+    except MemoryError as error:
+        return _error(
+            args.command,
+            f"out of memory ({error or 'no details'}): the data or the model is too large for "
+            "this machine; choose fewer columns with --columns or --drop, or fewer rows",
+        )
     except KeyboardInterrupt:
         print(f"latentem {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        if sys.flags.dev_mode:
+            raise
+        return _error(
+            args.command,
+            f"unexpected {type(error).__name__}: {error}. This is a bug in latentem: please "
+            "report it with the command that gave it (python -X dev -m latentem ... shows "
+            "the traceback)",
+        )
+
+
+def _error(command: str, message: str) -> int:
+    """Print ``latentem COMMAND: error: MESSAGE`` on one line of stderr; return status 1."""
+    print(f"latentem {command}: error: {' '.join(message.split())}", file=sys.stderr)
+    return 1

@@ -13,6 +13,7 @@ from typing import Any
 from latentem.cli.common import (
     add_data_argument,
     add_model_arguments,
+    check_model_size,
     model_for,
     name_features,
     progress_to_stderr,
@@ -137,6 +138,8 @@ def run_select(args: argparse.Namespace) -> int:
 
     def build(n_components: int) -> Any:
         return model.build(args, n_components, X)
+
+    check_model_size(build(max(args.k)), max(args.k), args.data, table)
 
     # read_for has checked missing values against the model; let them through
     setattr(build, "_allow_nan", model.supports_missing)  # noqa: B010

@@ -130,6 +130,9 @@ class Stepping(abc.ABC):
     """
 
     name: ClassVar[str]
+    #: Whether :class:`~latentem.EM` returns the best kept point when the objective ended
+    #: below it; plain EM returns its last step, as scikit-learn does.
+    keeps_best: ClassVar[bool] = False
 
     def check_model(self, model: LatentModel) -> None:  # noqa: B027 - most steppings take any model
         """Raise a TypeError if this stepping cannot drive ``model``."""
@@ -191,15 +194,30 @@ class Squarem(Stepping):
     A cycle spends two E-steps: one at ``theta1`` (whose M-step gives
     ``theta2``) and one at the candidate, which also gives the candidate's
     EM image (R's "stabilisation step") for the next cycle. The candidate is
-    kept only if its objective is at least that of ``theta1``; otherwise the
-    fit continues from ``theta1`` (whose EM image ``theta2`` is the next
-    point), so the objective of the kept points never decreases. As in the R
-    package SQUAREM (``squarem1`` with ``objfn.inc = 0``), ``step_max`` is
-    multiplied by ``mstep`` whenever a kept step used it and divided by
-    ``mstep`` (not below its initial value) after a rejection. A candidate
-    that cannot be evaluated (invalid parameters, non-finite objective) is
-    rejected the same way. Every E-step, rejected ones included, counts
-    towards ``max_iter``.
+    kept only if its objective is at least that of ``theta0`` and of
+    ``theta1``, and if the E-step at its EM image (the first E-step of the
+    next cycle, spent at once) does not find a lower objective; otherwise
+    the fit continues from ``theta1`` (whose EM image ``theta2`` is the next
+    point). As in the R package SQUAREM (``squarem1`` with
+    ``objfn.inc = 0``), ``step_max`` is multiplied by ``mstep`` whenever a
+    kept step used it and divided by ``mstep`` (not below its initial
+    value) after a rejection. A candidate that cannot be evaluated (invalid
+    parameters, non-finite objective) is rejected the same way. Every
+    E-step, rejected ones included, counts towards ``max_iter``.
+
+    So an extrapolation never lowers the objective, and the kept points
+    decrease only where plain EM itself would: at an EM step from a point
+    EM reached by an EM step, whose M-step does not maximise the
+    objective. That happens with ``reg_covar > 0`` (the M-step adds it to
+    the maximising covariances; it shows when a component's variances
+    come close to ``reg_covar``, as when hard assignment gives a component
+    few points, missing entries included) and through rounding; with
+    ``reg_covar=0`` and an exact M-step the kept objective never
+    decreases. When the fit ends below a point it evaluated (kept or not:
+    a candidate whose EM image fell back may be the highest),
+    :class:`~latentem.EM` keeps that point again and returns it
+    (:attr:`keeps_best`), so the fit never ends below any point it
+    evaluated.
 
     Examples
     --------
@@ -217,6 +235,7 @@ class Squarem(Stepping):
     """
 
     name: ClassVar[str] = "squarem"
+    keeps_best: ClassVar[bool] = True
 
     step_max: float = field(default=1.0, converter=lambda v: _check_step(v, "step_max"))
     mstep: float = field(default=4.0, converter=lambda v: _check_step(v, "mstep"))
@@ -238,37 +257,63 @@ class Squarem(Stepping):
         base = evaluate(model)
         yield base
         step_max = self.step_max
-        while evaluate.remaining > 0 and base.next_model is not None:
-            first = evaluate(base.next_model)
+        first: Point | None = None  # base's EM image, when already evaluated
+        while base.next_model is not None:
+            if first is None:
+                if evaluate.remaining <= 0:
+                    return
+                first = evaluate(base.next_model)
             yield first
             if evaluate.remaining <= 0 or first.next_model is None:
                 return
             alpha, vector = self._step(base.model, first.model, first.next_model, step_max)
             if vector is None:
                 # alpha = 1 is a plain EM step: kept as EM keeps it
-                base = evaluate(first.next_model)
+                base, first = evaluate(first.next_model), None
                 yield base
             else:
-                trial = evaluate.attempt(
-                    functools.partial(cast(Vectorizable, base.model).from_vector, vector)
-                )
-                if trial is not None and trial.objective >= first.objective:
-                    base = Point(
-                        trial.model,
-                        trial.stats,
-                        trial.objective,
-                        trial.next_model,
-                        trial.n_samples,
-                        em_step=False,
-                    )
-                    yield base
-                else:
+                trial, image = self._try(base, first, vector, evaluate)
+                if trial is None:
                     if alpha == step_max:
                         step_max = max(self.step_max, step_max / self.mstep)
-                    base = first
+                    base, first = first, None
                     continue
+                base, first = trial, image
+                yield base
             if alpha == step_max:
                 step_max *= self.mstep
+
+    @staticmethod
+    def _try(
+        base: Point, first: Point, vector: np.ndarray, evaluate: Evaluator
+    ) -> tuple[Point | None, Point | None]:
+        """The extrapolated point if it is kept, and its EM image (evaluated if budget allows).
+
+        Kept only if its objective is at least that of ``base`` and ``first``
+        and, when an E-step is left for it, its EM image's objective is at
+        least its own.
+        """
+        trial = evaluate.attempt(
+            functools.partial(cast(Vectorizable, base.model).from_vector, vector)
+        )
+        if trial is None or trial.objective < max(base.objective, first.objective):
+            return None, None
+        image = None
+        if evaluate.remaining > 0:
+            image = evaluate(cast(LatentModel, trial.next_model))
+            if image.next_model is None or not image.objective >= trial.objective:
+                # EM falls back from the extrapolated point (an M-step that does not
+                # maximise, e.g. reg_covar near a collapsing component): not kept
+                return None, None
+        kept = Point(
+            trial.model,
+            trial.stats,
+            trial.objective,
+            trial.next_model,
+            trial.n_samples,
+            em_step=False,
+        )
+        return kept, image
 
     @staticmethod
     def _step(

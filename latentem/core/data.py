@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 from attrs import field, frozen
 
+from latentem.core.validation import check_numbers
+
 __all__ = [
     "Chunks",
     "DataSource",
@@ -24,16 +26,18 @@ __all__ = [
 def _optional_weights(value: Any) -> np.ndarray | None:
     if value is None:
         return None
-    weights = np.array(value, dtype=float, copy=True)
+    weights = np.array(check_numbers(value, "sample_weight"), dtype=float, copy=True)
     if weights.ndim != 1:
         raise ValueError(
             f"sample_weight must be 1-D, one weight per row; got shape {weights.shape}"
         )
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+    finite = np.isfinite(weights)
+    if not np.all(finite) or np.any(weights[finite] < 0):
+        lowest = weights[finite].min() if finite.any() else "n/a"
         raise ValueError(
-            "sample_weight must be finite and non-negative; got "
-            f"min={np.nanmin(weights) if weights.size else 'n/a'} and "
-            f"{int(np.sum(~np.isfinite(weights)))} non-finite entries"
+            f"sample_weight must be finite and non-negative; got min={lowest} and "
+            f"{int(np.sum(~finite))} non-finite entries"
+            + ("" if finite.all() else f" (first at row {int(np.argmin(finite))})")
         )
     weights.setflags(write=False)
     return weights

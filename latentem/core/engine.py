@@ -17,7 +17,7 @@ from latentem.core.data import Chunks, DataSource, InMemory, as_source
 from latentem.core.exceptions import ObjectiveDecreaseWarning, convergence_warning
 from latentem.core.model import LatentModel
 from latentem.core.sources import check_chunk_size
-from latentem.core.validation import check_float, check_int, readonly_array
+from latentem.core.validation import check_float, check_int, check_numbers, readonly_array
 
 __all__ = ["EM", "EMResult", "expected_statistics"]
 
@@ -38,7 +38,10 @@ class EMResult:
         M-step (so ``history[-1]`` is a lower bound on the objective of
         ``model``). Read-only. With acceleration it holds the objective of
         every kept point (EM steps and accepted extrapolations), in order;
-        it never decreases.
+        with :class:`~latentem.Squarem` it decreases only where plain EM
+        would (see its Notes), and if it ended below a point the fit
+        evaluated, that best point is kept again as the last entry and is
+        ``model``.
     n_iter : int
         Number of iterations: M-steps taken from kept points, the length of
         ``history``.
@@ -62,7 +65,7 @@ class EMResult:
     """
 
     model: LatentModel
-    history: np.ndarray = field(converter=readonly_array)
+    history: np.ndarray = field(converter=lambda value: readonly_array(value, name="history"))
     n_iter: int
     converged: bool
     n_samples: int = 0
@@ -87,6 +90,16 @@ def _check_callbacks(value: Any) -> tuple[Callback, ...]:
                 f"got {callback!r}"
             )
     return callbacks
+
+
+def _check_history(history: Any) -> list[float]:
+    """The objectives of an earlier run, as a list of floats (``EM.fit(history=...)``)."""
+    values = check_numbers(history, "history")
+    if values.ndim != 1:
+        raise ValueError(
+            f"history must be 1-D, one objective per iteration; got shape {values.shape}"
+        )
+    return [float(value) for value in values]
 
 
 def expected_statistics(model: LatentModel, source: DataSource) -> tuple[Any, int]:
@@ -119,6 +132,7 @@ class _Evaluator:
         self.budget = budget
         self.n_estep = 0
         self.n_samples = 0
+        self.best: Point | None = None  # the highest objective of every point evaluated
 
     @property
     def remaining(self) -> int:
@@ -130,7 +144,10 @@ class _Evaluator:
         self.n_samples = n_samples
         objective = float(stats.log_likelihood) + float(model.log_prior())
         next_model = model.m_step(stats) if math.isfinite(objective) else None
-        return Point(model, stats, objective, next_model, n_samples)
+        point = Point(model, stats, objective, next_model, n_samples)
+        if next_model is not None and (self.best is None or objective > self.best.objective):
+            self.best = point
+        return point
 
     def attempt(self, make_model: Callable[[], LatentModel]) -> Point | None:
         """The point of parameters that may be invalid; None if they are."""
@@ -201,7 +218,15 @@ class EM:
     extrapolations included), ``history`` holds the objective of every kept
     point and the convergence test applies to EM steps only: the fit stops
     when an EM step from a kept point changes the objective per sample by
-    less than ``tol``, as plain EM does.
+    less than ``tol``, as plain EM does. A stepping that
+    :attr:`~latentem.core.acceleration.Stepping.keeps_best` (SQUAREM) never
+    ends below the best point it kept: when an EM step lowered the
+    objective (``reg_covar > 0``, see :class:`~latentem.Squarem`) and the
+    fit never climbed back above the best point by the end, that point is
+    kept once more (one more ``history`` entry and callback, no E-step)
+    and returned as it is, not its EM image; the same holds for a better
+    point the stepping evaluated but did not keep. Plain EM returns its last
+    step, as scikit-learn does.
 
     Examples
     --------
@@ -275,10 +300,13 @@ class EM:
         # once per fit, for every E-step; not a subclass of the caller's, which may do more
         if callable(prepare) and type(source) in (InMemory, Chunks):
             source = source.prepared_by(prepare)
-        objectives = [float(value) for value in (() if history is None else history)]
+        objectives = [] if history is None else _check_history(history)
+        if previous_objective is not None:
+            previous_objective = check_float(previous_objective, "previous_objective")
         evaluate = _Evaluator(source, budget=self.max_iter - len(objectives))
         converged = False
         start = time.perf_counter()
+        last: Point | None = None
         for point in self.accelerate.points(model, evaluate):
             iteration = len(objectives) + 1
             objective = point.objective
@@ -288,6 +316,7 @@ class EM:
                 self._check_decrease(objectives[-1], objective, iteration, point.model)
             objectives.append(objective)
             model = cast(LatentModel, point.next_model)  # finite objective: the M-step ran
+            last = point
             change = (
                 math.inf
                 if previous is None or not point.em_step
@@ -306,6 +335,25 @@ class EM:
             if abs(change) < self.tol:
                 converged = True
                 break
+        best = evaluate.best
+        if (
+            self.accelerate.keeps_best
+            and best is not None
+            and last is not None
+            and self._dropped(best.objective, last.objective)
+        ):
+            # the fit ended below a point it evaluated (an EM step lowered the objective
+            # and never climbed back): that point is kept again and returned as it is
+            model = best.model
+            objectives.append(best.objective)
+            if self.verbose:
+                print(
+                    f"EM iteration {len(objectives):4d}  objective {best.objective: .10e}  "
+                    "(the best point, kept again)",
+                    flush=True,
+                )
+            for callback in self.callbacks:
+                callback(len(objectives), best.objective, model)
         if self.verbose:
             state = "converged" if converged else "stopped at max_iter without converging"
             print(
@@ -340,13 +388,18 @@ class EM:
                 "degenerate values (zero variances, zero probabilities of observed data)"
             )
 
+    def _dropped(self, previous: float, objective: float) -> bool:
+        """Whether ``objective`` is below ``previous`` by more than ``decrease_rtol`` allows."""
+        # an objective near 0 (data of probability ~1) is rounded in absolute terms
+        scale = max(abs(previous), abs(objective), 1.0)
+        return previous - objective > (self.decrease_rtol or 0.0) * scale
+
     def _check_decrease(
         self, previous: float, objective: float, iteration: int, model: LatentModel
     ) -> None:
         drop = previous - objective
-        # an objective near 0 (data of probability ~1) is rounded in absolute terms
         scale = max(abs(previous), abs(objective), 1.0)
-        if self.decrease_rtol is not None and drop > self.decrease_rtol * scale:
+        if self.decrease_rtol is not None and self._dropped(previous, objective):
             warnings.warn(
                 f"EM objective decreased at iteration {iteration}: {previous:.12g} -> "
                 f"{objective:.12g} (relative drop {drop / scale:.3g}). The M-step of "

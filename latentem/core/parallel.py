@@ -124,3 +124,21 @@ def single_threaded_blas() -> Iterator[None]:
                 if _limit_owner is threading.current_thread():
                     _limit.restore_original_limits()
                     _limit, _limit_owner = None, None
+
+
+def _after_fork_in_child() -> None:
+    """Make the hold usable in a child forked while other threads held it.
+
+    The child has only the thread that forked: a lock another thread held
+    stays held for ever, and a limit another thread owned would never be
+    lifted. The child gets a new lock, and the forking thread owns the
+    limit, lifting it at the end of its next hold (BLAS gets its setting back).
+    """
+    global _limit_lock, _limit_owner
+    _limit_lock = threading.Lock()
+    if _limit is not None:
+        _limit_owner = threading.current_thread()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -16,6 +16,7 @@ __all__ = [
     "check_array",
     "check_float",
     "check_int",
+    "check_numbers",
     "check_option",
     "check_probability_vector",
     "invalid_parameter",
@@ -25,16 +26,31 @@ __all__ = [
 ]
 
 
-def readonly_array(value: Any, dtype: Any = np.float64) -> np.ndarray:
+def readonly_array(value: Any, dtype: Any = np.float64, *, name: str | None = None) -> np.ndarray:
     """Copy ``value`` into a new read-only array (attrs converter for parameters).
+
+    A ``value`` that is not numbers (text, ragged lists) raises the error
+    NumPy gives, worded to say what was expected and got, naming ``name``
+    when given (an attrs field: ``converter=lambda v: readonly_array(v, name="weights")``).
 
     Examples
     --------
     >>> a = readonly_array([1, 2])
     >>> a.dtype, a.flags.writeable
     (dtype('float64'), False)
+    >>> readonly_array(["a"], name="weights")
+    Traceback (most recent call last):
+    ...
+    ValueError: weights must be an array of numbers; got ['a'] (could not convert string ...
     """
-    array = np.array(value, dtype=dtype, copy=True)
+    try:
+        array = np.array(value, dtype=dtype, copy=True)
+    except (ValueError, TypeError) as error:
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else f"{shown[:57]}..."
+        expected = "expected" if name is None else f"{name} must be"
+        message = f"{expected} an array of numbers; got {shown} ({error})"
+        raise (ValueError if isinstance(error, ValueError) else TypeError)(message) from None
     array.setflags(write=False)
     return array
 
@@ -80,45 +96,7 @@ def check_array(
     ...
     ValueError: X must be a 2-D array of shape (n_samples, n_features); got a 1-D array ...
     """
-    if isinstance(X, (str, bytes)):
-        raise TypeError(f"{name} must be an array of numbers; got a {type(X).__name__}")
-    if hasattr(X, "toarray") and hasattr(X, "nnz"):
-        raise TypeError(
-            f"{name} is a sparse matrix, which latentem does not accept; "
-            f"pass a dense array, e.g. {name}.toarray()"
-        )
-    if hasattr(X, "dtypes") and hasattr(X, "to_numpy"):  # pandas DataFrame or Series
-        X = _pandas_values(X)
-    if hasattr(X, "__array_namespace__") and not hasattr(X, "__array__"):
-        # an array-API array NumPy cannot read directly (array-api-strict): its DLPack view
-        try:
-            X = np.from_dlpack(X)
-        except (AttributeError, BufferError, RuntimeError, TypeError, ValueError) as error:
-            raise TypeError(
-                f"{name} is a {type(X).__name__} that NumPy cannot read ({error}); move it to "
-                f"the CPU or convert it to a NumPy array first"
-            ) from None
-    try:
-        array = np.asarray(X)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"{name} could not be read as an array of numbers ({error})") from None
-    if array.dtype.kind == "O":
-        array = _missing_as_nan(array)
-    if array.dtype.kind in "USO" or array.dtype.kind == "V":
-        try:
-            array = array.astype(np.float64)
-        except (ValueError, TypeError) as error:
-            raise TypeError(
-                f"{name} must contain numbers only; got dtype {array.dtype} ({error}); "
-                "convert it to floats first"
-            ) from None
-    if array.dtype.kind == "c":
-        raise ValueError(
-            f"{name} must be real: Complex data not supported (got dtype {array.dtype}); "
-            f"pass {name}.real or {name}.abs() as appropriate"
-        )
-    if array.dtype.kind not in "fiub":
-        raise TypeError(f"{name} must contain numbers; got dtype {array.dtype}")
+    array = check_numbers(X, name)
     if array.ndim != ndim:
         if ndim == 2 and array.ndim == 1:
             raise ValueError(
@@ -151,6 +129,67 @@ def check_array(
                 f"{tuple(int(i) for i in where)}); remove or impute these entries"
                 + ("" if allow_nan else " (NaN marks a missing entry only where documented)")
             )
+    return array
+
+
+def check_numbers(value: Any, name: str) -> np.ndarray:
+    """``value`` as a NumPy array of real numbers (bool, int or float), or an error naming ``name``.
+
+    The conversions and refusals of :func:`check_array`, without its checks of
+    shape and values: a pandas object gives its values, strings of numbers
+    become floats, and anything else that is not numbers (text, objects,
+    complex numbers, ragged lists, sparse matrices) is a ``TypeError`` or
+    ``ValueError`` saying what ``name`` got and how to fix it, never NumPy's
+    own message.
+
+    Examples
+    --------
+    >>> check_numbers([1, 2.5], "sample_weight")
+    array([1. , 2.5])
+    >>> check_numbers(["a"], "sample_weight")
+    Traceback (most recent call last):
+    ...
+    TypeError: sample_weight must contain numbers only; got dtype <U1 (could not convert ...
+    """
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be an array of numbers; got a {type(value).__name__}")
+    if hasattr(value, "toarray") and hasattr(value, "nnz"):
+        raise TypeError(
+            f"{name} is a sparse matrix, which latentem does not accept; "
+            f"pass a dense array, e.g. {name}.toarray()"
+        )
+    if hasattr(value, "dtypes") and hasattr(value, "to_numpy"):  # pandas DataFrame or Series
+        value = _pandas_values(value)
+    if hasattr(value, "__array_namespace__") and not hasattr(value, "__array__"):
+        # an array-API array NumPy cannot read directly (array-api-strict): its DLPack view
+        try:
+            value = np.from_dlpack(value)
+        except (AttributeError, BufferError, RuntimeError, TypeError, ValueError) as error:
+            raise TypeError(
+                f"{name} is a {type(value).__name__} that NumPy cannot read ({error}); move it to "
+                f"the CPU or convert it to a NumPy array first"
+            ) from None
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{name} could not be read as an array of numbers ({error})") from None
+    if array.dtype.kind == "O":
+        array = _missing_as_nan(array)
+    if array.dtype.kind in "USO" or array.dtype.kind == "V":
+        try:
+            array = array.astype(np.float64)
+        except (ValueError, TypeError) as error:
+            raise TypeError(
+                f"{name} must contain numbers only; got dtype {array.dtype} ({error}); "
+                "convert it to floats first"
+            ) from None
+    if array.dtype.kind == "c":
+        raise ValueError(
+            f"{name} must be real: Complex data not supported (got dtype {array.dtype}); "
+            f"pass {name}.real or {name}.abs() as appropriate"
+        )
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must contain numbers; got dtype {array.dtype}")
     return array
 
 

@@ -169,6 +169,11 @@ class Sequences:
         if isinstance(self.X, Sequences):
             raise TypeError("X is already Sequences; pass it as it is, without wrapping")
         X = self.X if hasattr(self.X, "shape") else np.asarray(self.X)
+        if np.ndim(X) == 0:
+            raise TypeError(
+                "Sequences needs X, an array of shape (n_samples, n_features) (or (n_samples,) "
+                f"of symbols) holding the sequences one after the other; got {self.X!r}"
+            )
         if isinstance(X, np.ndarray):
             # models keep data derived from X while this object lives: X must not change
             X = X.view()

@@ -143,6 +143,17 @@ _held: set[tuple[int, int]] = set()
 _held_lock = threading.Lock()
 
 
+def _after_fork_in_child() -> None:
+    # the child has only the forking thread: a lock another thread held would stay held.
+    # The files held stay listed: the parent's saves still write them.
+    global _held_lock
+    _held_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _key(stat: os.stat_result) -> tuple[int, int]:
     return stat.st_dev, stat.st_ino
 

@@ -8,6 +8,7 @@ from attrs import frozen
 
 import latentem
 from latentem import EM, ConvergenceWarning, LatentModel, ObjectiveDecreaseWarning
+from latentem.core.acceleration import PlainEM
 from latentem.core.data import Chunks
 
 
@@ -120,6 +121,38 @@ def test_resume_from_history_ends_where_the_uninterrupted_fit_ends():
     np.testing.assert_array_equal(resumed.model.covariances, full.model.covariances)
 
 
+class _BestKeepingEM(PlainEM):
+    """Plain EM steps, returning the best point as SQUAREM does."""
+
+    keeps_best = True
+
+
+def test_a_stepping_that_keeps_the_best_ends_at_the_best_point_it_evaluated():
+    # an M-step that overshoots 2.2 times the way to the mean: the objective falls at every step
+    start, seen = UnitGaussian(0.0, step=2.2), []
+
+    def record(iteration, objective, model):
+        seen.append((objective, model))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = EM(max_iter=5, tol=0, decrease_rtol=None).fit(start, X)
+        best = EM(
+            max_iter=5, tol=0, decrease_rtol=None, callbacks=record, accelerate=_BestKeepingEM()
+        ).fit(start, X)
+        climbing = EM(max_iter=5, tol=0, accelerate=_BestKeepingEM()).fit(UnitGaussian(0.0), X)
+        plain_climbing = EM(max_iter=5, tol=0).fit(UnitGaussian(0.0), X)
+    assert np.all(np.diff(plain.history) < 0) and plain.model.mean != 0.0  # the last step
+    # the start was the best point: kept once more (no E-step), returned as it is
+    np.testing.assert_array_equal(best.history, [*plain.history, plain.history[0]])
+    assert best.model == start and best.objective == max(o for o, _ in seen)
+    assert seen[-1] == (plain.history[0], start)
+    assert best.n_iter == 6 and best.n_estep == 5
+    # a fit that ends at its best point is left as it is
+    assert climbing.model == plain_climbing.model
+    np.testing.assert_array_equal(climbing.history, plain_climbing.history)
+
+
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
@@ -140,6 +173,23 @@ def test_non_model_and_non_finite_objective_are_clear_errors():
         EM().fit(object(), X)
     with pytest.raises(ValueError, match="objective is nan at iteration 1"):
         EM().fit(UnitGaussian(0.0), np.array([1.0, np.nan]))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"history": ["a"]}, TypeError, r"history must contain numbers only; got dtype <U1"),
+        ({"history": [[1.0]]}, ValueError, r"history must be 1-D, one objective per iteration"),
+        ({"history": "abc"}, TypeError, r"history must be an array of numbers; got a str"),
+        ({"previous_objective": "a"}, TypeError, r"previous_objective must be a real number"),
+    ],
+)
+def test_bad_history_to_resume_from_is_named(kwargs, error, message):
+    # before: "could not convert string to float: 'a'", or a TypeError from a subtraction
+    with pytest.raises(error, match=message):
+        EM().fit(UnitGaussian(0.0), X, **kwargs)
+    with pytest.raises(ValueError, match=r"^history must be an array of numbers; got \['a'\]"):
+        latentem.EMResult(UnitGaussian(0.0), ["a"], 1, False)
 
 
 def test_one_shot_iterators_are_refused():

@@ -1,10 +1,14 @@
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import numpy as np
 import pytest
 
 from latentem import GaussianMixture
+from latentem.core import parallel
 from latentem.core.parallel import parallel_map, single_threaded_blas
+from tests.forking import needs_fork, run_in_forked_child
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
@@ -86,4 +90,58 @@ def test_holds_of_threads_the_caller_never_waits_for_give_blas_back(two_blas_thr
     assert blas_threads() == two_blas_threads
     with single_threaded_blas():  # and the next hold still takes effect
         assert set(blas_threads()) == {1}
+    assert blas_threads() == two_blas_threads
+
+
+# ----------------------------------------------------------------------------- fork
+
+
+@contextmanager
+def held_by_another_thread(enter: Callable[[], AbstractContextManager[object]]) -> Iterator[None]:
+    """Inside the block, another thread is inside ``with enter():`` and waits."""
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with enter():
+            inside.set()
+            leave.wait()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert inside.wait(5)
+        yield
+    finally:
+        leave.set()
+        thread.join()
+
+
+def _child_fits() -> bool:
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    model = GaussianMixture(2, max_iter=5, random_state=0).fit(X)
+    return bool(np.isfinite(model.lower_bound_))
+
+
+@needs_fork
+def test_a_child_forked_while_another_thread_holds_the_lock_can_fit():
+    # before: the child waited for ever on the lock the other thread held in the parent
+    # (2 of 150 children forked during restarts on threads hung)
+    with held_by_another_thread(lambda: parallel._limit_lock):
+        assert run_in_forked_child(_child_fits) == 0
+    with single_threaded_blas():  # the parent's lock works as before
+        pass
+
+
+@needs_fork
+def test_a_child_forked_during_another_threads_hold_fits_and_gives_blas_back(
+    two_blas_threads,
+):
+    def child() -> bool:
+        fitted = _child_fits()
+        # the forking thread took over the limit and lifted it at the end of its hold
+        return fitted and parallel._limit is None and blas_threads() == two_blas_threads
+
+    with held_by_another_thread(single_threaded_blas):
+        assert parallel._limit is not None
+        assert run_in_forked_child(child) == 0
     assert blas_threads() == two_blas_threads

@@ -1,10 +1,11 @@
-"""Shared argument checks: the memory guard."""
+"""The shared argument checks: messages naming the argument, and the memory guard."""
 
 import numpy as np
 import pytest
 
 import latentem
 from latentem.core import validation
+from latentem.core.validation import check_array, check_numbers, readonly_array
 
 
 @pytest.fixture
@@ -31,3 +32,44 @@ def test_sizes_fixed_by_the_arguments_are_refused_before_allocation(small_machin
         latentem.GaussianHMM(20_000).fit(np.zeros((10, 1)))
     with pytest.raises(ValueError, match="Baum-Welch on 100000 rows with n_components=500"):
         latentem.PoissonHMM(500).fit(np.zeros((100_000, 1)))
+
+
+NOT_NUMBERS = [
+    (["a", "b"], TypeError, r"w must contain numbers only; got dtype <U1 .*convert it to floats"),
+    ("abc", TypeError, r"w must be an array of numbers; got a str"),
+    ({"a": 1}, TypeError, r"w must contain numbers only; got dtype object"),
+    ([1j, 2.0], ValueError, r"w must be real: Complex data not supported .*w\.real"),
+    ([[1.0], [1.0, 2.0]], ValueError, r"w could not be read as an array of numbers \(setting"),
+    (np.array([b"x"]), TypeError, r"w must contain numbers only; got dtype \|S1"),
+    (np.array(["2020-01-01"], dtype="datetime64[D]"), TypeError, r"w must contain numbers"),
+]
+
+
+@pytest.mark.parametrize(("value", "error", "message"), NOT_NUMBERS)
+def test_check_numbers_names_what_it_got_never_numpys_own_message(value, error, message):
+    with pytest.raises(error, match=message):
+        check_numbers(value, "w")
+    with pytest.raises(error, match=message):  # check_array converts the same way
+        check_array(value, "w", ndim=1)
+
+
+def test_check_numbers_converts_numbers_and_their_strings():
+    assert check_numbers([True, 2], "w").tolist() == [1, 2]
+    assert check_numbers(["1.5", "2"], "w").tolist() == [1.5, 2.0]
+    assert check_numbers(np.float32(3.0), "w").dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        (["a"], ValueError, r"weights must be an array of numbers; got \['a'\] \(could not"),
+        ([[1.0], [1.0, 2.0]], ValueError, r"weights must be an array of numbers; got \[\[1\.0\]"),
+        ([{}], TypeError, r"weights must be an array of numbers; got \[\{\}\] \(float\(\)"),
+        ("x" * 100, ValueError, r"got 'x{56}\.\.\. \(could not convert"),
+    ],
+)
+def test_readonly_array_names_the_field_it_converts(value, error, message):
+    with pytest.raises(error, match=message):
+        readonly_array(value, name="weights")
+    with pytest.raises(error, match=r"^expected an array of numbers; got "):
+        readonly_array(value)

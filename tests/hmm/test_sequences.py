@@ -1,5 +1,7 @@
 """Sequences: lengths validated with messages that say the fix; selection, chunks and splits."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -108,3 +110,12 @@ def test_long_sequences_are_cut_into_blocks_of_nearly_equal_length():
 def test_lengths_whose_sum_overflows_are_refused(lengths):
     with pytest.raises(ValueError, match=r"got lengths\[0\] = .*longer than X"):
         check_lengths(lengths, 5)
+
+
+@pytest.mark.parametrize("X", [None, 3, "abc", np.float64(2.0)])
+def test_sequences_without_an_array_say_what_x_must_be(X):
+    # before: "len() of unsized object"
+    with pytest.raises(TypeError, match=r"^Sequences needs X, an array of shape \(n_samples, n_"):
+        Sequences(X)
+    with pytest.raises(TypeError, match=rf"got {re.escape(repr(X))}$"):
+        Sequences(X)

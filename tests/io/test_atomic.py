@@ -23,6 +23,7 @@ import pytest
 import latentem
 from latentem import Checkpoint, EMResult, GaussianMixtureModel
 from latentem.io import atomic, files, sidecar_path
+from tests.forking import needs_fork, run_in_forked_child
 
 RNG = np.random.default_rng(3)
 X = np.concatenate([RNG.normal(0, 1, (60, 2)), RNG.normal(4, 1, (60, 2))])
@@ -325,3 +326,29 @@ def test_a_missing_folder_or_a_folder_as_the_path_is_refused_before_writing(tmp_
     with pytest.raises(IsADirectoryError, match=rf"{tmp_path}: .*the path is a folder"):
         latentem.save(result(0, two_files=True), tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+@needs_fork
+def test_a_child_forked_while_another_thread_holds_the_save_registry_can_save(tmp_path):
+    # before: the child waited for ever on the registry's lock held in the parent
+    model = result(0, two_files=False).model
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold():
+        with atomic._held_lock:
+            inside.set()
+            leave.wait()
+
+    def child():
+        latentem.save(model, tmp_path / "child.json")
+        return np.array_equal(latentem.load(tmp_path / "child.json").means, model.means)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert inside.wait(5)
+        assert run_in_forked_child(child) == 0
+    finally:
+        leave.set()
+        thread.join()
+    latentem.save(model, tmp_path / "parent.json")  # the parent's lock works as before
