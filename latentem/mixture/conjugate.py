@@ -209,7 +209,8 @@ def map_covariances(
 ) -> np.ndarray:
     """Covariances maximising the expected objective under ``prior`` (see :func:`covariance_terms`).
 
-    ``reg_covar`` is added to the diagonal of every updated covariance. A
+    ``reg_covar`` is added to the diagonal of every updated covariance (by the
+    structure's rule, :meth:`CovarianceType.regularise_terms`). A
     component (or, for tied, the shared matrix) whose denominator ``nu + n``
     is not positive (no data, and a prior that does not determine it) keeps
     ``previous``.
@@ -222,5 +223,5 @@ def map_covariances(
         return structure.covariances_from_scatter(scatter, counts, reg_covar, previous)
     numerator, denominator = covariance_terms(structure, stats, centre, means, prior)
     k, d = means.shape
-    plus = reg_covar * structure.same_for_all(np.eye(d), k) if reg_covar else 0.0
+    numerator, plus = structure.regularise_terms(numerator, denominator, reg_covar, k, d)
     return divide_covariances(structure, numerator, denominator, previous, plus)

@@ -173,12 +173,12 @@ class GaussianMixturePrior:
         if niw is None:
             raise ValueError("the MAP components need a components prior; this prior has none")
         k, d = n_components, niw.n_features
-        dof = niw.dof - structure.niw_flat_dof(k, d)
+        scale, dof = structure.niw_conjugate(niw, k)
         return GaussianPrior(
             means=np.broadcast_to(niw.mean, (k, d)),
             means_weight=np.full(k, niw.shrinkage),
-            scale=structure.same_for_all(niw.full_scale(), k),
-            dof=np.full(structure.conjugate_dof_shape(k, d), dof),
+            scale=scale,
+            dof=dof,
             covariance_type=structure,
         )
 

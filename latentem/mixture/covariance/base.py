@@ -422,6 +422,19 @@ class CovarianceType(abc.ABC):
         """Log-density of all the components' means and covariances."""
         raise self._no_prior("NormalInverseWishart prior")
 
+    def niw_conjugate(self, niw: NormalInverseWishart, n_components: int) -> tuple[Any, Any]:
+        """``(scale, dof)`` of the :class:`~latentem.hmm.GaussianPrior` with the same MAP update.
+
+        By default the scale is ``niw``'s for every component and the dof is
+        shifted by :meth:`niw_flat_dof`. A structure whose MAP update puts the
+        prior's scale or dof on its shared parts differently (mclust's
+        constrained structures) gives its own.
+        """
+        k, d = n_components, niw.n_features
+        dof = niw.dof - self.niw_flat_dof(k, d)
+        scale = self.same_for_all(niw.full_scale(), k)
+        return scale, np.full(self.conjugate_dof_shape(k, d), dof)
+
     # -- the HMM emissions' conjugate prior (hmmlearn's form) -----------------------
 
     def conjugate_dof_shape(self, n_components: int, n_features: int) -> tuple[int, ...]:
@@ -455,6 +468,26 @@ class CovarianceType(abc.ABC):
     def symmetrised(self, covariances: np.ndarray) -> np.ndarray:
         """Covariances with rounding asymmetry removed (matrices only)."""
         return covariances
+
+    def regularise_terms(
+        self,
+        numerator: np.ndarray,
+        denominator: np.ndarray,
+        reg_covar: float,
+        n_components: int,
+        n_features: int,
+    ) -> tuple[np.ndarray, Any]:
+        """``reg_covar`` in the MAP update: ``(numerator, plus)``, ``plus`` added after division.
+
+        By default ``reg_covar`` is added to the diagonal of the divided
+        covariances (scikit-learn's rule). A structure whose maximiser is not
+        linear in the terms adds ``reg_covar`` times the denominator to the
+        numerator's diagonal instead, as its maximum-likelihood M-step adds
+        ``n_k reg_covar`` to each scatter, so the result keeps its structure.
+        """
+        if not reg_covar:
+            return numerator, 0.0
+        return numerator, reg_covar * self.same_for_all(np.eye(n_features), n_components)
 
     def divide_terms(
         self, numerator: np.ndarray, denominator: np.ndarray, previous: np.ndarray

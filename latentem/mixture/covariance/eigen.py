@@ -16,20 +16,29 @@ by alternating closed-form updates of the parts (VEI, VEE, VEV) or, for a
 common orientation with varying shapes (EVE, VVE), by the minorise-maximise
 update of Browne and McNicholas (2014). Every iterative update starts from
 the previous parameters and never lowers the objective, so EM stays monotone.
+
+The mixture's prior (mclust's ``priorControl``) is mclust's for the six
+structures whose EM takes it (EII, EEI, VEI, EVI, EEV, VEV; see
+:mod:`.eigen_prior`); mclust has none for VEE, EVE, VVE and EVV, nor has latentem.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from latentem.mixture.covariance import eigen_prior
 from latentem.mixture.covariance.base import CovarianceType
 from latentem.mixture.covariance.full import ComponentMatrices, FullCovariance
 
+if TYPE_CHECKING:
+    from latentem.distributions.priors import NormalInverseWishart
+
 __all__ = [
     "EigenCovariance",
+    "MclustPriorCovariance",
     "Parts",
     "decompose",
 ]
@@ -243,6 +252,35 @@ class EigenCovariance(ComponentMatrices):
         weights = np.reshape(denominator, -1)
         return self.covariances_from_scatter(numerator, weights, 0.0, previous)
 
+    def regularise_terms(
+        self,
+        numerator: np.ndarray,
+        denominator: np.ndarray,
+        reg_covar: float,
+        n_components: int,
+        n_features: int,
+    ) -> tuple[np.ndarray, Any]:
+        # the maximum-likelihood rule: reg_covar times the weight on the scatter's diagonal
+        if not reg_covar:
+            return numerator, 0.0
+        weights = np.reshape(denominator, (-1, 1, 1))
+        return numerator + reg_covar * weights * np.eye(n_features), 0.0
+
+    def _no_prior(self, which: str) -> ValueError:
+        if not which.startswith("NormalInverseWishart"):
+            return super()._no_prior(which)
+        from latentem.mixture.covariance import COVARIANCE_TYPES
+
+        supported = ", ".join(
+            (s.aliases or (s.name,))[0] for s in COVARIANCE_TYPES.values() if s.supports_niw_prior
+        )
+        return ValueError(
+            f"covariance_type={self.name!r} has no MAP update under the mixture's "
+            f"NormalInverseWishart prior, and mclust has none for it either (its "
+            f"priorControl() gives NA for VEE, EVE, VVE and EVV); fit it without a prior "
+            f"(prior=None) or pick a covariance_type that has one: {supported}"
+        )
+
     def independent_view(
         self, covariances: np.ndarray, n_components: int, n_features: int
     ) -> tuple[CovarianceType, np.ndarray]:
@@ -277,6 +315,35 @@ class EigenCovariance(ComponentMatrices):
         return self.from_full_matrices(super().from_vector(vector, n_components, n_features))
 
 
+class MclustPriorCovariance(EigenCovariance):
+    """Base of the structures that take mclust's ``priorControl`` (:mod:`.eigen_prior`).
+
+    A subclass gives :meth:`niw_flat_dof` and :meth:`niw_conjugate`, mclust's
+    update as a per-component scale and dof; the rest follows.
+    """
+
+    #: the covariances are diagonal, so the scale is a variance (scalar or per feature)
+    diagonal: ClassVar[bool] = False
+
+    def niw_default_scale(self, covariance: np.ndarray, factor: float, n_samples: float) -> Any:
+        if self.diagonal:
+            return eigen_prior.variance_scale(covariance, factor)
+        return super().niw_default_scale(covariance, factor, n_samples)
+
+    def niw_is_proper(self, niw: NormalInverseWishart) -> bool:
+        return eigen_prior.is_proper(self, niw)
+
+    def niw_log_pdf(
+        self, niw: NormalInverseWishart, means: np.ndarray, covariances: np.ndarray
+    ) -> float:
+        return eigen_prior.log_pdf(self, niw, means, covariances)
+
+    def _conjugate(
+        self, niw: NormalInverseWishart, n_components: int, share: float, dof: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return eigen_prior.conjugate(niw, n_components, share, dof, self.diagonal)
+
+
 def _assemble(parts: Parts) -> np.ndarray:
     volumes, shapes, orientations = parts
     scaled = orientations * (volumes[:, None] * shapes)[:, None, :]
@@ -292,7 +359,7 @@ def _identities(k: int, d: int) -> np.ndarray:
     return np.repeat(np.eye(d)[None], k, axis=0)
 
 
-class EII(EigenCovariance):
+class EII(MclustPriorCovariance):
     """One spherical covariance for all components: ``lambda I`` (1 parameter).
 
     Examples
@@ -312,8 +379,21 @@ class EII(EigenCovariance):
         volume = np.trace(scatter, axis1=1, axis2=2).sum() / (d * counts.sum())
         return np.full(k, volume), np.ones((k, d)), _identities(k, d)
 
+    # -- mclust's prior (meeiip, which leaves the scale out):
+    # sum_k [tr W_k + c_k |delta_k|^2] / (nu + (n + K) d + 2)
+    diagonal = True
 
-class EEI(EigenCovariance):
+    def niw_flat_dof(self, n_components: int, n_features: int) -> float:
+        return -(n_components * n_features + 2.0)
+
+    def niw_conjugate(
+        self, niw: NormalInverseWishart, n_components: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        dof = 1.0 + (niw.dof + 2.0) / (niw.n_features * n_components)
+        return self._conjugate(niw, n_components, 0.0, dof)
+
+
+class EEI(MclustPriorCovariance):
     """One diagonal covariance for all components: ``lambda A`` (d parameters).
 
     Examples
@@ -333,8 +413,21 @@ class EEI(EigenCovariance):
         volume, shape = _normalised(np.einsum("kii->i", scatter) / counts.sum())
         return np.full(k, volume), _shared(shape, k), _identities(k, d)
 
+    # -- mclust's prior (meeeip): diag(Lambda + sum_k [W_k + c_k delta_k delta_k^T])
+    # / (n + nu + 2), the scale once
+    diagonal = True
 
-class VEI(EigenCovariance):
+    def niw_flat_dof(self, n_components: int, n_features: int) -> float:
+        return -2.0
+
+    def niw_conjugate(
+        self, niw: NormalInverseWishart, n_components: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        k = n_components
+        return self._conjugate(niw, k, 1.0 / k, (niw.dof + 2.0) / k)
+
+
+class VEI(MclustPriorCovariance):
     """Diagonal covariances of one shape and their own volumes: ``lambda_k A``.
 
     Alternates the volumes and the shape (each update in closed form).
@@ -368,8 +461,20 @@ class VEI(EigenCovariance):
         starts = [with_shape(diagonals.sum(axis=0)), with_shape(np.diag(previous[0]))]
         return _from_best_start(update, starts, scatter, counts)
 
+    # -- mclust's prior (meveip): Lambda + W_k + c_k delta_k delta_k^T per component,
+    # lambda_k = tr(A^-1 B_k) / (d n_k + nu + 3)
+    diagonal = True
 
-class EVI(EigenCovariance):
+    def niw_flat_dof(self, n_components: int, n_features: int) -> float:
+        return -3.0
+
+    def niw_conjugate(
+        self, niw: NormalInverseWishart, n_components: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self._conjugate(niw, n_components, 1.0, (niw.dof + 3.0) / niw.n_features)
+
+
+class EVI(MclustPriorCovariance):
     """Diagonal covariances of one volume and their own shapes: ``lambda A_k``.
 
     Examples
@@ -388,6 +493,18 @@ class EVI(EigenCovariance):
         k, d = scatter.shape[:2]
         volumes, shapes = _normalised(np.einsum("kii->ki", scatter))
         return np.full(k, volumes.sum() / counts.sum()), shapes, _identities(k, d)
+
+    # -- mclust's prior (meevip): Lambda + W_k + c_k delta_k delta_k^T per component,
+    # lambda = sum_k |B_k|^(1/d) / (n + nu + 2)
+    diagonal = True
+
+    def niw_flat_dof(self, n_components: int, n_features: int) -> float:
+        return -2.0
+
+    def niw_conjugate(
+        self, niw: NormalInverseWishart, n_components: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self._conjugate(niw, n_components, 1.0, (niw.dof + 2.0) / n_components)
 
 
 class VEE(EigenCovariance):
@@ -530,7 +647,7 @@ class VVE(_CommonOrientation):
         return rotated / counts[:, None]
 
 
-class EEV(EigenCovariance):
+class EEV(MclustPriorCovariance):
     """One volume and shape, orientations per component: ``lambda D_k A D_k^T``.
 
     Examples
@@ -552,8 +669,20 @@ class EEV(EigenCovariance):
         volume, shape = _normalised(values.sum(axis=0))
         return np.full(k, volume / counts.sum()), _shared(shape, k), orientations
 
+    # -- mclust's prior (meeevp): Lambda + W_k + c_k delta_k delta_k^T per component,
+    # lambda = |sum_k eigenvalues(B_k)|^(1/d) / (n + nu + d + 2)
 
-class VEV(EigenCovariance):
+    def niw_flat_dof(self, n_components: int, n_features: int) -> float:
+        return -(n_features + 2.0)
+
+    def niw_conjugate(
+        self, niw: NormalInverseWishart, n_components: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        k = n_components
+        return self._conjugate(niw, k, 1.0, (niw.dof + niw.n_features + 2.0) / k)
+
+
+class VEV(MclustPriorCovariance):
     """One shape, volumes and orientations per component: ``lambda_k D_k A D_k^T``.
 
     The orientations are the scatters' eigenvectors; the volumes and the
@@ -587,6 +716,17 @@ class VEV(EigenCovariance):
         pooled = _normalised(values.sum(axis=0))[1]
         starts = [with_shape(pooled), with_shape(decompose(previous[:1])[1][0])]
         return _from_best_start(update, starts, scatter, counts)
+
+    # -- mclust's prior (mevevp): Lambda + W_k + c_k delta_k delta_k^T per component with
+    # the weights n_k; the dof is not used (flat: any dof, full's is taken)
+
+    def niw_flat_dof(self, n_components: int, n_features: int) -> float:
+        return -(n_features + 2.0)
+
+    def niw_conjugate(
+        self, niw: NormalInverseWishart, n_components: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self._conjugate(niw, n_components, 1.0, 0.0)
 
 
 class EVV(EigenCovariance):
