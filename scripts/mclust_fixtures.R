@@ -6,7 +6,10 @@
 # data set, start partition and one of mclust's 14 models it runs mclust's EM (`me`) from
 # that partition with tight tolerances, and writes the data (CSV) and the results (JSON):
 # log-likelihood, iterations, mixing proportions, means and covariance matrices; and the
-# hierarchical partitions of each data set into 1 to 9 clusters (NAME-hc.csv).
+# hierarchical partitions of each data set into 1 to 9 clusters (NAME-hc.csv). From the same
+# partitions it runs `me` with mclust's default conjugate prior (`prior = priorControl()`)
+# for the ten models that take one (mclust has none for VEE, EVE, VVE and EVV) and writes
+# those fits with the prior's hyperparameters (defaultPrior) to prior-fits.json.
 suppressMessages(library(mclust))
 args <- commandArgs(trailingOnly = TRUE)
 out <- if (length(args)) args[1] else "tests/fixtures/mclust"
@@ -37,8 +40,10 @@ datasets <- list(
 )
 models <- c("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "VEE", "EVE", "VVE",
             "EEV", "VEV", "EVV", "VVV")
+prior_models <- c("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "EEV", "VEV", "VVV")
 control <- emControl(tol = c(1e-13, 1e-13), itmax = c(100000L, 100000L))
 entries <- character()
+prior_entries <- character()
 defaults <- character()
 choices <- character()
 for (name in names(datasets)) {
@@ -81,6 +86,24 @@ for (name in names(datasets)) {
         ",\"covariances\":", num(p$variance$sigma),
         "}"))
     }
+    for (model in prior_models) {
+      fit <- me(data = X, modelName = model, z = unmap(labels), prior = priorControl(),
+                control = control)
+      if (is.null(fit$loglik) || !is.finite(fit$loglik)) next
+      p <- fit$parameters
+      hyper <- defaultPrior(X, G = as.integer(G), modelName = model)
+      prior_entries <- c(prior_entries, paste0(
+        "{\"data\":\"", name, "\",\"k\":", G, ",\"model\":\"", model, "\"",
+        ",\"loglik\":", formatC(fit$loglik, digits = 17, format = "g"),
+        ",\"iterations\":", attr(fit, "info")[1],
+        ",\"weights\":", num(p$pro),
+        ",\"means\":", num(p$mean),
+        ",\"covariances\":", num(p$variance$sigma),
+        # defaultPrior: a scalar scale for EII, VII, EEI, VEI, EVI, VVI, a matrix for the rest
+        ",\"shrinkage\":", num(hyper$shrinkage), ",\"mean\":", num(hyper$mean),
+        ",\"dof\":", num(hyper$dof), ",\"scale\":", num(hyper$scale),
+        "}"))
+    }
   }
 }
 json <- paste0("{\"mclust\":\"", as.character(packageVersion("mclust")), "\",\"fits\":[\n",
@@ -88,3 +111,7 @@ json <- paste0("{\"mclust\":\"", as.character(packageVersion("mclust")), "\",\"f
                paste(defaults, collapse = ",\n"), "\n],\"choices\":[\n",
                paste(choices, collapse = ",\n"), "\n]}\n")
 cat(json, file = file.path(out, "fits.json"))
+prior_json <- paste0("{\"mclust\":\"", as.character(packageVersion("mclust")),
+                     "\",\"prior\":\"priorControl()\",\"fits\":[\n",
+                     paste(prior_entries, collapse = ",\n"), "\n]}\n")
+cat(prior_json, file = file.path(out, "prior-fits.json"))
