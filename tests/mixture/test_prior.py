@@ -10,12 +10,15 @@ from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 from scipy import optimize, stats
 
-from latentem import ConvergenceWarning, GaussianMixtureModel, GaussianMixturePrior
+from latentem import ConvergenceWarning, GaussianMixture, GaussianMixtureModel, GaussianMixturePrior
 from latentem.distributions import DirichletPrior, NormalInverseWishart
+from latentem.mixture import COVARIANCE_TYPES as REGISTRY
 from latentem.testing import assert_models_close, assert_monotone
 from latentem.testing import strategies as lst
 
 COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
+# every registered structure that takes the prior: those four and six of mclust's others
+WITH_PRIOR = [name for name, structure in REGISTRY.items() if structure.supports_niw_prior]
 RNG = np.random.default_rng(5)
 X = np.concatenate([RNG.normal(0, 1, (25, 2)), RNG.normal([3, 1], 0.7, (15, 2))])
 
@@ -134,7 +137,7 @@ def test_map_m_step_maximises_expected_log_likelihood_plus_log_prior(covariance_
     )
 
 
-@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("covariance_type", WITH_PRIOR)
 def test_map_with_a_flat_prior_equals_maximum_likelihood(covariance_type):
     start = GaussianMixtureModel.from_data(
         X, 3, covariance_type=covariance_type, random_state=2, reg_covar=1e-4
@@ -219,8 +222,8 @@ def test_a_prior_dof_below_the_flat_one_is_refused():
         )
 
 
-@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-@settings(max_examples=20)
+@pytest.mark.parametrize("covariance_type", WITH_PRIOR)
+@settings(max_examples=20, deadline=None)
 @given(data=st.data())
 def test_map_objective_never_decreases(covariance_type, data):
     truth = data.draw(lst.gaussian_mixture_models(covariance_types=(covariance_type,)))
@@ -245,6 +248,39 @@ def test_map_objective_never_decreases(covariance_type, data):
     )
     # the prior's positive-definite scale keeps every MAP covariance positive definite
     assert_monotone(attrs.evolve(start, prior=prior, reg_covar=0.0), x, n_iter=15)
+
+
+@pytest.mark.parametrize("covariance_type", WITH_PRIOR)
+def test_reg_covar_under_the_prior_keeps_the_structure(covariance_type):
+    start = GaussianMixtureModel.from_data(
+        X, 3, covariance_type=covariance_type, random_state=0, reg_covar=0.05
+    )
+    model = attrs.evolve(start, prior=GaussianMixturePrior.from_data(X, 3, covariance_type))
+    updated = model.m_step(model.e_step(X)).covariances
+    structure = model.covariance_type
+    # mclust's constrained structures add reg_covar times the weight to the scatter before
+    # their maximiser (their maximum-likelihood rule); the others add it afterwards
+    projected = structure.from_full_matrices(structure.full_matrices(updated, 3, 2))
+    np.testing.assert_allclose(projected, updated, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("covariance_type", ["VEE", "EVE", "VVE", "EVV"])
+def test_mclusts_structures_without_a_prior_refuse_one_as_mclust_does(covariance_type):
+    match = (
+        rf"covariance_type='{covariance_type}' has no MAP update under the mixture's "
+        r"NormalInverseWishart prior, and mclust has none for it either .* pick a "
+        r"covariance_type that has one: VVV, VVI, VII, EEE, EII, EEI, VEI, EVI, EEV, VEV"
+    )
+    with pytest.raises(ValueError, match=match):
+        GaussianMixture(2, covariance_type=covariance_type, prior="default").fit(X)
+    with pytest.raises(ValueError, match=match):
+        GaussianMixtureModel(
+            [0.5, 0.5],
+            X[:2],
+            np.stack([np.eye(2)] * 2),
+            covariance_type,
+            prior=GaussianMixturePrior.from_data(X, 2, "full"),
+        )
 
 
 def _one_component_prior():
