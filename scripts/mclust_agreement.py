@@ -9,6 +9,7 @@ Usage::
 
     python scripts/mclust_agreement.py            # from mclust's start partitions (me())
     python scripts/mclust_agreement.py --defaults # from mclust's default start (Mclust())
+    python scripts/mclust_agreement.py --prior    # me() with priorControl(), per structure
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ sys.path.insert(0, str(ROOT))  # this checkout's latentem and the tests' fitting
 import numpy as np  # noqa: E402
 
 import latentem  # noqa: E402
-from tests.mixture.covariance.test_mclust import FIXTURES, fit_from_mclusts_start  # noqa: E402
+from tests.mixture.covariance.test_mclust import (  # noqa: E402
+    FIXTURES,
+    PRIOR_FITS,
+    UNSHRUNK_MEANS,
+    fit_from_mclusts_start,
+    map_fit_from_mclusts_start,
+)
 from tests.mixture.test_hierarchical import fit_from_mclusts_default_start  # noqa: E402
 
 
@@ -56,6 +63,30 @@ def same_start() -> list[tuple[str, float, float]]:
     return rows
 
 
+def with_prior(unshrunk_means: bool) -> list[tuple[str, float, float]]:
+    """(case, relative log-likelihood difference, parameter error) for every MAP me() fit.
+
+    ``unshrunk_means``: EEI's means left at the data means, as mclust's EEI routine does.
+    """
+    rows = []
+    for fit in PRIOR_FITS:
+        unshrunk = unshrunk_means and fit["model"] in UNSHRUNK_MEANS
+        _, model, log_likelihood = map_fit_from_mclusts_start(fit, unshrunk_means=unshrunk)
+        difference = (log_likelihood - fit["loglik"]) / abs(fit["loglik"])
+        case = f"{fit['data']}-{fit['k']}-{fit['model']}"
+        rows.append((case, difference, _parameter_error(model, fit)))
+    return rows
+
+
+def _per_structure(rows: list[tuple[str, float, float]], title: str) -> None:
+    print(title)
+    print(f"  {'model':6s} {'fits':>4s} {'max |log-lik diff|':>19s} {'max parameter error':>20s}")
+    for model in dict.fromkeys(case.rsplit("-", 1)[1] for case, _, _ in rows):
+        mine = [row for row in rows if row[0].endswith(f"-{model}")]
+        worst = max(abs(row[1]) for row in mine)
+        print(f"  {model:6s} {len(mine):4d} {worst:19.1e} {max(row[2] for row in mine):20.1e}")
+
+
 def defaults() -> list[tuple[str, float, float]]:
     """(case, relative log-likelihood difference, relative BIC difference), k = 2, 3."""
     rows = []
@@ -72,8 +103,16 @@ def defaults() -> list[tuple[str, float, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--defaults", action="store_true", help="from mclust's default start")
+    parser.add_argument("--prior", action="store_true", help="with mclust's default prior")
     args = parser.parse_args()
     warnings.simplefilter("ignore", latentem.ConvergenceWarning)
+    if args.prior:
+        _per_structure(with_prior(False), f"{len(PRIOR_FITS)} MAP fits, latentem's update")
+        _per_structure(
+            [row for row in with_prior(True) if row[0].rsplit("-", 1)[1] in UNSHRUNK_MEANS],
+            "with mclust's unshrunk means (its EEI routine)",
+        )
+        return
     rows = defaults() if args.defaults else same_start()
     second = "BIC" if args.defaults else "parameters"
     print(f"{len(rows)} fits")
