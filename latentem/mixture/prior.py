@@ -5,9 +5,13 @@ normal-inverse-Wishart prior shared by the components. Its MAP update is the
 HMM emissions' conjugate one (:mod:`latentem.mixture.conjugate`, each
 structure's ``conjugate_terms``); its log-density belongs to each covariance
 structure (``niw_log_pdf``): ``full`` (mclust's VVV), ``diag`` (VVI),
-``spherical`` (VII) and ``tied`` (EEE). The formulas are those of Fraley &
-Raftery (2007), "Bayesian regularization for normal mixture estimation and
-model-based clustering", J. Classification 24.
+``spherical`` (VII) and ``tied`` (EEE), and six of mclust's constrained
+structures, EII, EEI, VEI, EVI, EEV and VEV -- the ten mclust's
+``priorControl()`` takes (it has none for VEE, EVE, VVE and EVV, nor has
+latentem). The formulas are those of Fraley & Raftery (2007), "Bayesian
+regularization for normal mixture estimation and model-based clustering",
+J. Classification 24, and for the constrained structures those of mclust's EM
+routines (:mod:`latentem.mixture.covariance.eigen_prior`).
 """
 
 from __future__ import annotations
@@ -38,8 +42,8 @@ class GaussianMixturePrior:
     components : NormalInverseWishart, optional
         Prior shared by every component's mean and covariance (None: ML
         means and covariances). Its ``scale`` is a (d, d) matrix for
-        ``full`` and ``tied``, a vector or scalar for ``diag`` and a scalar
-        for ``spherical``.
+        ``full``, ``tied``, EEV and VEV, a vector or scalar for ``diag``,
+        EII, EEI, VEI and EVI, and a scalar for ``spherical``.
 
     Notes
     -----
@@ -52,9 +56,18 @@ class GaussianMixturePrior:
     - ``full``: ``Sigma_k = (Lambda + S_k + c_k delta_k delta_k^T) / (nu + W_k + d + 2)``;
     - ``diag``: per feature ``(lambda_j + S_kjj + c_k delta_kj^2) / (nu + W_k + 3)``;
     - ``spherical``: ``(s^2 + tr S_k + c_k |delta_k|^2) / (nu + (W_k + 1) d + 2)``;
-    - ``tied``: ``(Lambda + sum_k [S_k + c_k delta_k delta_k^T]) / (nu + n + d + 1 + K)``.
+    - ``tied``: ``(Lambda + sum_k [S_k + c_k delta_k delta_k^T]) / (nu + n + d + 1 + K)``;
+    - EII, EEI, VEI, EVI, EEV, VEV: mclust's EM updates, the structure's
+      maximiser of ``B_k = Lambda + S_k + c_k delta_k delta_k^T`` with
+      structure-specific weights (:mod:`latentem.mixture.covariance.eigen_prior`);
+      e.g. EEI: ``diag(Lambda + sum_k [S_k + c_k delta_k delta_k^T]) / (n + nu + 2)``.
+      mclust's EEI leaves the means unshrunk, which is no MAP update; latentem's moves
+      them as above.
 
-    ``reg_covar`` is still added to the diagonal afterwards. The update is
+    ``reg_covar`` is still added to the diagonal afterwards (for the
+    constrained structures, ``reg_covar`` times each component's weight is
+    added to its ``B_k`` before the maximiser, as without a prior, so the
+    result keeps the structure). The update is
     the HMM emissions' (:meth:`conjugate_form`), so a component with no data
     takes what the prior determines (its mean if ``kappa > 0``, its
     covariance if the denominator is positive) and keeps the rest.
@@ -94,10 +107,10 @@ class GaussianMixturePrior:
         """mclust's ``defaultPrior`` for data ``X`` (any hyperparameter may be overridden).
 
         ``shrinkage = 0.01``; ``mean`` = the column means; ``dof = d + 2``;
-        ``scale = cov(X) / K^(2/d)`` for ``full`` and ``tied`` (the diagonal
-        of ``cov(X)`` when ``n <= d``), ``sum_j var(X_j) / (d K^(2/d))`` for
-        ``diag`` and ``spherical`` (``cov`` and ``var`` with ``n - 1``
-        denominators, as in R). mclust puts no prior on the weights; the
+        ``scale = cov(X) / K^(2/d)`` for ``full``, ``tied``, EEV and VEV (the
+        diagonal of ``cov(X)`` when ``n <= d``), ``sum_j var(X_j) / (d K^(2/d))``
+        for ``diag``, ``spherical``, EII, EEI, VEI and EVI (``cov`` and ``var``
+        with ``n - 1`` denominators, as in R). mclust puts no prior on the weights; the
         default ``weight_concentration = 1`` is flat likewise. With
         ``sample_weight`` (frequency weights) the means and covariances are
         weighted and ``n`` is the total weight, so a weight of 2 equals a
@@ -164,10 +177,12 @@ class GaussianMixturePrior:
     def conjugate_form(self, structure: CovarianceType, n_components: int) -> GaussianPrior:
         """The components prior as the :class:`~latentem.hmm.GaussianPrior` of ``structure``.
 
-        Both priors are conjugate: the normal-inverse-Wishart's mean, shrinkage
-        and scale are the conjugate form's ``means``, ``means_weight`` and
-        ``scale``, and its dof is shifted by the structure's flat dof, so that
-        mixtures and HMMs share one MAP update. Needs :attr:`components`.
+        Both priors are conjugate: the normal-inverse-Wishart's mean and
+        shrinkage are the conjugate form's ``means`` and ``means_weight``; its
+        scale and dof become the structure's (:meth:`CovarianceType.niw_conjugate`:
+        the same scale and the dof shifted by the flat dof, unless the structure
+        shares them out otherwise), so that mixtures and HMMs share one MAP
+        update. Needs :attr:`components`.
         """
         niw = self.components
         if niw is None:

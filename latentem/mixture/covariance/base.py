@@ -16,8 +16,9 @@ One MAP update serves both conjugate priors: :meth:`CovarianceType.conjugate_ter
 under a :class:`~latentem.hmm.GaussianPrior`. The HMM emissions' prior is one
 (hmmlearn's per-state form); the mixture's (mclust's ``priorControl``, a
 :class:`~latentem.distributions.NormalInverseWishart` shared by the components)
-translates into one with :meth:`CovarianceType.niw_flat_dof`, and keeps its
-normalised density (``niw_*``).
+translates into one with :meth:`CovarianceType.niw_conjugate` (by default the
+dof shifted by :meth:`CovarianceType.niw_flat_dof`), and keeps its density
+(``niw_*``).
 """
 
 from __future__ import annotations
