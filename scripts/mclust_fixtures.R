@@ -17,6 +17,20 @@ out <- if (length(args)) args[1] else "tests/fixtures/mclust"
 num <- function(x) paste0("[", paste(formatC(as.vector(x), digits = 17, format = "g"),
                                      collapse = ","), "]")
 
+# one me() fit as JSON; `extra` holds more fields
+entry <- function(name, G, model, fit, extra = "") {
+  p <- fit$parameters
+  paste0(
+    "{\"data\":\"", name, "\",\"k\":", G, ",\"model\":\"", model, "\"",
+    ",\"loglik\":", formatC(fit$loglik, digits = 17, format = "g"),
+    ",\"iterations\":", attr(fit, "info")[1],
+    ",\"weights\":", num(p$pro),
+    # column-major R arrays read as row-major (k, d) and (k, d, d) arrays
+    ",\"means\":", num(p$mean),
+    ",\"covariances\":", num(p$variance$sigma),
+    extra, "}")
+}
+
 datasets <- list(
   faithful = list(X = as.matrix(datasets::faithful),
                   starts = list(`2` = 1 + (datasets::faithful$eruptions > 3),
@@ -75,34 +89,17 @@ for (name in names(datasets)) {
     for (model in models) {
       fit <- me(data = X, modelName = model, z = unmap(labels), control = control)
       if (is.null(fit$loglik) || !is.finite(fit$loglik)) next
-      p <- fit$parameters
-      entries <- c(entries, paste0(
-        "{\"data\":\"", name, "\",\"k\":", G, ",\"model\":\"", model, "\"",
-        ",\"loglik\":", formatC(fit$loglik, digits = 17, format = "g"),
-        ",\"iterations\":", attr(fit, "info")[1],
-        ",\"weights\":", num(p$pro),
-        # column-major R arrays read as row-major (k, d) and (k, d, d) arrays
-        ",\"means\":", num(p$mean),
-        ",\"covariances\":", num(p$variance$sigma),
-        "}"))
+      entries <- c(entries, entry(name, G, model, fit))
     }
     for (model in prior_models) {
       fit <- me(data = X, modelName = model, z = unmap(labels), prior = priorControl(),
                 control = control)
       if (is.null(fit$loglik) || !is.finite(fit$loglik)) next
-      p <- fit$parameters
       hyper <- defaultPrior(X, G = as.integer(G), modelName = model)
-      prior_entries <- c(prior_entries, paste0(
-        "{\"data\":\"", name, "\",\"k\":", G, ",\"model\":\"", model, "\"",
-        ",\"loglik\":", formatC(fit$loglik, digits = 17, format = "g"),
-        ",\"iterations\":", attr(fit, "info")[1],
-        ",\"weights\":", num(p$pro),
-        ",\"means\":", num(p$mean),
-        ",\"covariances\":", num(p$variance$sigma),
+      prior_entries <- c(prior_entries, entry(name, G, model, fit, paste0(
         # defaultPrior: a scalar scale for EII, VII, EEI, VEI, EVI, VVI, a matrix for the rest
         ",\"shrinkage\":", num(hyper$shrinkage), ",\"mean\":", num(hyper$mean),
-        ",\"dof\":", num(hyper$dof), ",\"scale\":", num(hyper$scale),
-        "}"))
+        ",\"dof\":", num(hyper$dof), ",\"scale\":", num(hyper$scale))))
     }
   }
 }

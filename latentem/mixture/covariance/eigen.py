@@ -24,6 +24,7 @@ structures whose EM takes it (EII, EEI, VEI, EVI, EEV, VEV; see
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -318,12 +319,28 @@ class EigenCovariance(ComponentMatrices):
 class MclustPriorCovariance(EigenCovariance):
     """Base of the structures that take mclust's ``priorControl`` (:mod:`.eigen_prior`).
 
-    A subclass gives :meth:`niw_flat_dof` and :meth:`niw_conjugate`, mclust's
-    update as a per-component scale and dof; the rest follows.
+    A subclass gives :meth:`mclust_prior`, how mclust's EM shares the prior
+    out between the components; the conjugate form, the flat dof and the
+    density follow.
     """
 
     #: the covariances are diagonal, so the scale is a variance (scalar or per feature)
     diagonal: ClassVar[bool] = False
+
+    def mclust_prior(self, n_components: int, n_features: int) -> tuple[float, float, float]:
+        """``(share, offset, divisor)``: each component's scale is ``share * Lambda`` and
+        its dof, added to its weight, ``(nu + offset) / divisor``."""
+        raise NotImplementedError
+
+    def niw_conjugate(
+        self, niw: NormalInverseWishart, n_components: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        share, offset, divisor = self.mclust_prior(n_components, niw.n_features)
+        dof = (niw.dof + offset) / divisor
+        return eigen_prior.conjugate(niw, n_components, share, dof, self.diagonal)
+
+    def niw_flat_dof(self, n_components: int, n_features: int) -> float:
+        return -self.mclust_prior(n_components, n_features)[1]
 
     def niw_default_scale(self, covariance: np.ndarray, factor: float, n_samples: float) -> Any:
         if self.diagonal:
@@ -337,11 +354,6 @@ class MclustPriorCovariance(EigenCovariance):
         self, niw: NormalInverseWishart, means: np.ndarray, covariances: np.ndarray
     ) -> float:
         return eigen_prior.log_pdf(self, niw, means, covariances)
-
-    def _conjugate(
-        self, niw: NormalInverseWishart, n_components: int, share: float, dof: float
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return eigen_prior.conjugate(niw, n_components, share, dof, self.diagonal)
 
 
 def _assemble(parts: Parts) -> np.ndarray:
@@ -383,14 +395,8 @@ class EII(MclustPriorCovariance):
     # sum_k [tr W_k + c_k |delta_k|^2] / (nu + (n + K) d + 2)
     diagonal = True
 
-    def niw_flat_dof(self, n_components: int, n_features: int) -> float:
-        return -(n_components * n_features + 2.0)
-
-    def niw_conjugate(
-        self, niw: NormalInverseWishart, n_components: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        dof = 1.0 + (niw.dof + 2.0) / (niw.n_features * n_components)
-        return self._conjugate(niw, n_components, 0.0, dof)
+    def mclust_prior(self, n_components: int, n_features: int) -> tuple[float, float, float]:
+        return (0.0, n_features * n_components + 2.0, n_features * n_components)
 
 
 class EEI(MclustPriorCovariance):
@@ -417,14 +423,8 @@ class EEI(MclustPriorCovariance):
     # / (n + nu + 2), the scale once
     diagonal = True
 
-    def niw_flat_dof(self, n_components: int, n_features: int) -> float:
-        return -2.0
-
-    def niw_conjugate(
-        self, niw: NormalInverseWishart, n_components: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        k = n_components
-        return self._conjugate(niw, k, 1.0 / k, (niw.dof + 2.0) / k)
+    def mclust_prior(self, n_components: int, n_features: int) -> tuple[float, float, float]:
+        return (1.0 / n_components, 2.0, n_components)
 
 
 class VEI(MclustPriorCovariance):
@@ -465,13 +465,8 @@ class VEI(MclustPriorCovariance):
     # lambda_k = tr(A^-1 B_k) / (d n_k + nu + 3)
     diagonal = True
 
-    def niw_flat_dof(self, n_components: int, n_features: int) -> float:
-        return -3.0
-
-    def niw_conjugate(
-        self, niw: NormalInverseWishart, n_components: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return self._conjugate(niw, n_components, 1.0, (niw.dof + 3.0) / niw.n_features)
+    def mclust_prior(self, n_components: int, n_features: int) -> tuple[float, float, float]:
+        return (1.0, 3.0, n_features)
 
 
 class EVI(MclustPriorCovariance):
@@ -498,13 +493,8 @@ class EVI(MclustPriorCovariance):
     # lambda = sum_k |B_k|^(1/d) / (n + nu + 2)
     diagonal = True
 
-    def niw_flat_dof(self, n_components: int, n_features: int) -> float:
-        return -2.0
-
-    def niw_conjugate(
-        self, niw: NormalInverseWishart, n_components: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return self._conjugate(niw, n_components, 1.0, (niw.dof + 2.0) / n_components)
+    def mclust_prior(self, n_components: int, n_features: int) -> tuple[float, float, float]:
+        return (1.0, 2.0, n_components)
 
 
 class VEE(EigenCovariance):
@@ -672,14 +662,8 @@ class EEV(MclustPriorCovariance):
     # -- mclust's prior (meeevp): Lambda + W_k + c_k delta_k delta_k^T per component,
     # lambda = |sum_k eigenvalues(B_k)|^(1/d) / (n + nu + d + 2)
 
-    def niw_flat_dof(self, n_components: int, n_features: int) -> float:
-        return -(n_features + 2.0)
-
-    def niw_conjugate(
-        self, niw: NormalInverseWishart, n_components: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        k = n_components
-        return self._conjugate(niw, k, 1.0, (niw.dof + niw.n_features + 2.0) / k)
+    def mclust_prior(self, n_components: int, n_features: int) -> tuple[float, float, float]:
+        return (1.0, n_features + 2.0, n_components)
 
 
 class VEV(MclustPriorCovariance):
@@ -719,14 +703,8 @@ class VEV(MclustPriorCovariance):
 
     # -- mclust's prior (mevevp): Lambda + W_k + c_k delta_k delta_k^T per component with
     # the weights n_k; the dof is not used (flat: any dof, full's is taken)
-
-    def niw_flat_dof(self, n_components: int, n_features: int) -> float:
-        return -(n_features + 2.0)
-
-    def niw_conjugate(
-        self, niw: NormalInverseWishart, n_components: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return self._conjugate(niw, n_components, 1.0, 0.0)
+    def mclust_prior(self, n_components: int, n_features: int) -> tuple[float, float, float]:
+        return (1.0, n_features + 2.0, math.inf)
 
 
 class EVV(EigenCovariance):
