@@ -9,22 +9,25 @@ mclust's ``src/mclust.f``) all start from the prior's augmented scatter
 ``B_k = Lambda + W_k + c_k (xbar_k - m)(xbar_k - m)^T``, ``c_k = kappa n_k / (kappa + n_k)``
 
 and maximise the structure's likelihood form ``-sum_k [tr(B_k Sigma_k^-1) +
-w_k log|Sigma_k|] / 2`` with structure-specific weights ``w_k``; what each
-puts where (which the structures' ``niw_conjugate`` write as a per-component
-scale and dof of the :class:`~latentem.hmm.GaussianPrior`) is
+w_k log|Sigma_k|] / 2`` with structure-specific weights ``w_k``. What each
+puts where (each structure's ``mclust_prior`` gives it as the share of
+``Lambda`` and the dof of every component in the
+:class:`~latentem.hmm.GaussianPrior`, which the structure's own maximiser
+then divides) is, with ``n = sum_k n_k``:
 
-- EII: ``Lambda`` left out, ``sum_k w_k = nu + (n + K) d + 2`` over ``d``;
+- EII: ``Lambda`` left out, ``d sum_k w_k = nu + (n + K) d + 2``;
 - EEI: ``Lambda`` once, ``sum_k w_k = n + nu + 2``;
 - VEI: ``Lambda`` per component, ``d w_k = d n_k + nu + 3``;
 - EVI: ``Lambda`` per component, ``sum_k w_k = n + nu + 2``;
 - EEV: ``Lambda`` per component, ``sum_k w_k = n + nu + d + 2``;
 - VEV: ``Lambda`` per component, ``w_k = n_k`` (the dof is not used).
 
-These are not all the modes of one normal-inverse-Wishart prior per
-component (Fraley and Raftery 2007 give closed forms for the unconstrained
-structures only): the prior's dof and the means' normal factors enter the
-shared parts once, EII drops the scale and VEV the dof. latentem follows
-mclust, so its fits agree with mclust's; the log-density of the prior is the
+These are not the modes of one normal-inverse-Wishart prior per component:
+the shared parts take the prior's dof once, EII drops the scale and VEV the
+dof. latentem follows mclust, so its fits agree with mclust's, except that
+mclust's EEI routine leaves the means at the data means (which maximises no
+objective) where latentem moves them to ``(n_k xbar_k + kappa m) / (n_k +
+kappa)``, as mclust's other routines do. The log-density of the prior is the
 kernel whose MAP update this is (``-sum_k [tr((S_k + kappa delta_k
 delta_k^T) Sigma_k^-1) + v_k log|Sigma_k|] / 2`` with the per-component scale
 ``S_k`` and dof ``v_k``), without a normalising constant.
