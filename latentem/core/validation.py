@@ -11,10 +11,12 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "LARGEST_GAUSSIAN_VALUE",
     "as_generator",
     "check_allocation",
     "check_array",
     "check_float",
+    "check_gaussian_range",
     "check_int",
     "check_numbers",
     "check_option",
@@ -482,3 +484,33 @@ def _bytes(n: int) -> str:
             return f"{value:.3g} {unit}"
         value /= 1000
     return f"{value:.3g} EB"
+
+
+#: Beyond this magnitude the squares of the data (and so their variances) overflow float64
+#: (1.8e308) once summed, and a Gaussian fit can only end in infinities.
+LARGEST_GAUSSIAN_VALUE = 1e150
+
+
+def check_gaussian_range(X: np.ndarray, name: str = "X") -> None:
+    """Refuse data whose variances would overflow float64, saying how to rescale them.
+
+    Examples
+    --------
+    >>> check_gaussian_range(np.array([[1e10, np.nan]]))
+    >>> check_gaussian_range(np.array([[1.0], [-3e155]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: X has values as large as 3e+155 (row 1, column 0), whose squares overflow ...
+    """
+    with np.errstate(invalid="ignore"):
+        magnitude = np.abs(X)
+    too_large = magnitude > LARGEST_GAUSSIAN_VALUE
+    if too_large.any():
+        row, column = np.unravel_index(int(np.nanargmax(magnitude)), magnitude.shape)
+        largest = float(magnitude[row, column])
+        raise ValueError(
+            f"{name} has values as large as {largest:.3g} (row {row}, column {column}), whose "
+            "squares overflow float64 (largest 1.8e+308), so no variance of them can be "
+            f"estimated; divide {name} by a power of ten (e.g. {name} / 1e150) and scale "
+            "the fitted means (and the covariances, by its square) back"
+        )

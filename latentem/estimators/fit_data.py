@@ -16,7 +16,7 @@ from attrs import frozen
 
 from latentem.core.data import DataSource, Observations, as_source
 from latentem.core.sources import is_dask_array, is_out_of_core, sample_rows, scan_rows
-from latentem.core.validation import check_array
+from latentem.core.validation import check_array, check_gaussian_range
 from latentem.mixture.missing import check_fit_data, incomplete_rows, informative_rows
 
 __all__ = ["INIT_SAMPLE_ROWS", "FitData", "validated_fit_data", "weighted_n_samples"]
@@ -108,6 +108,7 @@ def validated_fit_data(
     )
     if not chunked:
         every_row = check_array(X, min_samples=2, allow_nan=True)
+        check_gaussian_range(every_row)
         observations = Observations(every_row, sample_weight=sample_weight, labels=labels)
         complete = incomplete_rows(every_row) is None
         if not complete:
@@ -133,6 +134,7 @@ def validated_fit_data(
             f"X must have at least 2 samples; got {n_samples} sample{'s' if n_samples != 1 else ''}"
         )
     rows, indices = sample_rows(source, INIT_SAMPLE_ROWS, n_samples, rng)
+    check_gaussian_range(rows, "X (a sample of its rows)")
     if not isinstance(X, Observations):
         return FitData(source, Observations(rows), n_samples, float(n_samples), source, False)
     weights, known = X.sample_weight, X.labels

@@ -73,3 +73,15 @@ def test_readonly_array_names_the_field_it_converts(value, error, message):
         readonly_array(value, name="weights")
     with pytest.raises(error, match=r"^expected an array of numbers; got "):
         readonly_array(value)
+
+
+@pytest.mark.parametrize("scale", [1e155, 1e200])
+def test_data_whose_squares_overflow_are_refused_with_how_to_rescale(scale):
+    X = np.random.default_rng(0).normal(size=(50, 2)) * scale
+    row, column = np.unravel_index(np.argmax(np.abs(X)), X.shape)
+    for estimator in (latentem.GaussianMixture(2), latentem.GaussianHMM(2), latentem.EMImputer()):
+        with pytest.raises(ValueError, match=rf"\(row {row}, column {column}\).*X / 1e150"):
+            estimator.fit(X)
+    # up to the limit, fits end with finite parameters (the frame scales by powers of two)
+    fitted = latentem.GaussianMixture(2, random_state=0).fit(X / scale * 1e149)
+    assert np.all(np.isfinite(fitted.covariances_))

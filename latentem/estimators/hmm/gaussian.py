@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from latentem.core.validation import check_array, check_float, check_int
+from latentem.core.validation import check_array, check_float, check_gaussian_range, check_int
 from latentem.estimators.hmm.base import BaseHMM, fitted_attribute, width_property
 from latentem.hmm.emissions.gaussian import GaussianEmissions, hmmlearn_gaussian_prior
 from latentem.hmm.emissions.gaussian_mixture import (
@@ -277,6 +277,7 @@ class GaussianHMM(BaseHMM):
     def _initial_emissions(
         self, X: np.ndarray, init: frozenset[str], fixed: frozenset[str], rng: np.random.Generator
     ) -> GaussianEmissions:
+        check_gaussian_range(X)
         X = starting_data(X)
         structure = _structure(self.covariance_type)
         k = check_int(self.n_components, "n_components", minimum=1)
@@ -466,6 +467,7 @@ class GMMHMM(BaseHMM):
     def _initial_emissions(
         self, X: np.ndarray, init: frozenset[str], fixed: frozenset[str], rng: np.random.Generator
     ) -> GaussianMixtureEmissions:
+        check_gaussian_range(X)
         X = starting_data(X)
         structure = _structure(self.covariance_type)
         k = check_int(self.n_components, "n_components", minimum=1)
