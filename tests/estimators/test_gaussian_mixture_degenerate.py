@@ -1,7 +1,7 @@
 """Degenerate fits: a collapse onto the reg_covar floor warns, a singular covariance raises.
 
 The warning names the component and the fix, points at the caller's line and leaves the
-warning filters alone; healthy fits (mclust's choices on its fixtures, separated blobs) do
+warning filters alone; healthy fits (mclust's choices on its five fixtures, blobs) do
 not warn; with reg_covar=0 a singular covariance is a ValueError for every registered
 structure that estimates one.
 """
@@ -16,6 +16,7 @@ import pytest
 import latentem
 from latentem import DegenerateFitWarning, GaussianMixture
 from latentem.mixture.covariance import COVARIANCE_TYPES
+from tests.mixture.covariance.test_mclust import BETTER_THAN_MCLUST
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "mclust"
 REG = 1e-6
@@ -104,8 +105,12 @@ def test_the_model_mclust_chooses_does_not_warn(choice):
         ).fit(data)
     )
     assert caught == [] and gm.degenerate_components_.size == 0
-    # with the default reg_covar the fit is still mclust's (its BIC is minus latentem's)
-    assert gm.bic(data) == pytest.approx(-choice["bic"], rel=1e-8)
+    # with the default reg_covar the fit is still mclust's (its BIC is minus latentem's),
+    # or higher where latentem's M-step is (test_mclust.py)
+    if choice["model"] in BETTER_THAN_MCLUST:
+        assert gm.bic(data) < -choice["bic"]
+    else:
+        assert gm.bic(data) == pytest.approx(-choice["bic"], rel=1e-8)
 
 
 def test_the_attribute_follows_the_parameters():
