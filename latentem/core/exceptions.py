@@ -59,12 +59,15 @@ class ObjectiveDecreaseWarning(UserWarning):
 
 
 class DegenerateFitWarning(UserWarning):
-    """A fit went through a degenerate point, and a documented rule moved it away.
+    """A fit went through a degenerate point, or ended on one that a floor props up.
 
     For example a hidden state whose covariance collapsed (the M-step gave a
     matrix that is not positive definite) had its eigenvalues raised to
-    ``min_covar``. The message names the state or component and what to
-    change so that the rule is not needed.
+    ``min_covar``; or a :class:`~latentem.GaussianMixture` component ended
+    with a covariance that has a direction of variance at most twice
+    ``reg_covar``, so that ``reg_covar``, not the data, sets it and its
+    likelihood (see ``degenerate_components_``). The message names the state
+    or component and what to change so that the rule is not needed.
 
     Examples
     --------

@@ -11,7 +11,7 @@ import numpy as np
 
 from latentem.core.data import DataSource, Observations
 from latentem.core.engine import EM, EMResult
-from latentem.core.exceptions import user_stacklevel
+from latentem.core.exceptions import DegenerateFitWarning, user_stacklevel
 from latentem.core.model import LatentModel
 from latentem.core.online import OnlineEM, OnlineState
 from latentem.core.parallel import check_n_jobs
@@ -31,6 +31,7 @@ from latentem.mixture.assignment import assignment as parse_assignment
 from latentem.mixture.covariance import CovarianceType, accepted_names
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.covariance.eigen import decompose
+from latentem.mixture.degenerate import floor_message
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.mixture.initialization import INIT_METHODS, initial_responsibilities
 from latentem.mixture.kernels.data import GaussianData, check_dtype, prepare_data
@@ -182,6 +183,14 @@ class GaussianMixture(Estimator):
     lower_bounds_ : list of float
         The objective per sample at every iteration of the best
         initialisation.
+    degenerate_components_ : ndarray of int
+        The components that collapsed onto the ``reg_covar`` floor (their
+        covariance has a direction of variance at most ``2 * reg_covar``:
+        the data contribute no more there than ``reg_covar`` itself), read
+        from ``covariances_``; empty for a healthy fit. ``fit`` warns with
+        :class:`~latentem.DegenerateFitWarning` when there are any; with
+        ``reg_covar=0`` a singular covariance is a ``ValueError`` instead.
+        See "Degenerate fits" in the user guide.
     volumes_, shapes_, orientations_ : ndarray
         mclust's decomposition ``Sigma_k = lambda_k D_k A_k D_k^T`` of the
         covariances: (k,), (k, d) and (k, d, d); read from ``covariances_``.
@@ -210,7 +219,7 @@ class GaussianMixture(Estimator):
     --------
     >>> import numpy as np
     >>> from latentem import GaussianMixture
-    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> X = np.array([[0, 2], [1, 4], [2, 0], [9, 2], [10, 4], [11, 0]])
     >>> gm = GaussianMixture(n_components=2, random_state=0).fit(X)
     >>> np.round(gm.means_[np.argsort(gm.means_[:, 0])], 6)
     array([[ 1.,  2.],
@@ -563,8 +572,18 @@ class GaussianMixture(Estimator):
         Returns
         -------
         self : GaussianMixture
+
+        Warns
+        -----
+        DegenerateFitWarning
+            Once, when components collapsed onto the ``reg_covar`` floor
+            (``degenerate_components_`` lists them). With ``reg_covar=0``
+            a singular covariance is a ``ValueError`` instead.
+        ConvergenceWarning
+            When the best start ran out of ``max_iter``.
         """
-        self._fit(X, sample_weight, labels)
+        model, _, _ = self._fit(X, sample_weight, labels)
+        self._report_degenerate(model)
         return self
 
     def fit_predict(
@@ -577,6 +596,7 @@ class GaussianMixture(Estimator):
         in :meth:`fit`.
         """
         model, data, every_row = self._fit(X, sample_weight, labels)
+        self._report_degenerate(model)
         if isinstance(data, GaussianData):
             return model.predict(data)  # complete rows were prepared for the kernels once
         if not isinstance(every_row, DataSource):
@@ -587,6 +607,21 @@ class GaussianMixture(Estimator):
                 for chunk in every_row.iter_chunks()
             ]
         )
+
+    def _report_degenerate(self, model: GaussianMixtureModel) -> None:
+        """Warn once, at the user's line, if the fit ended with collapsed components."""
+        collapsed = model.degenerate_components
+        if collapsed.size:
+            k, d = model.n_components, model.n_features
+            weakest = model.covariance_type.weakest_variances(model.covariances, k, d)
+            message = floor_message(
+                model.covariance_type, collapsed, weakest.variance, model.reg_covar
+            )
+            warnings.warn(
+                f"{self._owner()}: {message}; degenerate_components_ lists them",
+                DegenerateFitWarning,
+                stacklevel=user_stacklevel(),
+            )
 
     def _fit(
         self, X: Any, sample_weight: Any, labels: Any
@@ -803,6 +838,15 @@ class GaussianMixture(Estimator):
     def uncertainty(self, X: Any) -> np.ndarray:
         """mclust's uncertainty: 1 minus the largest posterior of every row, (n_samples,)."""
         return 1.0 - self.predict_proba(X).max(axis=1)
+
+    @property
+    def degenerate_components_(self) -> np.ndarray:
+        """Components collapsed onto the ``reg_covar`` floor, increasing (empty if none).
+
+        Read from the current parameters (:attr:`GaussianMixtureModel.degenerate_components
+        <latentem.GaussianMixtureModel.degenerate_components>`).
+        """
+        return self.model_.degenerate_components
 
     def _decomposition(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         model = self.model_

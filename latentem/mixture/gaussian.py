@@ -30,6 +30,7 @@ from latentem.mixture.assignment import assignment as parse_assignment
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
 from latentem.mixture.criteria import icl_from_joint
+from latentem.mixture.degenerate import check_not_singular, degenerate_components
 from latentem.mixture.initialization import initial_responsibilities
 from latentem.mixture.kernels import passes
 from latentem.mixture.kernels.base import FrameCoefficients
@@ -308,6 +309,27 @@ class GaussianMixtureModel(LatentModel):
     def precisions(self) -> np.ndarray:
         """Precision matrices (inverse covariances) in the covariance layout."""
         return self.covariance_type.precisions(self.precisions_cholesky)
+
+    @property
+    def degenerate_components(self) -> np.ndarray:
+        """Indices of the components collapsed onto the ``reg_covar`` floor, increasing.
+
+        A component is degenerate when its covariance has a direction of
+        variance at most ``2 * reg_covar`` (the data contribute at most
+        ``reg_covar`` there), or singular to rounding; the rule and its
+        measurements are in :mod:`latentem.mixture.degenerate`. Read off the
+        covariances, with no pass over the data.
+
+        Examples
+        --------
+        >>> m = GaussianMixtureModel([0.5, 0.5], [[0.0], [3.0]], [[[1.0]], [[1.5e-6]]],
+        ...                          reg_covar=1e-6)
+        >>> m.degenerate_components
+        array([1])
+        """
+        return degenerate_components(
+            self.covariance_type, self.weights, self.means, self.covariances, self.reg_covar
+        )
 
     # -- the protocol ----------------------------------------------------------
 
@@ -654,6 +676,7 @@ def _parameters_from_statistics(
             np.asarray(stats.scatter), counts, reg_covar, previous_covariances
         )
     _check_not_collapsed(structure, counts, means, covariances, stats.machine_epsilon)
+    check_not_singular(structure, counts, means, covariances, reg_covar, stats.machine_epsilon)
     return GaussianMixtureModel(
         weights=weights,
         means=means,

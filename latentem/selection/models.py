@@ -15,6 +15,7 @@ from latentem.core.validation import as_generator, check_array, check_option, re
 from latentem.estimators.base import input_feature_names
 from latentem.estimators.gaussian_mixture import GaussianMixture
 from latentem.mixture.covariance import COVARIANCE_TYPES, covariance_type
+from latentem.mixture.degenerate import floor_message
 from latentem.mixture.gaussian import GaussianMixtureModel
 from latentem.mixture.hierarchical import hierarchical_partitions
 from latentem.mixture.missing import starting_data
@@ -89,9 +90,16 @@ class ModelSelection:
         ``"bic"``, ``"aic"``, ``"icl"`` (lower is better), ``"log_likelihood"``
         and ``"n_parameters"``; NaN where the fit failed.
     failures : dict of (int, str) to str
-        Why a cell has no fit (a singular covariance, a collapsed component).
+        Why a cell has no usable fit: the error of a fit that failed (a
+        singular covariance with ``reg_covar=0``), or the components that
+        collapsed onto the ``reg_covar`` floor (mclust's NA for a singular
+        fit). Such cells have NaN scores and are never selected.
     best_estimator : GaussianMixture
         The best fit; its ``n_components`` and ``covariance_type`` say what won.
+    degenerate : dict of (int, str) to tuple of int
+        The cells of ``failures`` that were fitted but collapsed, with their
+        collapsed components (:attr:`GaussianMixture.degenerate_components_
+        <latentem.GaussianMixture.degenerate_components_>`).
 
     Examples
     --------
@@ -114,6 +122,7 @@ class ModelSelection:
     scores: dict[str, np.ndarray]
     failures: dict[tuple[int, str], str]
     best_estimator: Any
+    degenerate: dict[tuple[int, str], tuple[int, ...]] = field(factory=dict)
 
     def ranking(self) -> list[tuple[str, int, float]]:
         """Every fitted cell as ``(covariance_type, n_components, score)``, best first."""
@@ -127,22 +136,48 @@ class ModelSelection:
         return sorted(cells, key=lambda cell: cell[2])
 
     def summary(self, top: int = 3) -> str:
-        """The best ``top`` cells, as mclust's ``summary(mclustBIC)`` lists them."""
+        """The best ``top`` cells, as mclust's ``summary(mclustBIC)`` lists them.
+
+        A last line counts the cells left out (collapsed or failed), if any.
+        """
         lines = [f"best {top} by {self.criterion}:"]
         lines += [
             f"  {name}, {k} components: {value:.2f}" for name, k, value in self.ranking()[:top]
         ]
+        if self.failures:
+            collapsed = len(self.degenerate)
+            failed = len(self.failures) - collapsed
+            parts = [f"{collapsed} collapsed onto the reg_covar floor"] if collapsed else []
+            parts += [f"{failed} failed"] if failed else []
+            lines.append(f"not selected: {' and '.join(parts)} (see failures)")
         return "\n".join(lines)
 
     def table(self) -> str:
-        """The criterion as a table, components by structure (``-`` where a fit failed)."""
+        """The criterion as a table, components by structure.
+
+        A cell with no usable fit reads ``collapsed`` (a component collapsed
+        onto the ``reg_covar`` floor) or ``-`` (the fit failed); a legend
+        under the table says so when there are any.
+        """
         values = self.scores[self.criterion]
         width = max(10, *(len(name) for name in self.covariance_types))
         lines = ["k".rjust(3) + "".join(name.rjust(width + 2) for name in self.covariance_types)]
         for i, k in enumerate(self.n_components):
-            cells = ("-" if math.isnan(v) else f"{v:.2f}" for v in values[i])
+            cells = (
+                self._cell(int(k), name, float(value))
+                for name, value in zip(self.covariance_types, values[i], strict=True)
+            )
             lines.append(f"{int(k):3d}" + "".join(cell.rjust(width + 2) for cell in cells))
+        if self.degenerate:
+            lines.append("collapsed: a component collapsed onto the reg_covar floor")
+        if len(self.failures) > len(self.degenerate):
+            lines.append("-: the fit failed")
         return "\n".join(lines)
+
+    def _cell(self, k: int, name: str, value: float) -> str:
+        if (k, name) in self.degenerate:
+            return "collapsed"
+        return "-" if math.isnan(value) else f"{value:.2f}"
 
     def __str__(self) -> str:
         return self.table() + "\n" + self.summary()
@@ -221,16 +256,24 @@ def select_model(
         name: np.full(shape, math.nan) for name in ("log_likelihood", "n_parameters", *CRITERIA)
     }
     failures: dict[tuple[int, str], str] = {}
+    degenerate: dict[tuple[int, str], tuple[int, ...]] = {}
     best: Any = None
     done = 0
     for i, k in enumerate(ks):
         for j, name in enumerate(names):
+            fitted: GaussianMixture | None = None
             try:
                 start = _start(starts, int(k), name, params)
-                fitted = GaussianMixture(int(k), covariance_type=name, **params, **start).fit(X)
+                fitted = GaussianMixture(int(k), covariance_type=name, **params, **start)
+                fitted._fit(X, None, None)  # not fit: a collapse is recorded, not warned about
             except ValueError as error:  # a singular covariance or a collapsed component
                 failures[(int(k), name)] = str(error)
-            else:
+                fitted = None
+            collapsed = () if fitted is None else tuple(fitted.degenerate_components_.tolist())
+            if fitted is not None and collapsed:  # mclust's NA: never selected
+                degenerate[(int(k), name)] = collapsed
+                failures[(int(k), name)] = _collapsed_reason(fitted, collapsed)
+            elif fitted is not None:
                 for criterion_name in CRITERIA:
                     scores[criterion_name][i, j] = getattr(fitted, criterion_name)(X)
                 scores["log_likelihood"][i, j] = float(fitted.score_samples(X).sum())
@@ -263,4 +306,14 @@ def select_model(
         scores=scores,
         failures=failures,
         best_estimator=best[2],
+        degenerate=degenerate,
     )
+
+
+def _collapsed_reason(fitted: GaussianMixture, collapsed: tuple[int, ...]) -> str:
+    """The failure of a cell whose fit collapsed: the estimator's warning, in words."""
+    model = fitted.model_
+    smallest = model.covariance_type.weakest_variances(
+        model.covariances, model.n_components, model.n_features
+    ).variance
+    return floor_message(model.covariance_type, np.array(collapsed), smallest, model.reg_covar)

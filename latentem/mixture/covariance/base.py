@@ -24,7 +24,7 @@ dof shifted by :meth:`CovarianceType.niw_flat_dof`), and keeps its density
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 from scipy.linalg import lapack
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from latentem.distributions.priors import NormalInverseWishart
     from latentem.mixture.missing import Conditionals
 
-__all__ = ["CovarianceType", "check_positive"]
+__all__ = ["CovarianceType", "Weakest", "check_positive", "weakest_of_matrices"]
 
 COLLAPSE_ADVICE = (
     "in a fit this means the component collapsed onto fewer distinct points than "
@@ -84,6 +84,38 @@ def check_positive(values: np.ndarray, name: str) -> None:
             f"{name} must be positive and finite; got {values[where]!r} at index {where}; "
             f"{COLLAPSE_ADVICE}"
         )
+
+
+class Weakest(NamedTuple):
+    """Each component's smallest variance, where it lies and what it is rounded to.
+
+    What :meth:`CovarianceType.weakest_variances` returns; NaN where a
+    covariance is not finite.
+    """
+
+    #: (n_components,): the smallest variance along any direction (smallest eigenvalue).
+    variance: np.ndarray
+    #: (n_components, n_features): a unit vector along which it lies.
+    direction: np.ndarray
+    #: (n_components,): the size its rounding is relative to.
+    scale: np.ndarray
+
+
+def weakest_of_matrices(matrices: np.ndarray) -> Weakest:
+    """:class:`Weakest` of symmetric (d, d) matrices stacked in ``matrices`` (m, d, d).
+
+    The smallest eigenvalue and its eigenvector; the scale is the largest
+    eigenvalue, to which all of them are computed (about ``d * eps`` times it).
+    """
+    m, d = matrices.shape[:2]
+    variance, scale = np.full(m, np.nan), np.full(m, np.nan)
+    direction = np.full((m, d), np.nan)
+    finite = np.all(np.isfinite(matrices), axis=(1, 2))
+    if finite.any():
+        values, vectors = np.linalg.eigh(matrices[finite])
+        variance[finite], scale[finite] = values[:, 0], values[:, -1]
+        direction[finite] = vectors[:, :, 0]
+    return Weakest(variance, direction, scale)
 
 
 def lower_triangles(matrices: np.ndarray) -> np.ndarray:
@@ -279,6 +311,39 @@ class CovarianceType(abc.ABC):
                 "prior, fewer components, or a structure with free covariances"
             )
         return floored, collapsed
+
+    def weakest_variances(
+        self, covariances: np.ndarray, n_components: int, n_features: int
+    ) -> Weakest:
+        """Each component's smallest variance, the direction it lies along, and its scale.
+
+        What :mod:`latentem.mixture.degenerate` judges a collapse by. The
+        default works on :meth:`full_matrices` (the smallest eigenvalue, its
+        eigenvector, and the largest eigenvalue as the scale: eigenvalues are
+        computed to about ``n_features * eps`` times it); a structure
+        holding each variance on its own overrides it (the variance is then
+        its own scale).
+
+        Returns
+        -------
+        Weakest
+            ``(variance, direction, scale)``, of shapes (n_components,),
+            (n_components, n_features) and (n_components,); NaN where a
+            covariance is not finite.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from latentem.mixture import covariance_type
+        >>> matrix = np.array([[[2.0, 1.0], [1.0, 2.0]]])
+        >>> weakest = covariance_type("full").weakest_variances(matrix, 1, 2)
+        >>> weakest.variance, weakest.scale, np.abs(weakest.direction).round(4)
+        (array([1.]), array([3.]), array([[0.7071, 0.7071]]))
+        """
+        matrices = self.full_matrices(
+            np.asarray(covariances, dtype=float), n_components, n_features
+        )
+        return weakest_of_matrices(matrices)
 
     def to_vector(self, covariances: np.ndarray) -> np.ndarray:
         """The covariances as a 1-D vector without duplicated entries (SQUAREM's layout)."""

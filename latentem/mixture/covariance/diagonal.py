@@ -9,6 +9,7 @@ import numpy as np
 
 from latentem.mixture.covariance.base import (
     CovarianceType,
+    Weakest,
     check_positive,
 )
 from latentem.mixture.kernels.diagonal import DiagKernel, SphericalKernel
@@ -88,6 +89,18 @@ class DiagCovariance(CovarianceType):
 
     def same_for_all(self, covariance: np.ndarray, n_components: int) -> np.ndarray:
         return np.repeat(np.diag(covariance)[None].astype(float), n_components, axis=0)
+
+    def weakest_variances(
+        self, covariances: np.ndarray, n_components: int, n_features: int
+    ) -> Weakest:
+        # each variance is held on its own, along its feature, and rounded relative to itself
+        values = np.asarray(covariances, dtype=float)
+        feature = np.argmin(np.where(np.isnan(values), -np.inf, values), axis=1)
+        variance = values[np.arange(n_components), feature]
+        direction = np.zeros((n_components, n_features))
+        direction[np.arange(n_components), feature] = 1.0
+        direction[np.isnan(variance)] = np.nan
+        return Weakest(variance, direction, variance.copy())
 
     def precisions_cholesky(self, covariances: np.ndarray) -> np.ndarray:
         check_positive(covariances, "covariances")
@@ -226,6 +239,15 @@ class SphericalCovariance(DiagCovariance):
 
     def log_det_cholesky(self, precisions_cholesky: np.ndarray, n_features: int) -> np.ndarray:
         return n_features * np.log(precisions_cholesky)
+
+    def weakest_variances(
+        self, covariances: np.ndarray, n_components: int, n_features: int
+    ) -> Weakest:
+        # one variance, the mean of the features': rounded as their mean is, along all of them
+        variance = np.asarray(covariances, dtype=float).copy()
+        direction = np.full((n_components, n_features), 1.0 / np.sqrt(n_features))
+        direction[np.isnan(variance)] = np.nan
+        return Weakest(variance, direction, variance.copy())
 
     def covariances_from_scatter(
         self, scatter: np.ndarray, counts: np.ndarray, reg_covar: float, previous: np.ndarray

@@ -50,6 +50,7 @@ _RTOL = 1e-13
 # the objective's rounding, relative to its size, over one round of updates
 _ROUNDING = 1e-13
 _MAX_ROUNDS = 10_000
+_EPSILON = float(np.finfo(np.float64).eps)
 # rounds of the common-orientation update per M-step inside EM (see _CommonOrientation)
 _EM_ROUNDS = 25
 
@@ -555,6 +556,15 @@ def _common_orientation_step(
     return left @ right
 
 
+def _flat(parts: Parts) -> bool:
+    """Whether some component's eigenvalues include one that is zero to rounding."""
+    values = parts[0][:, None] * parts[1]
+    if not np.all(np.isfinite(values)):
+        return True
+    largest = values.max(axis=1)
+    return not np.all(values.min(axis=1) > values.shape[1] * _EPSILON * largest)
+
+
 class _CommonOrientation(EigenCovariance):
     """Base of EVE and VVE: one orientation ``D``, shapes per component."""
 
@@ -588,6 +598,13 @@ class _CommonOrientation(EigenCovariance):
         starts = [
             given(_eigen_descending(m)[1]) for m in (scatter.sum(axis=0), previous.sum(axis=0))
         ]
+        if _flat(starts[0]):
+            # a component without spread (to rounding) along an axis of the pooled scatter:
+            # a singular scatter (reg_covar=0), whose shape can flatten without end, so
+            # there is no maximum; NaN has the fit refuse it with advice, where going on
+            # from the other start would return a covariance that maximises nothing
+            volumes, shapes, orientations = (np.full_like(p, np.nan) for p in starts[0])
+            return volumes, shapes, orientations
         # the minorise-maximise steps converge slowly (hundreds of rounds to a still
         # orientation): within EM a few rounds from the previous orientation make a
         # generalised M-step with the same fixed points, and EM's own iterations finish

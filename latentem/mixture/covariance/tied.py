@@ -10,9 +10,11 @@ from scipy.special import multigammaln
 
 from latentem.mixture.covariance.base import (
     CovarianceType,
+    Weakest,
     check_symmetric,
     cholesky_lower,
     inverse_upper_factor,
+    weakest_of_matrices,
 )
 from latentem.mixture.covariance.full import FullCovariance, MatrixCovariance
 from latentem.mixture.kernels.tied import TiedKernel
@@ -63,6 +65,12 @@ class TiedCovariance(MatrixCovariance):
         self, covariances: np.ndarray, n_components: int, n_features: int
     ) -> tuple[CovarianceType, np.ndarray]:
         return _FULL, np.repeat(covariances[..., None, :, :], n_components, axis=-3)
+
+    def weakest_variances(
+        self, covariances: np.ndarray, n_components: int, n_features: int
+    ) -> Weakest:
+        shared = weakest_of_matrices(np.asarray(covariances, dtype=float)[None])
+        return Weakest(*(np.repeat(part, n_components, axis=0) for part in shared))
 
     def group_terms(
         self, numerator: np.ndarray, denominator: np.ndarray, n_groups: int
