@@ -486,9 +486,10 @@ def _bytes(n: int) -> str:
     return f"{value:.3g} EB"
 
 
-#: Beyond this magnitude the squares of the data (and so their variances) overflow float64
-#: (1.8e308) once summed, and a Gaussian fit can only end in infinities.
-LARGEST_GAUSSIAN_VALUE = 1e150
+#: Beyond this magnitude (2^510, about 3.4e153) a variance of the data, up to the square of
+#: twice the largest value, can overflow float64 (1.8e308), and a Gaussian fit can only end
+#: in infinities. Below it the kernels' frames (powers of two) keep every step finite.
+LARGEST_GAUSSIAN_VALUE = 2.0**510
 
 
 def check_gaussian_range(X: np.ndarray, name: str = "X") -> None:
