@@ -186,12 +186,16 @@ def _scatter_2d(
     colour_by: str,
 ) -> None:
     i, j = features
+    sizes: Any = 10
     if colour_by == "responsibility":
         colours = responsibility_colours(model, X)
     else:
         labels = np.asarray(model.predict(X))
         colours = component_colours(int(labels.max()) + 1)[labels]
-    ax.scatter(X[:, i], X[:, j], s=10, c=colours, alpha=0.8, linewidths=0)
+        if colour_by == "uncertainty":  # mclust's picture: the less certain, the larger
+            uncertainty = 1.0 - np.asarray(model.predict_proba(X)).max(axis=1)
+            sizes = 4 + 200 * uncertainty
+    ax.scatter(X[:, i], X[:, j], s=sizes, c=colours, alpha=0.8, linewidths=0)
     try:
         weights, means, covariances = gaussian_components(model)
     except TypeError:
@@ -255,11 +259,13 @@ def plot_mixture(
         The two columns drawn when there are two or more.
     n_std : sequence of float, default=(1, 2)
         Contours drawn per component, in standard deviations.
-    colour_by : {"responsibility", "label"}, optional
+    colour_by : {"responsibility", "label", "uncertainty"}, optional
         Mix the components' colours by responsibility, or colour each point
-        by its most probable component. By default ``"label"`` for a model
-        with hard assignment (each point belongs to one component) and
-        ``"responsibility"`` otherwise.
+        by its most probable component; ``"uncertainty"`` does that too and
+        draws each point larger the less certain its component (1 minus its
+        largest posterior), as mclust's uncertainty plot. By default
+        ``"label"`` for a model with hard assignment (each point belongs to
+        one component) and ``"responsibility"`` otherwise.
     bins : int or str, default="auto"
         Histogram bins of the 1-D plot.
 
@@ -289,8 +295,10 @@ def plot_mixture(
     if colour_by is None:
         hard = getattr(getattr(model, "assignment", None), "name", None) == "hard"
         colour_by = "label" if hard else "responsibility"
-    if colour_by not in ("responsibility", "label"):
-        raise ValueError(f"colour_by must be 'responsibility' or 'label'; got {colour_by!r}")
+    if colour_by not in ("responsibility", "label", "uncertainty"):
+        raise ValueError(
+            f"colour_by must be 'responsibility', 'label' or 'uncertainty'; got {colour_by!r}"
+        )
     ax = new_axes(ax)
     if X.shape[1] == 1:
         _density_1d(model, X, ax, bins)

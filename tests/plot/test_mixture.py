@@ -171,3 +171,16 @@ def test_rows_with_missing_entries_are_left_out_and_counted_and_names_label_the_
     assert plot_mixture(one, frame[["waiting"]]).get_xlabel() == "waiting"
     with pytest.raises(ValueError, match="no row without missing entries"):
         plot_mixture(gm, np.full((3, 2), np.nan))
+
+
+def test_uncertainty_draws_the_less_certain_points_larger():
+    rng = np.random.default_rng(2)
+    X = np.concatenate([rng.normal(size=(80, 2)), rng.normal(size=(80, 2)) + 2.5])
+    gm = GaussianMixture(2, random_state=0).fit(X)
+    ax = plot_mixture(gm, X, colour_by="uncertainty")
+    (points,) = ax.collections
+    uncertainty = 1.0 - gm.predict_proba(X).max(axis=1)
+    np.testing.assert_allclose(points.get_sizes(), 4 + 200 * uncertainty)
+    assert np.argmax(points.get_sizes()) == np.argmax(uncertainty)
+    with pytest.raises(ValueError, match="'responsibility', 'label' or 'uncertainty'"):
+        plot_mixture(gm, X, colour_by="size")
