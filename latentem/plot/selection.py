@@ -14,6 +14,12 @@ __all__ = ["plot_model_selection", "plot_selection"]
 _MARKERS = {"bic": "o", "aic": "s", "icl": "^"}
 
 
+def _star(ax: Any, x: Any, y: Any, label: str) -> None:
+    """The chosen cell: a gold star."""
+    style = {"marker": "*", "ms": 18, "color": "gold", "markeredgecolor": "black"}
+    ax.plot(x, y, linestyle="none", label=label, **style)
+
+
 def plot_selection(
     result: Any, *, ax: Any = None, criteria: Iterable[str] = ("bic", "aic", "icl")
 ) -> Any:
@@ -53,16 +59,7 @@ def plot_selection(
         ax.plot(ks, values, marker=_MARKERS.get(name, "o"), label=name.upper())
     chosen = np.asarray(result.scores[result.criterion], dtype=float)
     best = int(np.flatnonzero(ks == result.best_n_components)[0])
-    ax.plot(
-        ks[best],
-        chosen[best],
-        marker="*",
-        ms=18,
-        color="gold",
-        markeredgecolor="black",
-        linestyle="none",
-        label=f"best by {result.criterion.upper()}: {result.best_n_components}",
-    )
+    _star(ax, ks[best], chosen[best], f"best by {result.criterion.upper()}: {ks[best]}")
     ax.axvline(ks[best], color="0.6", lw=1, ls="--")
     ax.set_xticks(ks)
     ax.set_xlabel("number of components")
@@ -115,16 +112,8 @@ def plot_model_selection(selection: Any, *, ax: Any = None, criterion: str | Non
         ax.plot(ks, values[:, j], ms=4, lw=1, label=structure, **style)
     if np.isfinite(values).any():
         row, column = np.unravel_index(np.nanargmin(values), values.shape)
-        ax.plot(
-            ks[row],
-            values[row, column],
-            marker="*",
-            ms=18,
-            color="gold",
-            markeredgecolor="black",
-            linestyle="none",
-            label=f"best by {name.upper()}: {selection.covariance_types[column]}, {int(ks[row])}",
-        )
+        best = f"{selection.covariance_types[column]}, {int(ks[row])}"
+        _star(ax, ks[row], values[row, column], f"best by {name.upper()}: {best}")
     ax.set_xticks(ks)
     ax.set_xlabel("number of components")
     ax.set_ylabel(f"{name.upper()} (lower is better)")
