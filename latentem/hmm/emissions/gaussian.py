@@ -230,11 +230,15 @@ class GaussianEmissions(Emissions):
             covariances = map_covariances(
                 self.covariance_type, stats, means, means, self.covariances, self.prior
             )
-            resolution = variance_resolution(counts, means, stats.machine_epsilon).max(axis=1)
-            covariances, collapsed = self.covariance_type.floor_collapsed(
-                covariances, self.n_states, self.n_features, self.covariance_floor, resolution
-            )
-            if self.covariance_floor > 0:
+            if self.covariance_floor > 0:  # no eigenvalues to compute without a floor
+                resolution = variance_resolution(counts, means, stats.machine_epsilon)
+                covariances, collapsed = self.covariance_type.floor_collapsed(
+                    covariances,
+                    self.n_states,
+                    self.n_features,
+                    self.covariance_floor,
+                    resolution.max(axis=1),
+                )
                 warn_floored(
                     [f"state {k}" for k in np.flatnonzero(collapsed)], self.covariance_floor
                 )

@@ -87,6 +87,27 @@ class DiagCovariance(CovarianceType):
     def from_full_matrices(self, matrices: np.ndarray) -> np.ndarray:
         return np.diagonal(matrices, axis1=-2, axis2=-1).astype(float)
 
+    def floor_collapsed(
+        self,
+        covariances: np.ndarray,
+        n_components: int,
+        n_features: int,
+        minimum: float,
+        resolution: Any = 0.0,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        # the variances are the eigenvalues: no (k, d, d) matrices, no eigh (wide data)
+        variances = covariances.reshape(n_components, -1)
+        if not np.all(np.isfinite(variances)):
+            return covariances, np.zeros(n_components, dtype=bool)
+        largest = np.max(np.abs(variances), axis=1)
+        threshold = np.maximum(n_features * np.finfo(float).eps * largest, resolution)
+        collapsed = ~(variances.min(axis=1) > threshold)
+        if not collapsed.any() or minimum <= 0:
+            return covariances, collapsed
+        floored = np.array(variances, dtype=float)
+        floored[collapsed] = np.maximum(floored[collapsed], minimum)
+        return floored.reshape(covariances.shape), collapsed
+
     def same_for_all(self, covariance: np.ndarray, n_components: int) -> np.ndarray:
         return np.repeat(np.diag(covariance)[None].astype(float), n_components, axis=0)
 
