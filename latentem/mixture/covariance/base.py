@@ -135,6 +135,23 @@ def symmetric_from_triangles(vector: np.ndarray, n_features: int) -> np.ndarray:
     return matrices
 
 
+def not_positive_definite(
+    smallest: np.ndarray, largest: np.ndarray, n_features: int, resolution: Any = 0.0
+) -> np.ndarray:
+    """Whether each matrix, by its extreme eigenvalues, is not numerically positive definite.
+
+    Its smallest eigenvalue is at most ``n_features * eps`` times its largest,
+    or at most ``resolution`` (see :meth:`CovarianceType.floor_collapsed`).
+
+    Examples
+    --------
+    >>> not_positive_definite(np.array([1e-20, 0.5]), np.array([1.0, 1.0]), 2).tolist()
+    [True, False]
+    """
+    threshold = np.maximum(n_features * np.finfo(float).eps * largest, resolution)
+    return ~(smallest > threshold)
+
+
 class CovarianceType(abc.ABC):
     """How one kind of covariance is stored, evaluated and estimated.
 
@@ -294,8 +311,7 @@ class CovarianceType(abc.ABC):
             return covariances, np.zeros(n_components, dtype=bool)
         eigenvalues, eigenvectors = np.linalg.eigh(matrices)
         largest = np.max(np.abs(eigenvalues), axis=-1)
-        threshold = np.maximum(n_features * np.finfo(float).eps * largest, resolution)
-        collapsed = ~(eigenvalues[:, 0] > threshold)
+        collapsed = not_positive_definite(eigenvalues[:, 0], largest, n_features, resolution)
         if not collapsed.any() or minimum <= 0:
             return covariances, collapsed
         raised = np.maximum(eigenvalues[collapsed], minimum)

@@ -11,6 +11,7 @@ from latentem.mixture.covariance.base import (
     CovarianceType,
     Weakest,
     check_positive,
+    not_positive_definite,
 )
 from latentem.mixture.kernels.diagonal import DiagKernel, SphericalKernel
 
@@ -100,8 +101,7 @@ class DiagCovariance(CovarianceType):
         if not np.all(np.isfinite(variances)):
             return covariances, np.zeros(n_components, dtype=bool)
         largest = np.max(np.abs(variances), axis=1)
-        threshold = np.maximum(n_features * np.finfo(float).eps * largest, resolution)
-        collapsed = ~(variances.min(axis=1) > threshold)
+        collapsed = not_positive_definite(variances.min(axis=1), largest, n_features, resolution)
         if not collapsed.any() or minimum <= 0:
             return covariances, collapsed
         floored = np.array(variances, dtype=float)
