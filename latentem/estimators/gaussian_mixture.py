@@ -811,7 +811,7 @@ class GaussianMixture(Estimator):
         """The current model, and ``X`` checked against it and prepared."""
         model = self.model_
         X = self._check_predict_X(X, allow_nan=True)
-        return model, model.prepare(X, dtype=check_dtype(self.dtype), cache_bytes=0)
+        return model, model.prepare(X, dtype=check_dtype(self.dtype), cache_bytes=0, frame="model")
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Log-density of every row under the fitted mixture, shape (n_samples,).

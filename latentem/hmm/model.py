@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any, cast
 
 import numpy as np
@@ -229,6 +229,9 @@ class HiddenMarkovModel(LatentModel):
         sequences; prepared data passed back is returned as it is when the
         emissions prepare data alike (equal ``data_key``).
         """
+        return self._prepared(data, self.emissions.prepare)
+
+    def _prepared(self, data: Any, prepare_rows: Callable[[np.ndarray], Any]) -> PreparedSequences:
         if isinstance(data, PreparedSequences):
             key = self.emissions.data_key()
             if key is not None and key == data.key:
@@ -238,7 +241,7 @@ class HiddenMarkovModel(LatentModel):
             sequences = as_sequences(data)
             plan, scratch = scan_plan(sequences.lengths), LendingPool()
         X = take_rows(self.emissions.check_data(sequences.X), plan.layout.rows)
-        rows = self.emissions.prepare(X)
+        rows = prepare_rows(X)
         labels = None
         if sequences.labels is not None:
             labels = take_rows(self._check_labels(sequences.labels), plan.layout.rows)
@@ -254,13 +257,20 @@ class HiddenMarkovModel(LatentModel):
             )
         return labels
 
-    def _prepare(self, data: Any) -> tuple[PreparedSequences, np.ndarray]:
+    def _prepare(
+        self, data: Any, for_statistics: bool = False
+    ) -> tuple[PreparedSequences, np.ndarray]:
         """Prepared data and its emission log-probabilities, in the scan's ragged order.
 
         A row of known state has probability 0 under every other state, so
-        every pass clamps the known states exactly.
+        every pass clamps the known states exactly. Data given here rather
+        than prepared for a fit are prepared for these parameters
+        (:meth:`~latentem.hmm.emissions.Emissions.prepare_for_parameters`),
+        unless they are ``for_statistics`` (an E-step's, which the data's own
+        preparation serves best).
         """
-        prepared = self.prepare(data)
+        prepare_rows = self.emissions.prepare if for_statistics else None
+        prepared = self._prepared(data, prepare_rows or self.emissions.prepare_for_parameters)
         log_emissions = check_log_emissions(self.emissions.log_prob(prepared.rows), self.n_states)
         if prepared.labels is not None:
             known = prepared.labels[:, None]
@@ -270,7 +280,7 @@ class HiddenMarkovModel(LatentModel):
 
     def e_step(self, data: Any) -> HMMStats:
         """Forward-backward: expected start, transition and emission statistics."""
-        prepared, log_emissions = self._prepare(data)
+        prepared, log_emissions = self._prepare(data, for_statistics=True)
         plan = prepared.plan
         with prepared.scratch.borrow(Scratch) as scratch:
             result = ragged_forward_backward(
@@ -357,7 +367,7 @@ class HiddenMarkovModel(LatentModel):
         """
         check_option(algorithm, "algorithm", DECODERS)
         if algorithm == "map":
-            prepared = self.prepare(data)
+            prepared = self._prepared(data, self.emissions.prepare_for_parameters)
             lengths = prepared.sequences.lengths
             log_prob, states = map_decode(self.predict_proba(prepared), lengths)
             return float(log_prob.sum()), states

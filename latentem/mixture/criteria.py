@@ -41,8 +41,14 @@ def icl_from_joint(joint_log_prob: np.ndarray, n_parameters: int) -> float:
     >>> joint = np.log([[0.5, 0.5], [1.0, 1e-300]])  # an undecided row and a certain one
     >>> icl_from_joint(joint, n_parameters=0)  # -2 log L = 0, entropy of the first row log 2
     1.3862943611198906
+    >>> icl_from_joint(np.array([[-np.inf, -np.inf]]), n_parameters=0)
+    inf
     """
     log_norm = logsumexp(joint_log_prob, axis=1)
-    entropy = float(np.sum(log_norm - joint_log_prob.max(axis=1)))
+    top = joint_log_prob.max(axis=1)
+    # a row whose density underflows everywhere adds -inf to log L (ICL is inf) and no
+    # entropy (not NaN)
+    with np.errstate(invalid="ignore"):
+        entropy = float(np.sum(np.where(top > -np.inf, log_norm - top, 0.0)))
     bic = -2.0 * float(log_norm.sum()) + n_parameters * math.log(joint_log_prob.shape[0])
     return bic + 2.0 * entropy

@@ -35,9 +35,10 @@ from latentem.mixture.initialization import initial_responsibilities
 from latentem.mixture.kernels import passes
 from latentem.mixture.kernels.base import FrameCoefficients
 from latentem.mixture.kernels.data import GaussianData, prepare_data
+from latentem.mixture.kernels.frame import Frame
 from latentem.mixture.kernels.responsibilities import soft_objective, soft_responsibilities
 from latentem.mixture.prior import GaussianMixturePrior, validate_prior
-from latentem.mixture.rows import GaussianRows
+from latentem.mixture.rows import GaussianRows, reference_frame
 from latentem.mixture.statistics import (
     GaussianMixtureStats,
     prepared_statistics,
@@ -351,6 +352,7 @@ class GaussianMixtureModel(LatentModel):
         dtype: Any = np.float64,
         cache_bytes: int | None = None,
         n_threads: int | None = None,
+        frame: str = "data",
     ) -> GaussianRows:
         """Prepare data once for many passes (an EM fit, then predictions).
 
@@ -378,6 +380,13 @@ class GaussianMixtureModel(LatentModel):
             (default :data:`~latentem.mixture.kernels.FEATURE_CACHE_BYTES`).
         n_threads : int, optional
             Threads per pass (default: the available cores).
+        frame : {"data", "model"}, default="data"
+            Where the kernels expand their quadratic forms: about the data's
+            mean ("data", what a fit prepares once, valid for every model), or
+            in this model's :meth:`reference_frame` ("model", what the
+            methods taking an array use): then a row's results do not depend
+            on the other rows, to the last digit. Either way rows the
+            expansion cannot evaluate to working precision take an exact path.
 
         Returns
         -------
@@ -398,6 +407,8 @@ class GaussianMixtureModel(LatentModel):
         elif isinstance(data, GaussianData):
             rows = GaussianRows.of_prepared(data)
         else:
+            if frame not in ("data", "model"):
+                raise ValueError(f"frame must be 'data' or 'model'; got {frame!r}")
             observations = as_observations(data)
             observations = attrs.evolve(observations, X=self._check_X(observations.X))
             rows = GaussianRows.of(
@@ -407,6 +418,7 @@ class GaussianMixtureModel(LatentModel):
                 dtype=dtype,
                 cache_bytes=cache_bytes,
                 n_threads=n_threads,
+                frame=self.reference_frame() if frame == "model" else None,
             )
         if rows.complete is not None:
             self._check_prepared(rows.complete)
@@ -418,6 +430,19 @@ class GaussianMixtureModel(LatentModel):
                     f"{self.n_components}; got {labels.max()}"
                 )
         return rows
+
+    def reference_frame(self) -> Frame:
+        """The frame new rows are evaluated in: the mixture's mean and total covariance.
+
+        See :func:`~latentem.mixture.rows.reference_frame`.
+        """
+        return reference_frame(self.covariance_type, self.weights, self.means, self.covariances)
+
+    def _rows(self, data: Any) -> GaussianRows:
+        """``data`` as prepared rows: as they are if prepared, else in the model's frame."""
+        if isinstance(data, (GaussianRows, GaussianData)):
+            return self.prepare(data)
+        return self.prepare(data, cache_bytes=0, frame="model")
 
     def _check_prepared(self, data: GaussianData) -> None:
         expected = self.covariance_type.kernel(self.n_features, self.n_components)
@@ -446,7 +471,7 @@ class GaussianMixtureModel(LatentModel):
 
         For a row with missing entries (NaN), the density of its observed entries.
         """
-        return self.prepare(X, cache_bytes=0).joint_log_prob(*self._parameters())
+        return self._rows(X).joint_log_prob(*self._parameters())
 
     def e_step(self, data: Any) -> GaussianMixtureStats:
         """Responsibility-weighted counts, means and scatter of ``data``.
@@ -457,7 +482,7 @@ class GaussianMixtureModel(LatentModel):
         Complete rows go through the kernels; rows with NaN through
         :mod:`latentem.mixture.missing`; rows with nothing observed are left out.
         """
-        rows = self.prepare(data, cache_bytes=0)
+        rows = self.prepare(data, cache_bytes=0)  # the data's frame suits their moments
         parameters = self._parameters()
         stats: GaussianMixtureStats | None = None
         if rows.complete is not None:
@@ -513,7 +538,7 @@ class GaussianMixtureModel(LatentModel):
 
         Labelled rows contribute ``log w_z p_z(x)``; weights multiply each row's term.
         """
-        rows = self.prepare(data, cache_bytes=0)
+        rows = self._rows(data)
         parameters = self._parameters()
         total = 0.0
         if rows.complete is not None:
@@ -574,17 +599,32 @@ class GaussianMixtureModel(LatentModel):
         X: Any,
         kernel_pass: Callable[[GaussianData, FrameCoefficients], np.ndarray],
         from_joint: Callable[[np.ndarray], np.ndarray],
+        lost_value: float | None = None,
     ) -> np.ndarray:
-        """A kernel pass over complete data; else ``from_joint`` of the joint (k, n)."""
-        rows = self.prepare(X, cache_bytes=0)
+        """A kernel pass over the complete rows, ``from_joint`` of the joint (k, n) of the others.
+
+        A row with NaN whose density underflows under every component gets
+        ``lost_value`` if given, else ``from_joint`` of its limit stand-ins
+        (:func:`~latentem.mixture.missing.limit_joint_of_observed`).
+        """
+        rows = self._rows(X)
         parameters = self._parameters()
-        if rows.complete is not None and rows.complete_index is None:
-            return kernel_pass(rows.complete, rows.coefficients(*parameters))
-        return from_joint(np.ascontiguousarray(rows.joint_log_prob(*parameters).T))
+        complete = None
+        if rows.complete is not None:
+            complete = kernel_pass(rows.complete, rows.coefficients(*parameters))
+            if rows.complete_index is None:
+                return complete
+        joint_t, lost = rows.other_joint(*parameters, self.covariances)
+        out = from_joint(joint_t)
+        if lost_value is not None:
+            out[lost] = lost_value
+        if complete is not None:
+            out[rows.complete_index] = complete
+        return out
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Marginal log-density ``log p(x_i)`` of every row, shape (n_samples,)."""
-        return self._per_row(X, passes.log_marginal, soft_objective)
+        return self._per_row(X, passes.log_marginal, soft_objective, -np.inf)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Posterior probability of every component, shape (n_samples, n_components)."""
@@ -604,7 +644,7 @@ class GaussianMixtureModel(LatentModel):
 
         ``n`` counts the rows with an observed entry.
         """
-        rows = self.prepare(X, cache_bytes=0)
+        rows = self._rows(X)
         log_l = float(self.score_samples(rows).sum())
         return -2.0 * log_l + self.n_parameters * math.log(rows.n_informative)
 
@@ -620,7 +660,7 @@ class GaussianMixtureModel(LatentModel):
         entropy of the most probable classification, which penalises
         overlapping components.
         """
-        rows = self.prepare(X, cache_bytes=0)
+        rows = self._rows(X)
         joint = rows.informative(rows.joint_log_prob(*self._parameters()))
         return icl_from_joint(joint, self.n_parameters)
 

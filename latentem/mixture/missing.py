@@ -55,6 +55,7 @@ __all__ = [
     "diagonal_conditionals",
     "incomplete_rows",
     "informative_rows",
+    "limit_joint_of_observed",
     "pattern_conditionals",
     "starting_data",
 ]
@@ -143,6 +144,53 @@ def starting_data(X: np.ndarray) -> np.ndarray:
     X, missing = X[keep], missing[keep]
     column_means = np.nanmean(X, axis=0)
     return np.where(missing, column_means, X)
+
+
+def limit_joint_of_observed(
+    X: np.ndarray, log_weights: np.ndarray, means: np.ndarray, covariances: np.ndarray
+) -> np.ndarray:
+    """Stand-in joints of rows whose observed entries' density underflows everywhere.
+
+    The rule of :func:`~latentem.mixture.kernels.exact.limit_joint` on each
+    row's observed entries: the components with the smallest Mahalanobis
+    distance under their marginal covariance share the posterior in
+    proportion to their weights. Computed row by row (such rows are rare).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+        NaN where missing, some entry observed.
+    log_weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, n_features)
+    covariances : ndarray of shape (n_components, n_features, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_components)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> covariances = np.array([np.eye(2), np.diag([1.0, 4.0])])
+    >>> limit_joint_of_observed(np.array([[np.nan, 1e300]]), np.log([0.5, 0.5]),
+    ...                         np.zeros((2, 2)), covariances)  # wider along feature 1
+    array([[       -inf, -0.69314718]])
+    """
+    from latentem.mixture.kernels.base import Components
+    from latentem.mixture.kernels.exact import exact_joint, limit_joint
+
+    out = np.empty((X.shape[0], means.shape[0]))
+    for row, x in enumerate(X):
+        observed = ~np.isnan(x)
+        block = covariances[:, observed][:, :, observed]
+        lower = np.linalg.cholesky(block)
+        eye = np.broadcast_to(np.eye(lower.shape[1]), lower.shape)
+        # U = L^-T, so that Sigma_oo^-1 = U U^T
+        factors = np.swapaxes(np.linalg.solve(lower, eye), 1, 2)
+        parts = Components(log_weights, means[:, observed], factors, np.zeros_like(log_weights))
+        _, log_distances = exact_joint(x[observed][None], parts, factors)
+        out[row] = limit_joint(log_distances, log_weights)[:, 0]
+    return out
 
 
 @frozen(eq=False)

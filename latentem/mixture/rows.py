@@ -16,13 +16,45 @@ import numpy as np
 from attrs import frozen
 
 from latentem.core.data import Observations
+from latentem.mixture import missing
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.kernels import passes
 from latentem.mixture.kernels.base import FrameCoefficients
 from latentem.mixture.kernels.data import GaussianData, prepare_data
+from latentem.mixture.kernels.frame import Frame
 from latentem.mixture.statistics import GaussianMixtureStats, prepared_statistics
 
-__all__ = ["GaussianRows"]
+__all__ = ["GaussianRows", "reference_frame"]
+
+
+def reference_frame(
+    structure: CovarianceType, weights: np.ndarray, means: np.ndarray, covariances: np.ndarray
+) -> Frame:
+    """The frame a mixture evaluates new rows in: centred on its mean, by its total covariance.
+
+    The centre is ``sum_k w_k mu_k`` and the covariance the mixture's,
+    ``sum_k w_k (Sigma_k + (mu_k - centre)(mu_k - centre)^T)``; the
+    structure's kernel makes the frame of its kind from them
+    (:meth:`~latentem.mixture.kernels.Kernel.reference_frame`). Rows
+    prepared in it are evaluated one by one: a row's results do not depend
+    on the other rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.mixture import covariance_type
+    >>> frame = reference_frame(covariance_type("diag"), np.array([0.5, 0.5]),
+    ...                         np.array([[0.0], [4.0]]), np.array([[1.0], [1.0]]))
+    >>> frame.centre, frame.scale  # variance 1 + 4
+    (array([2.]), array([4.]))
+    """
+    n_components, n_features = means.shape
+    kernel = structure.kernel(n_features, n_components)
+    full = structure.full_matrices(covariances, n_components, n_features)
+    centre = weights @ means
+    offsets = means - centre
+    total = np.einsum("k,kij->ij", weights, full) + (weights[:, None] * offsets).T @ offsets
+    return kernel.reference_frame(centre, total)
 
 
 @frozen(eq=False)
@@ -66,7 +98,8 @@ class GaussianRows:
     ) -> GaussianRows:
         """Prepare checked ``observations`` (NaN allowed) for ``structure``'s kernel.
 
-        ``options`` go to :func:`~latentem.mixture.kernels.prepare_data`.
+        ``options`` go to :func:`~latentem.mixture.kernels.prepare_data`
+        (``frame``, say: a model's :func:`reference_frame`).
         """
         X = np.asarray(observations.X)
         n_samples, n_features = X.shape
@@ -129,6 +162,39 @@ class GaussianRows:
             return None
         part = structure.conditionals(self.incomplete.X, means, precisions_cholesky)
         return np.asarray(part.log_prob + log_weights)
+
+    def other_joint(
+        self,
+        structure: CovarianceType,
+        log_weights: np.ndarray,
+        means: np.ndarray,
+        precisions_cholesky: np.ndarray,
+        covariances: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Joints (n_components, n_samples) of the rows the kernels do not evaluate.
+
+        Rows with NaN get their observed entries' joints, rows with nothing
+        observed ``log w`` (likelihood 1); the columns of complete rows hold
+        ``log w`` too, for the caller to overwrite. A row with NaN whose
+        density underflows under every component holds the stand-ins of
+        :func:`~latentem.mixture.missing.limit_joint_of_observed`; those rows
+        are returned as well.
+        """
+        joint_t = np.empty((means.shape[0], self.n_samples))
+        joint_t[...] = log_weights[:, None]
+        lost = np.zeros(0, dtype=np.intp)
+        joint = self.incomplete_joint(structure, log_weights, means, precisions_cholesky)
+        if joint is not None and self.incomplete is not None:
+            underflow = np.flatnonzero(~(joint.max(axis=1) > -np.inf))
+            if underflow.size:
+                k, d = means.shape
+                full = structure.full_matrices(covariances, k, d)
+                joint[underflow] = missing.limit_joint_of_observed(
+                    self.incomplete.X[underflow], log_weights, means, full
+                )
+                lost = self.incomplete_index[underflow]
+            joint_t[:, self.incomplete_index] = joint.T
+        return joint_t, lost
 
     def joint_log_prob(
         self,

@@ -108,6 +108,16 @@ class Emissions(abc.ABC):
         """
         return X
 
+    def prepare_for_parameters(self, X: np.ndarray) -> Any:
+        """What :meth:`log_prob` and :meth:`statistics` read, for these parameters only.
+
+        For data given straight to a method (inference on new data) rather
+        than prepared once for a fit: an emission family may then use its
+        parameters, as the Gaussian ones do to evaluate each row the same way
+        whatever other rows come with it. :meth:`prepare` by default.
+        """
+        return self.prepare(X)
+
     def data_key(self) -> Hashable | None:
         """What :meth:`check_data` and :meth:`prepare` depend on, or None.
 

@@ -26,7 +26,7 @@ from latentem.hmm.emissions.base import Emissions, check_fixed
 from latentem.mixture.conjugate import GaussianPrior, map_covariances, map_means
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
-from latentem.mixture.rows import GaussianRows
+from latentem.mixture.rows import GaussianRows, reference_frame
 from latentem.mixture.statistics import GaussianMixtureStats, variance_resolution
 
 __all__ = [
@@ -200,12 +200,26 @@ class GaussianEmissions(Emissions):
             cache_bytes=HMM_FEATURE_CACHE_BYTES,
         )
 
+    def prepare_for_parameters(self, X: np.ndarray) -> GaussianRows:
+        """``X`` prepared in the frame of these states, weighted equally (see
+        :func:`~latentem.mixture.rows.reference_frame`): each row's log-probabilities
+        do not depend on the other rows."""
+        weights = np.full(self.n_states, 1.0 / self.n_states)
+        frame = reference_frame(self.covariance_type, weights, self.means, self.covariances)
+        return GaussianRows.of(
+            Observations(X), self.covariance_type, self.n_states, cache_bytes=0, frame=frame
+        )
+
     def data_key(self) -> Hashable:
         kernel = self.covariance_type.kernel(self.n_features, self.n_states)
         return ("gaussian", type(kernel), self.n_states, self.n_features)
 
-    def _rows(self, X: Any) -> GaussianRows:
-        return X if isinstance(X, GaussianRows) else self.prepare(self.check_data(X))
+    def _rows(self, X: Any, for_statistics: bool = False) -> GaussianRows:
+        """Prepared rows: for these parameters, or (for statistics) in the data's frame."""
+        if isinstance(X, GaussianRows):
+            return X
+        X = self.check_data(X)
+        return self.prepare(X) if for_statistics else self.prepare_for_parameters(X)
 
     def log_prob(self, X: Any) -> np.ndarray:
         return self._rows(X).joint_log_prob(
@@ -216,7 +230,7 @@ class GaussianEmissions(Emissions):
         )
 
     def statistics(self, X: Any, posteriors: np.ndarray) -> GaussianMixtureStats:
-        return self._rows(X).statistics(
+        return self._rows(X, for_statistics=True).statistics(
             self.covariance_type, self.means, self.precisions_cholesky, posteriors
         )
 

@@ -40,7 +40,7 @@ from latentem.mixture.conjugate import (
 )
 from latentem.mixture.covariance import CovarianceType
 from latentem.mixture.covariance import covariance_type as parse_covariance_type
-from latentem.mixture.rows import GaussianRows
+from latentem.mixture.rows import GaussianRows, reference_frame
 from latentem.mixture.statistics import GaussianMixtureStats, variance_resolution
 
 __all__ = ["GaussianMixtureEmissions", "hmmlearn_mixture_prior"]
@@ -204,12 +204,28 @@ class GaussianMixtureEmissions(Emissions):
         rows = Observations(X)
         return GaussianRows.of(rows, structure, n_components, cache_bytes=HMM_FEATURE_CACHE_BYTES)
 
+    def prepare_for_parameters(self, X: np.ndarray) -> GaussianRows:
+        """``X`` prepared in the frame of these Gaussians, states weighted equally (see
+        :func:`~latentem.mixture.rows.reference_frame`): each row's log-probabilities
+        do not depend on the other rows."""
+        k, m, d = self.means.shape
+        weights = (self.weights / k).ravel()
+        structure = self._flat_structure
+        frame = reference_frame(
+            structure, weights, self.means.reshape(k * m, d), self._flat_covariances()
+        )
+        return GaussianRows.of(Observations(X), structure, k * m, cache_bytes=0, frame=frame)
+
     def data_key(self) -> Hashable:
         c, d = self.n_states * self.n_mix, self.n_features
         return ("gaussian", type(self._flat_structure.kernel(d, c)), c, d)
 
-    def _rows(self, X: Any) -> GaussianRows:
-        return X if isinstance(X, GaussianRows) else self.prepare(self.check_data(X))
+    def _rows(self, X: Any, for_statistics: bool = False) -> GaussianRows:
+        """Prepared rows: for these parameters, or (for statistics) in the data's frame."""
+        if isinstance(X, GaussianRows):
+            return X
+        X = self.check_data(X)
+        return self.prepare(X) if for_statistics else self.prepare_for_parameters(X)
 
     def log_prob(self, X: Any) -> np.ndarray:
         joint = self._joint_log_prob(X)
@@ -218,7 +234,7 @@ class GaussianMixtureEmissions(Emissions):
         return logsumexp(joint, axis=2)
 
     def statistics(self, X: Any, posteriors: np.ndarray) -> GaussianMixtureStats:
-        rows = self._rows(X)
+        rows = self._rows(X, for_statistics=True)
         joint = self._joint_log_prob(rows)
         norm = logsumexp(joint, axis=2, keepdims=True)
         norm = np.where(np.isfinite(norm), norm, 0.0)

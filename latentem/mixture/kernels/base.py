@@ -12,7 +12,16 @@ block of rows:
   component its count, first moment and second moments in the frame.
 
 :meth:`Kernel.statistics` turns the summed moments into the centred
-representation of :class:`~latentem.mixture.GaussianMixtureStats`. The
+representation of :class:`~latentem.mixture.GaussianMixtureStats`.
+
+The expansion loses about ``eps (s |y| + o)^2`` nats on a row at distance
+``|y|`` from the frame's centre, ``s`` bounding a component's precision factor
+in the frame and ``o`` the distance of the centre from its mean in its own
+deviations. :class:`FrameCoefficients` therefore also says which rows
+(beyond :attr:`~FrameCoefficients.radius2`) and which components
+(:attr:`~FrameCoefficients.exact_components`) the passes evaluate by the
+exact path of :mod:`~latentem.mixture.kernels.exact` instead, so that
+rounding stays within :data:`EXPANSION_BUDGET` nats. The
 kernels of the four covariance structures are in
 :mod:`~latentem.mixture.kernels.full`, :mod:`~latentem.mixture.kernels.diagonal`
 and :mod:`~latentem.mixture.kernels.tied`.
@@ -29,9 +38,16 @@ import numpy as np
 from attrs import field, frozen
 
 from latentem.mixture.kernels.features import write_linear_features
-from latentem.mixture.kernels.frame import Frame, whitened_frame
+from latentem.mixture.kernels.frame import Frame, whitened_frame, whitened_frame_of
 
-__all__ = ["Components", "FrameCoefficients", "Kernel", "LinearKernel", "ScratchBuffers"]
+__all__ = [
+    "EXPANSION_BUDGET",
+    "Components",
+    "FrameCoefficients",
+    "Kernel",
+    "LinearKernel",
+    "ScratchBuffers",
+]
 
 #: How a kernel gets work arrays: ``scratch(name, n_rows, width)`` returns the calling
 #: thread's reusable array of that name, in the working dtype
@@ -39,6 +55,10 @@ __all__ = ["Components", "FrameCoefficients", "Kernel", "LinearKernel", "Scratch
 ScratchBuffers = Callable[[str, int, int], np.ndarray]
 
 _LOG_2PI = math.log(2.0 * math.pi)
+
+#: Rounding (in nats, per row and component) the expanded forms may lose before the
+#: exact path takes over, per working precision: ``eps (s |y| + o)^2`` stays below it.
+EXPANSION_BUDGET = {np.dtype(np.float64): 2.0**-26, np.dtype(np.float32): 2.0**-10}
 
 
 @frozen(eq=False)
@@ -79,6 +99,18 @@ class FrameCoefficients:
         Components of weight zero: their joint log-density is ``-inf``.
     factor : ndarray or None
         A first product some kernels apply to the features (see each kernel).
+    components : Components or None
+        The parameters in data units, for the exact path (None: none).
+    factors : ndarray or None
+        Each component's precision factor or its diagonal, for the exact path.
+    radius2 : float
+        Rows farther than this squared distance from the frame's centre take
+        the exact path (``inf``: none).
+    exact_components : ndarray of int
+        Components every row evaluates by the exact path.
+    offsets2 : ndarray of shape (n_components,) or None
+        Squared distance of the frame's centre from each mean, in the
+        component's deviations (its Mahalanobis distance).
     any_absent : bool
         Whether some component has weight zero (set from ``absent``).
     """
@@ -86,6 +118,11 @@ class FrameCoefficients:
     matrix: np.ndarray
     absent: np.ndarray
     factor: np.ndarray | None = None
+    components: Components | None = None
+    factors: np.ndarray | None = None
+    radius2: float = math.inf
+    exact_components: np.ndarray = field(factory=lambda: np.zeros(0, dtype=np.intp))
+    offsets2: np.ndarray | None = None
     # read once per block of every pass: worth keeping rather than recomputing
     any_absent: bool = field(init=False)
 
@@ -124,13 +161,74 @@ def component_constants(
     return constants, absent
 
 
+def expansion_limits(
+    factor_norms2: np.ndarray, offsets2: np.ndarray, absent: np.ndarray, dtype: np.dtype
+) -> tuple[float, np.ndarray]:
+    """Where the expansion keeps rounding within :data:`EXPANSION_BUDGET`.
+
+    Parameters
+    ----------
+    factor_norms2 : ndarray of shape (n_components,)
+        A bound on ``|U_k^T y|^2 / |y|^2`` in the frame (the squared norm of
+        each precision factor there).
+    offsets2 : ndarray of shape (n_components,)
+        ``|U_k^T (mu_k - centre)|^2``.
+    absent : ndarray of bool
+    dtype : the working precision
+
+    Returns
+    -------
+    radius2 : float
+        Rows beyond this squared distance from the centre need the exact path.
+    exact_components : ndarray of int
+        Components too far from the centre for any row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> radius2, exact = expansion_limits(
+    ...     np.array([1.0, 1.0]), np.array([0.0, 1e16]), np.zeros(2, bool), np.dtype(float))
+    >>> round(radius2), exact  # (2^-26 / eps)^(1/2) = 2^13 deviations
+    (67108864, array([1]))
+    """
+    limit = math.sqrt(EXPANSION_BUDGET.get(np.dtype(dtype), 2.0**-26) / np.finfo(dtype).eps)
+    offsets = np.sqrt(offsets2)
+    # NaN compares False: a non-finite offset is too far
+    far = ~(offsets < limit)
+    exact = np.flatnonzero(~absent & far)
+    rest = ~absent & ~far
+    norms = np.sqrt(np.broadcast_to(factor_norms2, offsets.shape))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        radii = np.where(norms[rest] > 0, (limit - offsets[rest]) / norms[rest], math.inf)
+    radius = float(np.min(radii, initial=math.inf))
+    return radius * radius, exact
+
+
 def make_coefficients(
-    columns: list[np.ndarray], absent: np.ndarray, dtype: np.dtype, factor: np.ndarray | None
+    columns: list[np.ndarray],
+    absent: np.ndarray,
+    dtype: np.dtype,
+    factor: np.ndarray | None,
+    *,
+    components: Components | None = None,
+    factors: np.ndarray | None = None,
+    factor_norms2: np.ndarray | None = None,
+    offsets2: np.ndarray | None = None,
 ) -> FrameCoefficients:
-    """FrameCoefficients whose matrix is ``columns`` side by side, in ``dtype``."""
+    """FrameCoefficients whose matrix is ``columns`` side by side, in ``dtype``.
+
+    With ``components`` and ``factors`` (the exact path's) and the bounds
+    ``factor_norms2`` and ``offsets2`` of :func:`expansion_limits`, the rows
+    and components the expansion cannot serve are marked for the exact path.
+    """
     matrix = np.ascontiguousarray(np.column_stack(columns), dtype=dtype)
     first = None if factor is None else np.ascontiguousarray(factor, dtype=dtype)
-    return FrameCoefficients(matrix, absent, first)
+    if components is None or factor_norms2 is None or offsets2 is None:
+        return FrameCoefficients(matrix, absent, first)
+    radius2, exact = expansion_limits(factor_norms2, offsets2, absent, matrix.dtype)
+    return FrameCoefficients(
+        matrix, absent, first, components, factors, radius2, exact, np.asarray(offsets2)
+    )
 
 
 class Kernel(abc.ABC):
@@ -148,6 +246,10 @@ class Kernel(abc.ABC):
     """
 
     name: ClassVar[str]
+    #: Whether the statistics keep one scatter per feature rather than a matrix.
+    diagonal_scatter: ClassVar[bool] = False
+    #: Whether the statistics pool every component's scatter into one matrix.
+    shared_scatter: ClassVar[bool] = False
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -159,6 +261,23 @@ class Kernel(abc.ABC):
         Returns the frame and the rows of ``X`` in it, feature-major
         (n_features, n_samples), in float64.
         """
+
+    def reference_frame(self, centre: np.ndarray, covariance: np.ndarray) -> Frame:
+        """The frame the kernel works in, fixed by a distribution's mean and covariance.
+
+        A model's frame: centred on the mixture's mean, scaled or whitened
+        by its total covariance (:func:`~latentem.mixture.kernels.frame.whitened_frame_of`
+        by default).
+        """
+        return whitened_frame_of(centre, covariance)
+
+    def exact_factors(self, components: Components) -> np.ndarray:
+        """Each component's precision factor ``U_k`` (k, d, d), or its diagonal (k, d).
+
+        What the exact path (:mod:`~latentem.mixture.kernels.exact`) reads;
+        by default the factors of :class:`Components` as they are.
+        """
+        return components.precisions_cholesky
 
     @abc.abstractmethod
     def n_feature_rows(self, n_features: int) -> int:

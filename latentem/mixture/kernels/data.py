@@ -4,7 +4,10 @@
 scaled or whitened, feature-major, in the working precision), with sample
 weights and known labels, and, within a memory budget, the per-row features
 (for ``full`` the products ``y_i y_j``) so that they are not recomputed at
-every iteration.
+every iteration. It also keeps the rows as given, for the exact path
+(:mod:`~latentem.mixture.kernels.exact`) of the rows the expanded forms
+cannot evaluate to working precision, and the largest squared distance to the
+frame's centre per group of :data:`NORM_ROWS` rows, which finds them.
 
 Memory
 ------
@@ -12,11 +15,13 @@ Beyond the caller's array, preparing ``n`` rows of ``d`` features takes
 ``n d`` numbers (the rows in the frame). The feature cache takes ``n q``
 numbers with ``q = d (d + 3) / 2 + 1`` for ``full`` (153 for d = 16), ``2 d
 + 1`` for ``diag`` and ``spherical``, ``d + 1`` for ``tied``; it replaces the
-``n d`` numbers of the frame rows. It is kept only when it fits in
+``n d`` numbers of the frame rows; it is kept only when it fits in
 ``cache_bytes`` (:data:`FEATURE_CACHE_BYTES` by default, 0: the cache is
 opt-in, since its first-touch cost exceeds what ten iterations save, see
 ``docs/benchmarks.md``); otherwise every pass computes the features block
-by block. A pass needs O(block) more: per thread one block of features and
+by block. The distances to the centre take ``n / 256`` numbers; the rows as
+given are the caller's array when it is float64 (else its float64 copy,
+kept with the prepared data). A pass needs O(block) more: per thread one block of features and
 one of (n_components, rows) log-densities (together about
 :data:`BLOCK_BYTES`; ``(k d + 1, rows)`` whitened rows for the factor
 kernel), kept with the data object for its next pass and freed with it, and at
@@ -48,6 +53,7 @@ __all__ = [
     "default_plan",
     "default_threads",
     "prepare_data",
+    "NORM_ROWS",
 ]
 
 #: Default budget (bytes) for caching per-row features across EM iterations.
@@ -72,6 +78,9 @@ MIN_NARROW_ROWS_PER_THREAD = 131072
 
 _MAX_BLOCK_ROWS = 16384
 _MAX_THREADED_BLOCK_ROWS = 32768
+
+#: Rows per group whose largest squared distance to the frame's centre is kept.
+NORM_ROWS = 256
 
 #: Working precisions the kernels support.
 KERNEL_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -164,6 +173,11 @@ class GaussianData:
         Threads a pass over the rows may use.
     block_rows : int
         Rows per block.
+    X : ndarray of shape (n_samples, n_features) or None
+        The rows as given (read-only), for the exact path; None if unknown.
+    group_norms : ndarray of shape (ceil(n_samples / NORM_ROWS),) or None
+        The largest squared distance ``|y|^2`` to the frame's centre in each
+        group of :data:`NORM_ROWS` rows (``inf`` where it overflows).
     workspaces : LendingPool
         The passes' reusable per-thread work arrays.
 
@@ -190,6 +204,8 @@ class GaussianData:
     block_rows: int = field(
         default=_MIN_BLOCK_ROWS, converter=lambda v: check_int(v, "block_rows", minimum=1)
     )
+    X: np.ndarray | None = None
+    group_norms: np.ndarray | None = None
     # the passes' per-thread work arrays, kept for the next pass over these rows (allocating
     # them at every pass faulted their pages in again each time); freed with the data, and
     # not carried over by attrs.evolve (their size follows block_rows)
@@ -210,6 +226,23 @@ class GaussianData:
         """The working precision of the kernels."""
         return self.centred.dtype
 
+    def largest_norm(self, rows: slice) -> float:
+        """The largest squared distance to the frame's centre among ``rows`` (a bound).
+
+        ``inf`` when unknown.
+        """
+        if self.group_norms is None:
+            return math.inf
+        start = (rows.start or 0) // NORM_ROWS
+        stop = -(-(self.n_samples if rows.stop is None else rows.stop) // NORM_ROWS)
+        return float(np.max(self.group_norms[start:stop], initial=0.0))
+
+    def norms(self, rows: slice) -> np.ndarray:
+        """Squared distances ``|y|^2`` of ``rows`` to the frame's centre, float64."""
+        centred = self.centred[:, rows].astype(np.float64)
+        with np.errstate(over="ignore"):
+            return np.einsum("ij,ij->j", centred, centred)
+
     @property
     def nbytes(self) -> int:
         """Bytes held beyond the caller's data (frame rows or feature cache)."""
@@ -226,6 +259,7 @@ def prepare_data(
     cache_bytes: int | None = None,
     n_threads: int | None = None,
     block_rows: int | None = None,
+    frame: Frame | None = None,
 ) -> GaussianData:
     """Prepare ``data`` for ``kernel``: frame, rows in the frame, optional feature cache.
 
@@ -248,6 +282,11 @@ def prepare_data(
     block_rows : int, optional
         Rows per block (default: :func:`default_plan`'s, for ``n_threads``
         threads).
+    frame : Frame, optional
+        The frame to bring the rows into, of the kind the kernel works in
+        (default: the kernel's frame of ``data``, :meth:`Kernel.make_frame
+        <latentem.mixture.kernels.Kernel.make_frame>`). A frame fixed by a
+        model makes every row's evaluation independent of the other rows.
 
     Returns
     -------
@@ -272,7 +311,11 @@ def prepare_data(
     budget = FEATURE_CACHE_BYTES if cache_bytes is None else cache_bytes
     budget = check_int(budget, "cache_bytes", minimum=0)
     threads, rows = default_plan(kernel, X.shape[0], X.shape[1], n_components, n_threads)
-    frame, centred = kernel.make_frame(X)
+    if frame is None:
+        frame, centred = kernel.make_frame(X)
+    else:
+        centred = frame.transform(X)
+    group_norms = _group_norms(centred)
     centred = centred.astype(work_dtype, copy=False)
     n_rows = kernel.n_feature_rows(X.shape[1])
     features = None
@@ -284,6 +327,8 @@ def prepare_data(
     centred.setflags(write=False)
     if block_rows is None:
         block_rows = rows
+    given = X.view()
+    given.setflags(write=False)
     return GaussianData(
         kernel,
         frame,
@@ -293,4 +338,23 @@ def prepare_data(
         observations.labels,
         threads,
         block_rows,
+        given,
+        group_norms,
     )
+
+
+def _group_norms(centred: np.ndarray) -> np.ndarray:
+    """Largest ``|y|^2`` per group of :data:`NORM_ROWS` rows of ``centred`` (d, n), float64."""
+    n_samples = centred.shape[1]
+    groups = -(-n_samples // NORM_ROWS)
+    out = np.zeros(groups)
+    for start in range(0, n_samples, 64 * NORM_ROWS):  # in cache-sized pieces
+        part = centred[:, start : start + 64 * NORM_ROWS]
+        with np.errstate(over="ignore", invalid="ignore"):
+            norms = np.einsum("ij,ij->j", part, part)
+        padded = np.zeros(-(-norms.size // NORM_ROWS) * NORM_ROWS)
+        padded[: norms.size] = norms
+        first = start // NORM_ROWS
+        out[first : first + padded.size // NORM_ROWS] = padded.reshape(-1, NORM_ROWS).max(axis=1)
+    out.setflags(write=False)
+    return out

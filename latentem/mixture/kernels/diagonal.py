@@ -15,7 +15,7 @@ from latentem.mixture.kernels.base import (
     make_coefficients,
 )
 from latentem.mixture.kernels.features import write_square_features
-from latentem.mixture.kernels.frame import Frame, ScaledFrame, scaled_frame
+from latentem.mixture.kernels.frame import Frame, ScaledFrame, scaled_frame, scaled_frame_of
 
 __all__ = ["DiagKernel", "SphericalKernel"]
 
@@ -40,9 +40,16 @@ class DiagKernel(Kernel):
     """
 
     name = "diag"
+    diagonal_scatter = True
 
     def make_frame(self, X: np.ndarray) -> tuple[Frame, np.ndarray]:
         return scaled_frame(X)
+
+    def reference_frame(self, centre: np.ndarray, covariance: np.ndarray) -> Frame:
+        return scaled_frame_of(centre, np.diagonal(covariance))
+
+    def exact_factors(self, components: Components) -> np.ndarray:
+        return self._variances_factor(components.precisions_cholesky, components.means.shape[1])
 
     def n_feature_rows(self, n_features: int) -> int:
         return 2 * n_features + 1
@@ -65,11 +72,20 @@ class DiagKernel(Kernel):
         n_features = means.shape[1]
         precisions = self._variances_factor(precisions_cholesky, n_features) ** 2
         offsets = means - frame.centre
-        constants, absent = component_constants(
-            log_weights, log_det, np.einsum("kj,kj->k", precisions, offsets**2), n_features
+        offsets2 = np.einsum("kj,kj->k", precisions, offsets**2)
+        constants, absent = component_constants(log_weights, log_det, offsets2, n_features)
+        in_frame = precisions * scale**2
+        columns = [-0.5 * in_frame, precisions * offsets * scale, constants]
+        return make_coefficients(
+            columns,
+            absent,
+            dtype,
+            None,
+            components=components,
+            factors=self.exact_factors(components),
+            factor_norms2=in_frame.max(axis=1, initial=0.0),
+            offsets2=offsets2,
         )
-        columns = [-0.5 * precisions * scale**2, precisions * offsets * scale, constants]
-        return make_coefficients(columns, absent, dtype, None)
 
     def statistics(
         self, moments: list[np.ndarray], frame: Frame

@@ -8,6 +8,12 @@ per-feature power of two, which rescales without rounding) or a whitening
 factor (the Cholesky factor of the data's covariance, so that each component's
 precision is well conditioned in the frame). Results are mapped back with
 products by ``A``.
+
+A frame comes from the data (:func:`scaled_frame`, :func:`whitened_frame`:
+what a fit prepares its rows in once) or from a model (:func:`scaled_frame_of`,
+:func:`whitened_frame_of`, given the mixture's mean and total covariance):
+rows brought into a model's frame (:meth:`Frame.transform`) are evaluated
+the same way whatever other rows come with them.
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ __all__ = [
     "ScaledFrame",
     "WhitenedFrame",
     "scaled_frame",
+    "scaled_frame_of",
     "whitened_frame",
+    "whitened_frame_of",
 ]
 
 #: Whitening gives way to a per-feature scale when the data's correlation matrix is
@@ -64,6 +72,14 @@ class Frame(abc.ABC):
     @abc.abstractmethod
     def scatter_from_frame(self, scatter: np.ndarray) -> np.ndarray:
         """``A S A^T`` for every (n_features, n_features) matrix ``S`` stacked in ``scatter``."""
+
+    @abc.abstractmethod
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """The rows of ``X`` (n_samples, n_features) in the frame, feature-major, float64.
+
+        Each row is mapped on its own: the same row gives the same
+        coordinates whatever other rows ``X`` holds.
+        """
 
 
 @frozen(eq=False)
@@ -101,6 +117,9 @@ class ScaledFrame(Frame):
         """Diagonal scatters (n_components, n_features) back in data units."""
         return scatter * self.scale**2
 
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return _transform(X, self.centre, self.scale)
+
 
 @frozen(eq=False)
 class WhitenedFrame(Frame):
@@ -109,8 +128,13 @@ class WhitenedFrame(Frame):
     Attributes
     ----------
     centre : ndarray of shape (n_features,)
+    scale : ndarray of shape (n_features,)
+        Powers of two.
+    lower : ndarray of shape (n_features, n_features)
+        Lower triangular with a positive diagonal; the factor is
+        ``A = diag(scale) lower``.
     factor : ndarray of shape (n_features, n_features)
-        Lower triangular with a positive diagonal.
+        ``A``, lower triangular with a positive diagonal.
 
     Examples
     --------
@@ -123,7 +147,16 @@ class WhitenedFrame(Frame):
     """
 
     centre: np.ndarray = field(converter=readonly_array)
-    factor: np.ndarray = field(converter=readonly_array)
+    scale: np.ndarray = field(converter=readonly_array)
+    lower: np.ndarray = field(converter=readonly_array)
+    factor: np.ndarray = field(init=False, repr=False)
+    # lower's inverse, which brings centred and scaled rows into the frame
+    _inverse: np.ndarray = field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "factor", readonly_array(self.scale[:, None] * self.lower))
+        inverse, _ = lapack.dtrtri(self.lower, lower=1)
+        object.__setattr__(self, "_inverse", readonly_array(inverse))
 
     def factor_to_frame(self, matrices: np.ndarray) -> np.ndarray:
         return np.matmul(self.factor.T, matrices)
@@ -133,6 +166,9 @@ class WhitenedFrame(Frame):
 
     def scatter_from_frame(self, scatter: np.ndarray) -> np.ndarray:
         return np.matmul(np.matmul(self.factor, scatter), self.factor.T)
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return _transform(X, self.centre, self.scale, self._inverse)
 
 
 def _sample(X: np.ndarray) -> np.ndarray:
@@ -245,10 +281,54 @@ def whitened_frame(X: np.ndarray) -> tuple[WhitenedFrame, np.ndarray]:
     """
     centre, scale, scaled = _reference(X)
     n_rows = max(scaled.shape[0], 1)
-    factor = _whitening_factor((scaled.T @ scaled) / n_rows)
-    inverse, _ = lapack.dtrtri(factor, lower=1)
-    rows = _transform(X, centre, scale, inverse)
-    return WhitenedFrame(centre, scale[:, None] * factor), rows
+    frame = WhitenedFrame(centre, scale, _whitening_factor((scaled.T @ scaled) / n_rows))
+    return frame, frame.transform(X)
+
+
+def _model_scale(variances: np.ndarray) -> np.ndarray:
+    """Per feature, a power of two at or above the standard deviation (1 if none)."""
+    deviations = np.sqrt(np.maximum(variances, 0.0))
+    return _power_of_two_scale(deviations[None])
+
+
+def scaled_frame_of(centre: np.ndarray, variances: np.ndarray) -> ScaledFrame:
+    """The frame of a distribution of mean ``centre`` and per-feature ``variances``.
+
+    The scales are powers of two near the standard deviations: a model's
+    frame, in which its kernels evaluate rows of new data one by one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> frame = scaled_frame_of(np.array([1e8, 0.0]), np.array([9.0, 0.2]))
+    >>> frame.scale, frame.transform(np.array([[1e8 + 4.0, 1.0]]))
+    (array([4. , 0.5]), array([[1.],
+           [2.]]))
+    """
+    centre = np.asarray(centre, dtype=float)
+    return ScaledFrame(centre, _model_scale(np.asarray(variances, dtype=float)))
+
+
+def whitened_frame_of(centre: np.ndarray, covariance: np.ndarray) -> WhitenedFrame:
+    """The frame of a distribution of mean ``centre`` and ``covariance``, whitened by it.
+
+    As :func:`whitened_frame` does with the data's moments: power-of-two
+    scales near the standard deviations, then the Cholesky factor of the
+    scaled covariance (the diagonal when it is nearly singular).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> frame = whitened_frame_of(np.zeros(2), np.array([[4.0, 2.0], [2.0, 2.0]]))
+    >>> frame.factor @ frame.factor.T
+    array([[4., 2.],
+           [2., 2.]])
+    """
+    centre = np.asarray(centre, dtype=float)
+    covariance = np.asarray(covariance, dtype=float)
+    scale = _model_scale(np.diagonal(covariance))
+    scaled = covariance / scale[:, None] / scale
+    return WhitenedFrame(centre, scale, _whitening_factor(scaled))
 
 
 def _whitening_factor(covariance: np.ndarray) -> np.ndarray:

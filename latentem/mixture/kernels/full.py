@@ -78,11 +78,17 @@ class FullKernel(Kernel):
         precisions = np.matmul(factors, np.swapaxes(factors, 1, 2))
         offsets = np.einsum("kji,kj->ki", precisions_cholesky, means - frame.centre)
         linear = frame.factor_to_frame(np.matmul(precisions_cholesky, offsets[:, :, None]))[..., 0]
-        constants, absent = component_constants(
-            log_weights, log_det, np.einsum("ki,ki->k", offsets, offsets), means.shape[1]
-        )
+        offsets2 = np.einsum("ki,ki->k", offsets, offsets)
+        constants, absent = component_constants(log_weights, log_det, offsets2, means.shape[1])
         return make_coefficients(
-            [-0.5 * pack_upper(precisions), linear, constants], absent, dtype, None
+            [-0.5 * pack_upper(precisions), linear, constants],
+            absent,
+            dtype,
+            None,
+            components=components,
+            factors=self.exact_factors(components),
+            factor_norms2=np.einsum("kij,kij->k", factors, factors),
+            offsets2=offsets2,
         )
 
     def statistics(
@@ -138,7 +144,16 @@ class FullFactorKernel(LinearKernel):
             log_weights, log_det, np.zeros(n_components), n_features
         )
         blocks = np.kron(np.eye(n_components), np.full(n_features, -0.5))
-        return make_coefficients([blocks, constants], absent, dtype, stacked)
+        return make_coefficients(
+            [blocks, constants],
+            absent,
+            dtype,
+            stacked,
+            components=components,
+            factors=self.exact_factors(components),
+            factor_norms2=np.einsum("kij,kij->k", factors, factors),
+            offsets2=np.einsum("ki,ki->k", offsets, offsets),
+        )
 
     def joint(
         self,

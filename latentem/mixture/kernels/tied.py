@@ -38,6 +38,11 @@ class TiedKernel(LinearKernel):
     """
 
     name = "tied"
+    shared_scatter = True
+
+    def exact_factors(self, components: Components) -> np.ndarray:
+        factor = components.precisions_cholesky
+        return np.broadcast_to(factor, (components.means.shape[0], *factor.shape))
 
     def coefficients(
         self, components: Components, frame: Frame, dtype: np.dtype
@@ -45,11 +50,19 @@ class TiedKernel(LinearKernel):
         log_weights, means, precisions_cholesky, log_det = components.astuple()
         offsets = (means - frame.centre) @ precisions_cholesky  # rows U^T (mu_k - c)
         linear = frame.factor_to_frame(precisions_cholesky @ offsets.T).T
-        constants, absent = component_constants(
-            log_weights, log_det, np.einsum("ki,ki->k", offsets, offsets), means.shape[1]
-        )
+        offsets2 = np.einsum("ki,ki->k", offsets, offsets)
+        constants, absent = component_constants(log_weights, log_det, offsets2, means.shape[1])
         row_factor = frame.factor_to_frame(precisions_cholesky).T
-        return make_coefficients([linear, constants], absent, dtype, row_factor)
+        return make_coefficients(
+            [linear, constants],
+            absent,
+            dtype,
+            row_factor,
+            components=components,
+            factors=self.exact_factors(components),
+            factor_norms2=np.full(means.shape[0], np.sum(row_factor * row_factor)),
+            offsets2=offsets2,
+        )
 
     def joint(
         self,

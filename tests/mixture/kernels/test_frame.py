@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from latentem.mixture.kernels.frame import scaled_frame, whitened_frame
+from latentem.mixture.kernels.frame import (
+    scaled_frame,
+    scaled_frame_of,
+    whitened_frame,
+    whitened_frame_of,
+)
+from latentem.mixture.rows import reference_frame
+
+from .reference import COVARIANCE_TYPES, random_model
 
 RNG = np.random.default_rng(0)
 CORRELATED = RNG.normal(size=(400, 3)) @ np.array([[2.0, 0, 0], [1.5, 0.1, 0], [0.3, 0.2, 5.0]])
@@ -51,3 +59,35 @@ def test_extreme_scales_do_not_overflow(scale):
     frame, rows = whitened_frame(CORRELATED * scale)
     assert np.all(np.isfinite(rows)) and np.all(np.isfinite(frame.factor))
     np.testing.assert_allclose(rows @ rows.T / rows.shape[1], np.eye(3), atol=1e-12)
+
+
+def test_frames_of_a_distribution_bring_each_row_in_on_its_own():
+    X = np.vstack([CORRELATED[:7], [[1e300, -1e-300, 0.0]]])
+    covariance = np.cov(CORRELATED.T)
+    for frame in (
+        whitened_frame_of(CORRELATED.mean(axis=0), covariance),
+        scaled_frame_of(CORRELATED.mean(axis=0), np.diag(covariance)),
+    ):
+        rows = frame.transform(X)
+        for i in range(len(X)):
+            np.testing.assert_array_equal(frame.transform(X[i : i + 1])[:, 0], rows[:, i])
+    whitened = whitened_frame_of(CORRELATED.mean(axis=0), covariance)
+    np.testing.assert_allclose(whitened.factor @ whitened.factor.T, covariance, rtol=1e-13)
+    scale = scaled_frame_of(np.zeros(3), np.diag(covariance)).scale
+    _, exponents = np.frexp(scale)
+    np.testing.assert_array_equal(scale, np.ldexp(0.5, exponents))  # powers of two
+    assert np.all(scale >= np.sqrt(np.diag(covariance))) and np.all(
+        scale < 2 * np.sqrt(np.diag(covariance))
+    )
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_a_model_frame_is_centred_on_the_mixture_and_whitened_by_its_covariance(covariance_type):
+    model = random_model(covariance_type, shift=1e8)
+    frame = reference_frame(model.covariance_type, model.weights, model.means, model.covariances)
+    np.testing.assert_allclose(frame.centre, model.weights @ model.means, rtol=1e-15)
+    X = model.sample(20000, random_state=0)[0]
+    rows = frame.transform(X)
+    # the mixture's own rows have about unit spread in its frame (scaled: within a factor 2)
+    spread = np.sqrt(np.mean(rows**2, axis=1))
+    assert np.all(spread > 0.4) and np.all(spread < 1.1)

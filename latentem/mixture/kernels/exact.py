@@ -1,0 +1,191 @@
+"""The exact path: log-densities and moments by explicit differences, in data units.
+
+The kernels' expanded quadratic forms lose about ``eps |y|^2`` (in units of a
+component's spread) on a row at distance ``|y|`` from the frame's centre, and
+their statistics about ``eps n |m|^2`` on a component whose mean ``m`` lies far
+from it. The rows and components concerned are few, or the problem is one
+the expansion cannot serve at all (clusters millions of deviations apart);
+this module evaluates them without expanding anything:
+
+* :func:`exact_joint`: ``log w_k + log N(x | mu_k, Sigma_k)`` from ``U_k^T (x -
+  mu_k)``, every row scaled by a power of two first so that nothing overflows:
+  a row of 1e200 gets its own (very negative, or ``-inf`` when below the most
+  negative float) log-density. Every number of a row is computed by the same
+  element-wise operations whatever other rows come with it.
+* :func:`limit_joint`: for a row whose log-density is below the most negative
+  float under every component, finite stand-ins that give its posterior in the
+  limit: the components with the largest variance along the row's direction
+  share it in proportion to their weights.
+* :func:`add_exact_moments`: a component's count, first and second moments
+  about a reference point near its mean, from the rows as given.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from latentem.mixture.kernels.base import Components
+
+__all__ = ["LIMIT_TIE", "add_exact_moments", "exact_joint", "limit_joint"]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+_LOG_2 = math.log(2.0)
+
+#: Components whose ``log |U^T (x - mu)|^2`` are within this of the smallest share the
+#: limit posterior of a row beyond the floats (their difference is rounding).
+LIMIT_TIE = 2.0**-30
+
+
+def _exponents(values: np.ndarray) -> np.ndarray:
+    """Per entry ``e`` with ``|value| < 2^e`` (0 for 0), as int."""
+    _, exponent = np.frexp(values)
+    return exponent.astype(np.int64)
+
+
+def _whiten(differences: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """``U^T D`` for every row of ``differences`` (m, d), in a fixed order of operations.
+
+    ``factor`` is a component's (d, d) factor ``U`` or its (d,) diagonal.
+    """
+    if factor.ndim == 1:
+        return differences * factor
+    whitened = differences[:, :1] * factor[0]
+    for j in range(1, factor.shape[0]):
+        whitened += differences[:, j : j + 1] * factor[j]
+    return whitened
+
+
+def exact_joint(
+    X: np.ndarray,
+    components: Components,
+    factors: np.ndarray,
+    which: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``log w_k + log N(x_i | mu_k, Sigma_k)`` by explicit differences, and the squared distances.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+        Rows in data units, finite.
+    components : Components
+        The parameters in the kernel's layout.
+    factors : ndarray of shape (n_components, n_features[, n_features])
+        Each component's precision factor ``U_k`` (``Sigma_k^-1 = U_k U_k^T``),
+        or its diagonal.
+    which : ndarray of int, optional
+        The components to evaluate (default: all).
+
+    Returns
+    -------
+    joint : ndarray of shape (n_which, n_rows)
+        ``-inf`` for a component of weight zero, and where the log-density is
+        below the most negative float.
+    log_distances : ndarray of shape (n_which, n_rows)
+        ``log |U_k^T (x - mu_k)|^2``, finite even where the joint is ``-inf``
+        (``-inf`` at the mean), ``inf`` for a component of weight zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentem.mixture.kernels.base import Components
+    >>> parts = Components(np.log([0.5, 0.5]), np.array([[0.0], [1.0]]),
+    ...                    np.array([[1.0], [1.0]]), np.zeros(2))
+    >>> joint, _ = exact_joint(np.array([[0.0], [1e200]]), parts, parts.precisions_cholesky)
+    >>> np.round(joint[:, 0], 4), joint[:, 1]
+    (array([-1.6121, -2.1121]), array([-inf, -inf]))
+    """
+    log_weights, means, _, log_det = components.astuple()
+    if which is None:
+        which = np.arange(means.shape[0])
+    n_rows, n_features = X.shape
+    log_det = np.broadcast_to(log_det, log_weights.shape)
+    # each row is scaled by a power of two (exact) above its entries and every mean's,
+    # so that the differences lie within [-2, 2]
+    largest = np.max(np.abs(X), axis=1, initial=0.0)
+    row_exponent = _exponents(np.maximum(largest, np.max(np.abs(means), initial=0.0)))
+    scaled = np.ldexp(X, -row_exponent[:, None])
+    joint = np.empty((which.size, n_rows))
+    log_distances = np.empty((which.size, n_rows))
+    for out, k in enumerate(which):
+        if not np.isfinite(log_weights[k]):
+            joint[out] = -np.inf
+            log_distances[out] = np.inf
+            continue
+        differences = scaled - np.ldexp(means[k], -row_exponent[:, None])
+        whitened = _whiten(differences, factors[k])
+        # and every whitened row by another power of two, so that its square cannot overflow
+        exponent = _exponents(np.max(np.abs(whitened), axis=1))
+        whitened = np.ldexp(whitened, -exponent[:, None])
+        squares = whitened[:, 0] * whitened[:, 0]
+        for i in range(1, n_features):
+            squares += whitened[:, i] * whitened[:, i]
+        total_exponent = 2 * (row_exponent + exponent)
+        with np.errstate(over="ignore"):
+            half = np.ldexp(squares, total_exponent - 1)
+        constant = log_weights[k] + log_det[k] - 0.5 * n_features * _LOG_2PI
+        joint[out] = constant - half
+        with np.errstate(divide="ignore"):
+            log_distances[out] = np.log(squares) + total_exponent * _LOG_2
+    return joint, log_distances
+
+
+def limit_joint(log_distances: np.ndarray, log_weights: np.ndarray) -> np.ndarray:
+    """Stand-in joints of rows whose log-density underflows under every component.
+
+    As ``|x|`` grows along a direction, the component with the smallest
+    ``|U_k^T (x - mu_k)|`` takes the whole posterior; components tied within
+    rounding (:data:`LIMIT_TIE`) share it in proportion to their weights. The
+    stand-ins are ``log w_k`` for those and ``-inf`` for the others.
+
+    Parameters
+    ----------
+    log_distances : ndarray of shape (n_components, n_rows)
+        From :func:`exact_joint` (every component).
+    log_weights : ndarray of shape (n_components,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> limit_joint(np.array([[3.0], [2.0], [2.0]]), np.log([0.2, 0.2, 0.6]))[:, 0].round(4)
+    array([   -inf, -1.6094, -0.5108])
+    """
+    best = log_distances.min(axis=0)
+    winners = log_distances <= best + LIMIT_TIE
+    return np.where(winners, log_weights[:, None], -np.inf)
+
+
+def add_exact_moments(
+    X: np.ndarray,
+    resp: np.ndarray,
+    reference: np.ndarray,
+    diagonal: bool,
+    moments: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    """Add one component's ``sum r``, ``sum r (x - ref)`` and second moments about ``ref``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+        Rows in data units.
+    resp : ndarray of shape (n_rows,)
+        The component's responsibilities of the rows.
+    reference : ndarray of shape (n_features,)
+        A point near the component's mean.
+    diagonal : bool
+        Second moments per feature (shape (n_features,)) rather than the
+        (n_features, n_features) matrix.
+    moments : tuple of float64 ndarrays
+        Count (shape ()), first moment (n_features,) and second moments,
+        added to in place.
+    """
+    differences = X - reference
+    weighted = differences * resp[:, None]
+    count, first, second = moments
+    count += resp.sum()
+    first += weighted.sum(axis=0)
+    if diagonal:
+        second += np.einsum("ij,ij->j", weighted, differences)
+    else:
+        second += weighted.T @ differences
