@@ -20,8 +20,10 @@ arithmetic, ``S_k`` the scale that variance is computed relative to (the
 largest eigenvalue of a covariance held as a matrix, the variance itself for
 one held on its own) and ``r_k`` the smallest variance the statistics resolve
 in each feature (:func:`~latentem.mixture.statistics.variance_resolution`:
-they are summed about the data's centre, so a component far from it resolves
-less). The terms after ``2 reg_covar`` are rounding, negligible unless
+the statistics of each component are exact relative to its own spread, so
+what remains is the rounding of its mean, and for an M-step the rounding of
+the statistics about the point they were summed about). The terms after
+``2 reg_covar`` are rounding, negligible unless
 ``reg_covar`` is 0 or below the rounding of the data. So with
 ``reg_covar > 0`` the data contribute at most ``reg_covar`` itself in that
 direction (``reg_covar`` is added to the data's variance), or nothing that
@@ -88,20 +90,21 @@ def _limits(
     covariances: np.ndarray,
     reg_covar: float,
     machine_epsilon: float,
+    references: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each component's smallest variance, and the most it may be and still be degenerate.
 
     The rounding has two parts along the weakest direction ``u``: that of an
     eigenvalue, ``d eps S``, and that of the statistics, ``(|u| . sqrt(r_k))^2``
     with ``r_k`` the resolution of each feature's variance
-    (:func:`~latentem.mixture.statistics.variance_resolution`: the statistics
-    are summed about the data's centre and moved to the component's mean).
+    (:func:`~latentem.mixture.statistics.variance_resolution`, about the
+    ``references`` the statistics were summed about).
     """
     n_components, n_features = means.shape
     weakest = structure.weakest_variances(
         np.asarray(covariances, dtype=float), n_components, n_features
     )
-    resolution = variance_resolution(weights, means, machine_epsilon)
+    resolution = variance_resolution(weights, means, machine_epsilon, references)
     along = np.einsum("kd,kd->k", np.abs(weakest.direction), np.sqrt(resolution)) ** 2
     rounding = n_features * machine_epsilon * weakest.scale + along
     return weakest.variance, FLOOR_FACTOR * reg_covar + rounding
@@ -132,6 +135,8 @@ def degenerate_components(
     array([], dtype=int64)
     """
     means = np.asarray(means, dtype=float)
+    # read off parameters alone: the statistics that gave them were exact relative to
+    # each component's spread (summed about its own mean when far from the data's)
     smallest, limit = _limits(
         structure,
         np.asarray(weights, dtype=float),
@@ -139,6 +144,7 @@ def degenerate_components(
         covariances,
         reg_covar,
         machine_epsilon,
+        means,
     )
     return np.flatnonzero(~(smallest > limit)).astype(np.int64)
 
@@ -205,6 +211,7 @@ def check_not_singular(
     covariances: np.ndarray,
     reg_covar: float,
     machine_epsilon: float,
+    references: np.ndarray | None = None,
 ) -> None:
     """With ``reg_covar = 0``, refuse M-step covariances that are singular to working precision.
 
@@ -218,7 +225,9 @@ def check_not_singular(
     """
     if reg_covar > 0:
         return
-    smallest, limit = _limits(structure, counts, means, covariances, reg_covar, machine_epsilon)
+    smallest, limit = _limits(
+        structure, counts, means, covariances, reg_covar, machine_epsilon, references
+    )
     singular = np.flatnonzero(~(smallest > limit))
     if singular.size:
         k = int(singular[0])

@@ -42,6 +42,7 @@ from latentem.mixture.rows import GaussianRows, reference_frame
 from latentem.mixture.statistics import (
     GaussianMixtureStats,
     prepared_statistics,
+    statistics_of,
     variance_resolution,
 )
 from latentem.mixture.vector import parameters_from_vector
@@ -486,15 +487,12 @@ class GaussianMixtureModel(LatentModel):
         parameters = self._parameters()
         stats: GaussianMixtureStats | None = None
         if rows.complete is not None:
-            counts, means, scatter, objective = passes.statistics_and_objective(
+            summary, objective = passes.statistics_and_objective(
                 rows.complete,
                 rows.coefficients(*parameters),
                 self.assignment.block_responsibilities,
             )
-            eps = float(np.finfo(rows.complete.dtype).eps)
-            stats = GaussianMixtureStats(
-                counts, means, scatter, objective, self.covariance_type, machine_epsilon=eps
-            )
+            stats = statistics_of(summary, rows.complete, objective, self.covariance_type)
         if rows.incomplete is not None or stats is None:
             part = rows.incomplete or Observations(np.zeros((0, self.n_features)))
             conditionals = self._conditionals(part.X, residuals=True)
@@ -502,7 +500,14 @@ class GaussianMixtureModel(LatentModel):
             resp, terms = self.assignment.responsibilities(joint)
             terms = apply_observations(part, joint, terms, resp)
             counts, means, scatter = conditionals.statistics(self.means, resp)
-            extra = GaussianMixtureStats(counts, means, scatter, terms.sum(), self.covariance_type)
+            extra = GaussianMixtureStats(
+                counts,
+                means,
+                scatter,
+                terms.sum(),
+                self.covariance_type,
+                references=self.means,  # summed about the model's means
+            )
             stats = extra if stats is None else stats + extra
         return stats
 
@@ -712,11 +717,15 @@ def _parameters_from_statistics(
     else:
         occupied = counts > 0
         means = np.where(occupied[:, None], stats.means, previous_means)
-        covariances = structure.covariances_from_scatter(
-            np.asarray(stats.scatter), counts, reg_covar, previous_covariances
-        )
-    _check_not_collapsed(structure, counts, means, covariances, stats.machine_epsilon)
-    check_not_singular(structure, counts, means, covariances, reg_covar, stats.machine_epsilon)
+        # an exactly singular scatter (a feature constant in a component) may give NaN
+        # in the iterative updates; the model refuses it below, naming the fix
+        with np.errstate(divide="ignore", invalid="ignore"):
+            covariances = structure.covariances_from_scatter(
+                np.asarray(stats.scatter), counts, reg_covar, previous_covariances
+            )
+    epsilon, references = stats.machine_epsilon, stats.references
+    _check_not_collapsed(structure, counts, means, covariances, epsilon, references)
+    check_not_singular(structure, counts, means, covariances, reg_covar, epsilon, references)
     return GaussianMixtureModel(
         weights=weights,
         means=means,
@@ -734,6 +743,7 @@ def _check_not_collapsed(
     means: np.ndarray,
     covariances: np.ndarray,
     machine_epsilon: float,
+    references: np.ndarray | None = None,
 ) -> None:
     """Refuse M-step variances below the floating-point resolution of the means.
 
@@ -742,11 +752,13 @@ def _check_not_collapsed(
     rounding of its mean, the parameters no longer describe the data and EM's
     guarantee is lost to rounding, so the fit stops with advice instead.
 
-    The resolution is :func:`~latentem.mixture.statistics.variance_resolution`'s.
+    The resolution is :func:`~latentem.mixture.statistics.variance_resolution`'s,
+    about the points the statistics' moments were summed about (``references``:
+    a far component's own mean) when they say.
     """
     n_components, n_features = means.shape
     variances = np.einsum("kii->ki", structure.full_matrices(covariances, n_components, n_features))
-    resolution = variance_resolution(counts, means, machine_epsilon)
+    resolution = variance_resolution(counts, means, machine_epsilon, references)
     collapsed = (variances <= resolution) & (resolution > 0)
     if collapsed.any():
         k, j = (int(i) for i in np.argwhere(collapsed)[0])

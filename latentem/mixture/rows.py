@@ -22,7 +22,10 @@ from latentem.mixture.kernels import passes
 from latentem.mixture.kernels.base import FrameCoefficients
 from latentem.mixture.kernels.data import GaussianData, prepare_data
 from latentem.mixture.kernels.frame import Frame
-from latentem.mixture.statistics import GaussianMixtureStats, prepared_statistics
+from latentem.mixture.statistics import (
+    GaussianMixtureStats,
+    prepared_statistics,
+)
 
 __all__ = ["GaussianRows", "reference_frame"]
 
@@ -241,7 +244,9 @@ class GaussianRows:
             counts, centres, scatter = conditionals.statistics(
                 means, weights[self.incomplete_index]
             )
-            extra = GaussianMixtureStats(counts, centres, scatter, 0.0, structure)
+            extra = GaussianMixtureStats(  # summed about the means
+                counts, centres, scatter, 0.0, structure, references=means
+            )
             stats = extra if stats is None else stats + extra
         if stats is None:  # nothing observed at all
             zero = np.zeros(means.shape[0])

@@ -8,7 +8,7 @@ rule so that statistics of parts of the data add up to those of the whole.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from attrs import field, frozen
@@ -27,6 +27,7 @@ __all__ = [
     "accumulate_statistics",
     "estimate_log_gaussian_prob",
     "prepared_statistics",
+    "statistics_of",
     "variance_resolution",
 ]
 
@@ -66,14 +67,25 @@ def estimate_log_gaussian_prob(
 def prepared_statistics(
     data: GaussianData, resp: np.ndarray, log_likelihood: float, structure: CovarianceType
 ) -> GaussianMixtureStats:
-    counts, means, scatter = passes.statistics_from_responsibilities(data, resp)
+    """The statistics of prepared rows under responsibilities ``resp`` (n_samples, k)."""
+    return statistics_of(
+        passes.statistics_from_responsibilities(data, resp), data, log_likelihood, structure
+    )
+
+
+def statistics_of(
+    summary: passes.Summary, data: GaussianData, log_likelihood: float, structure: CovarianceType
+) -> GaussianMixtureStats:
+    """:class:`GaussianMixtureStats` of a pass's summary over ``data``."""
     return GaussianMixtureStats(
-        counts,
-        means,
-        scatter,
+        summary.counts,
+        summary.means,
+        summary.scatter,
         log_likelihood,
         structure,
         machine_epsilon=float(np.finfo(data.dtype).eps),
+        references=summary.references,
+        offsets=summary.offsets,
     )
 
 
@@ -103,7 +115,11 @@ def accumulate_statistics(
     The moments are summed in the frame of the structure's kernel (data
     centred on its mean, scaled or whitened), then centred on each
     component's mean, so adding a constant to ``X`` changes nothing but the
-    means.
+    means. A component whose moments lose digits that way (one far from the
+    data's mean against its own spread) has them summed again about its own
+    mean (:mod:`~latentem.mixture.kernels.passes`): each component's
+    statistics are exact to working precision relative to its own spread,
+    wherever it lies.
 
     Examples
     --------
@@ -130,7 +146,10 @@ _RESOLUTION_ULPS = 16.0
 
 
 def variance_resolution(
-    counts: np.ndarray, means: np.ndarray, machine_epsilon: float = _FLOAT64_EPSILON
+    counts: np.ndarray,
+    means: np.ndarray,
+    machine_epsilon: float = _FLOAT64_EPSILON,
+    references: np.ndarray | None = None,
 ) -> np.ndarray:
     """The smallest variance the statistics resolve, per component and feature.
 
@@ -138,12 +157,14 @@ def variance_resolution(
     feature ``j``:
 
     * the rounding of the mean itself in float64, ``(16 eps_64 |mu_kj|)^2``;
-    * the rounding of the statistics. The kernels sum ``y^2`` about the
-      data's centre ``c`` and subtract ``n mu^2``, so a variance below
-      ``16 eps (mu_kj - c_j)^2`` is lost to cancellation, where ``eps`` is
-      the working precision's (``machine_epsilon``; float32's is 5e8 times
-      float64's). The centre is taken as the counts-weighted mean of the
-      means, the mean of the rows.
+    * the rounding of the statistics. Moments summed about a point ``r_k``
+      and centred on the mean afterwards lose a variance below ``16 eps
+      (mu_kj - r_kj)^2`` to cancellation, where ``eps`` is the working
+      precision's (``machine_epsilon``; float32's is 5e8 times float64's).
+      ``references`` gives each component's ``r_k``
+      (:attr:`GaussianMixtureStats.references`: the data's centre, or the
+      component's own mean when it lies far from it); by default every
+      ``r_k`` is the counts-weighted mean of the means, the mean of the rows.
 
     Returns
     -------
@@ -156,10 +177,17 @@ def variance_resolution(
     array([[3.55e-15],
            [3.55e-15]])
     """
-    centre = np.average(means, axis=0, weights=counts) if counts.sum() > 0 else 0.0
     of_mean = (_RESOLUTION_ULPS * _FLOAT64_EPSILON * np.abs(means)) ** 2
-    of_statistics = _RESOLUTION_ULPS * machine_epsilon * (means - centre) ** 2
+    if references is None:
+        references = _mean_of_rows(counts, means)
+    of_statistics = _RESOLUTION_ULPS * machine_epsilon * (means - references) ** 2
     return np.maximum(of_mean, np.where(counts[:, None] > 0, of_statistics, 0.0))
+
+
+def _mean_of_rows(counts: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """The counts-weighted mean of the means, for every component (k, d)."""
+    centre = np.average(means, axis=0, weights=counts) if counts.sum() > 0 else 0.0
+    return np.broadcast_to(centre, means.shape)
 
 
 def _check_machine_epsilon(value: Any) -> float:
@@ -199,6 +227,17 @@ class GaussianMixtureStats:
         Rounding unit of the arithmetic that summed them (float32's for a
         float32 pass of the kernels); merged statistics keep the larger. The
         M-step refuses variances this arithmetic cannot resolve.
+    references : ndarray of shape (n_components, n_features) or None
+        The point each component's moments were summed about (the data's
+        centre, or the component's own mean when it lies far from it), which
+        sets the variance rounding may have lost (:func:`variance_resolution`);
+        merged statistics keep the first part's. None: the mean of the rows.
+    offsets : ndarray of shape (n_components, n_features) or None
+        ``means - references`` to the precision of the difference itself,
+        so that merging parts far from the origin loses no digit of the
+        distance between their means (``means`` are rounded to their own
+        magnitude). Recomputed from ``means`` when it disagrees with them
+        beyond their rounding (``means`` changed, say).
 
     Notes
     -----
@@ -228,6 +267,30 @@ class GaussianMixtureStats:
     machine_epsilon: float = field(
         default=_FLOAT64_EPSILON, converter=_check_machine_epsilon, kw_only=True
     )
+    references: np.ndarray | None = field(
+        default=None, converter=lambda v: None if v is None else readonly_array(v), kw_only=True
+    )
+    offsets: np.ndarray | None = field(
+        default=None, converter=lambda v: None if v is None else readonly_array(v), kw_only=True
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.references is None:
+            object.__setattr__(self, "offsets", None)
+            return
+        rounded = self.means - self.references
+        offsets = self.offsets
+        # offsets refine the means only while they agree with them to rounding
+        tolerance = 4.0 * _FLOAT64_EPSILON * (np.abs(self.means) + np.abs(self.references))
+        if offsets is None or not np.all(np.abs(offsets - rounded) <= tolerance):
+            object.__setattr__(self, "offsets", readonly_array(rounded))
+
+    def _delta(self, other: GaussianMixtureStats) -> np.ndarray:
+        """``other.means - self.means``, from the references and offsets when both have them."""
+        if self.references is None or other.references is None:
+            return np.asarray(other.means - self.means)
+        mine, theirs = cast(np.ndarray, self.offsets), cast(np.ndarray, other.offsets)
+        return (other.references - self.references) + (theirs - mine)
 
     def __add__(self, other: Any) -> GaussianMixtureStats:
         if not isinstance(other, GaussianMixtureStats):
@@ -241,12 +304,17 @@ class GaussianMixtureStats:
             )
         counts = self.counts + other.counts
         share = zero_safe_divide(other.counts, counts)
-        delta = other.means - self.means
-        means = np.where(
-            (self.counts > 0)[:, None], self.means + delta * share[:, None], other.means
-        )
+        delta = self._delta(other)
+        mine = (self.counts > 0)[:, None]
+        means = np.where(mine, self.means + delta * share[:, None], other.means)
         cross = self.counts * share  # n_a n_b / n
         scatter = self.scatter + other.scatter + self.covariance_type.shift_scatter(delta, cross)
+        references = offsets = None
+        if self.references is not None and other.references is not None:
+            references = np.where(mine, self.references, other.references)
+            moved = cast(np.ndarray, self.offsets) + delta * share[:, None]
+            offsets = np.where(mine, moved, other.offsets)
+            means = np.where(counts[:, None] > 0, references + offsets, means)
         return GaussianMixtureStats(
             counts=counts,
             means=means,
@@ -254,6 +322,8 @@ class GaussianMixtureStats:
             log_likelihood=self.log_likelihood + other.log_likelihood,
             covariance_type=self.covariance_type,
             machine_epsilon=max(self.machine_epsilon, other.machine_epsilon),
+            references=references,
+            offsets=offsets,
         )
 
     def scale(self, factor: float) -> GaussianMixtureStats:
@@ -270,4 +340,6 @@ class GaussianMixtureStats:
             log_likelihood=self.log_likelihood * factor,
             covariance_type=self.covariance_type,
             machine_epsilon=self.machine_epsilon,
+            references=self.references,
+            offsets=self.offsets,
         )

@@ -245,7 +245,9 @@ class GaussianEmissions(Emissions):
                 self.covariance_type, stats, means, means, self.covariances, self.prior
             )
             if self.covariance_floor > 0:  # no eigenvalues to compute without a floor
-                resolution = variance_resolution(counts, means, stats.machine_epsilon)
+                resolution = variance_resolution(
+                    counts, means, stats.machine_epsilon, stats.references
+                )
                 covariances, collapsed = self.covariance_type.floor_collapsed(
                     covariances,
                     self.n_states,

@@ -277,7 +277,9 @@ class GaussianMixtureEmissions(Emissions):
         k, m, d = self.means.shape
         structure, floor = self.covariance_type, self.covariance_floor
         counts = np.asarray(stats.counts)
-        resolution = variance_resolution(counts, means, stats.machine_epsilon).max(axis=1)
+        resolution = variance_resolution(
+            counts, means, stats.machine_epsilon, stats.references
+        ).max(axis=1)
         per_state = [
             structure.floor_collapsed(own, m, d, floor, resolution.reshape(k, m)[state])
             for state, own in enumerate(covariances)

@@ -360,8 +360,9 @@ class Kernel(abc.ABC):
         Returns
         -------
         counts : ndarray of shape (n_components,)
-        means : ndarray of shape (n_components, n_features)
-            0 where the count is 0.
+        offsets : ndarray of shape (n_components, n_features)
+            The means minus the frame's centre (kept apart so that no digit
+            of them is lost to the centre's magnitude); 0 where the count is 0.
         scatter : ndarray
             In the layout of :class:`~latentem.mixture.GaussianMixtureStats`.
         """
@@ -386,7 +387,7 @@ class LinearKernel(Kernel):
 def centred_scatters(
     second: np.ndarray, counts: np.ndarray, means: np.ndarray, frame: Frame
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Means and scatters about them in data units, from per-component second moments.
+    """Means (from the frame's centre) and scatters about them in data units.
 
     Parameters
     ----------
@@ -399,4 +400,4 @@ def centred_scatters(
     centred = second - counts[:, None, None] * means[:, :, None] * means[:, None, :]
     scatter = frame.scatter_from_frame(centred)
     scatter = 0.5 * (scatter + np.swapaxes(scatter, 1, 2))
-    return np.where(counts[:, None] > 0, frame.means_from_frame(means), 0.0), scatter
+    return np.where(counts[:, None] > 0, frame.offsets_from_frame(means), 0.0), scatter

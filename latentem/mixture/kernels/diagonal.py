@@ -95,7 +95,7 @@ class DiagKernel(Kernel):
         counts, means = counts_and_means(summed, self.linear_rows(n_features))
         # a variance is never negative; rounding can make the difference so
         centred = np.maximum(summed[:n_features].T - counts[:, None] * means**2, 0.0)
-        means = np.where(counts[:, None] > 0, frame.means_from_frame(means), 0.0)
+        means = np.where(counts[:, None] > 0, frame.offsets_from_frame(means), 0.0)
         return counts, means, cast(ScaledFrame, frame).variances_from_frame(centred)
 
 

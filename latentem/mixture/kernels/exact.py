@@ -16,8 +16,11 @@ this module evaluates them without expanding anything:
   float under every component, finite stand-ins that give its posterior in the
   limit: the components with the largest variance along the row's direction
   share it in proportion to their weights.
-* :func:`add_exact_moments`: a component's count, first and second moments
-  about a reference point near its mean, from the rows as given.
+* :func:`exact_moments`: a component's count, first and second moments about
+  a reference point near its mean, from the rows as given; :class:`ExactMoments`
+  sums them over the blocks of a pass, and :func:`lost_digits` finds the
+  components whose moments summed about the frame's centre lost digits
+  (the passes then sum theirs here, see :mod:`~latentem.mixture.kernels.passes`).
 """
 
 from __future__ import annotations
@@ -25,10 +28,19 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.linalg import lapack
 
 from latentem.mixture.kernels.base import Components
 
-__all__ = ["LIMIT_TIE", "add_exact_moments", "exact_joint", "limit_joint"]
+__all__ = [
+    "CANCELLATION_LIMIT",
+    "LIMIT_TIE",
+    "ExactMoments",
+    "exact_joint",
+    "exact_moments",
+    "limit_joint",
+    "lost_digits",
+]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _LOG_2 = math.log(2.0)
@@ -36,6 +48,12 @@ _LOG_2 = math.log(2.0)
 #: Components whose ``log |U^T (x - mu)|^2`` are within this of the smallest share the
 #: limit posterior of a row beyond the floats (their difference is rounding).
 LIMIT_TIE = 2.0**-30
+
+#: Moments summed about a point ``c`` and centred afterwards lose about ``eps n (mu -
+#: c)^T S^-1 (mu - c)`` of a component's scatter ``S``, relative (``n`` its count, ``mu``
+#: its mean). A component for which that factor exceeds this has its moments summed
+#: about its own mean instead: float64 statistics then keep about 12 digits or more.
+CANCELLATION_LIMIT = 2.0**12
 
 
 def _exponents(values: np.ndarray) -> np.ndarray:
@@ -156,14 +174,10 @@ def limit_joint(log_distances: np.ndarray, log_weights: np.ndarray) -> np.ndarra
     return np.where(winners, log_weights[:, None], -np.inf)
 
 
-def add_exact_moments(
-    X: np.ndarray,
-    resp: np.ndarray,
-    reference: np.ndarray,
-    diagonal: bool,
-    moments: tuple[np.ndarray, np.ndarray, np.ndarray],
-) -> None:
-    """Add one component's ``sum r``, ``sum r (x - ref)`` and second moments about ``ref``.
+def exact_moments(
+    X: np.ndarray, resp: np.ndarray, reference: np.ndarray, diagonal: bool
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """One component's ``sum r``, ``sum r (x - ref)`` and second moments about ``ref``.
 
     Parameters
     ----------
@@ -176,16 +190,137 @@ def add_exact_moments(
     diagonal : bool
         Second moments per feature (shape (n_features,)) rather than the
         (n_features, n_features) matrix.
-    moments : tuple of float64 ndarrays
-        Count (shape ()), first moment (n_features,) and second moments,
-        added to in place.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> count, first, second = exact_moments(
+    ...     np.array([[1e12 + 1.0], [1e12 + 3.0]]), np.ones(2), np.array([1e12]), True)
+    >>> float(count), first, second
+    (2.0, array([4.]), array([10.]))
     """
     differences = X - reference
     weighted = differences * resp[:, None]
-    count, first, second = moments
-    count += resp.sum()
-    first += weighted.sum(axis=0)
-    if diagonal:
-        second += np.einsum("ij,ij->j", weighted, differences)
-    else:
-        second += weighted.T @ differences
+    second = np.einsum("ij,ij->j", weighted, differences) if diagonal else weighted.T @ differences
+    return float(resp.sum()), weighted.sum(axis=0), second
+
+
+class ExactMoments:
+    """The moments of some components about their reference points, per task of a pass.
+
+    Parameters
+    ----------
+    which : ndarray of int
+        The components.
+    references : ndarray of shape (n_which, n_features)
+        A point near each one's mean, in data units.
+    n_tasks : int
+    diagonal : bool
+        Per-feature second moments (see :func:`exact_moments`).
+    """
+
+    def __init__(
+        self, which: np.ndarray, references: np.ndarray, n_tasks: int, diagonal: bool
+    ) -> None:
+        n_which, n_features = references.shape
+        self.which = which
+        self.references = references
+        self.diagonal = diagonal
+        self.counts = np.zeros((n_tasks, n_which))
+        self.first = np.zeros((n_tasks, n_which, n_features))
+        shape = (n_features,) if diagonal else (n_features, n_features)
+        self.second = np.zeros((n_tasks, n_which, *shape))
+
+    def add(self, task: int, X: np.ndarray, resp_t: np.ndarray) -> None:
+        """Add a block: its rows in data units and every component's responsibilities (k, m)."""
+        for i, k in enumerate(self.which):
+            resp = resp_t[k].astype(np.float64)
+            count, first, second = exact_moments(X, resp, self.references[i], self.diagonal)
+            self.counts[task, i] += count
+            self.first[task, i] += first
+            self.second[task, i] += second
+
+    def statistics(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Counts, means minus references (0 where the count is 0) and scatter about the means."""
+        counts = self.counts.sum(axis=0)
+        occupied = counts > 0
+        shifts = self.first.sum(axis=0) / np.where(occupied, counts, 1.0)[:, None]
+        if self.diagonal:
+            correction = counts[:, None] * shifts**2
+        else:
+            correction = counts[:, None, None] * shifts[:, :, None] * shifts[:, None, :]
+        scatter = self.second.sum(axis=0) - correction
+        if self.diagonal:
+            scatter = np.maximum(scatter, 0.0)
+        else:
+            scatter = 0.5 * (scatter + np.swapaxes(scatter, 1, 2))
+        return counts, np.where(occupied[:, None], shifts, 0.0), scatter
+
+
+def _squared_distances(scatter: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """``offsets_k^T scatter_k^-1 offsets_k`` per row; inf where the scatter is singular.
+
+    ``scatter`` is (k, d, d) or (k, d) diagonals; zero offsets give 0.
+    """
+    if scatter.ndim == 2:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(offsets == 0, 0.0, offsets**2 / np.where(scatter > 0, scatter, 0.0))
+        return np.where(np.isnan(terms), np.inf, terms).sum(axis=1)
+    out = np.empty(offsets.shape[0])
+    for k, (matrix, offset) in enumerate(zip(scatter, offsets, strict=True)):
+        if not np.any(offset):
+            out[k] = 0.0
+            continue
+        lower, info = lapack.dpotrf(matrix, lower=1)
+        if info != 0:  # not positive definite
+            out[k] = np.inf
+            continue
+        whitened, _ = lapack.dtrtrs(lower, offset, lower=1)
+        with np.errstate(over="ignore"):  # inf: lost
+            out[k] = float(whitened @ whitened)
+    return out
+
+
+def lost_digits(
+    counts: np.ndarray,
+    means: np.ndarray,
+    scatter: np.ndarray,
+    references: np.ndarray,
+    shared: bool,
+) -> np.ndarray:
+    """The components whose moments, summed about ``references``, lost digits.
+
+    Parameters
+    ----------
+    counts : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, n_features)
+    scatter : ndarray
+        (k, d, d), (k, d) diagonals, or the pooled (d, d) when ``shared``.
+    references : ndarray of shape (n_components, n_features)
+        Where each component's moments were summed.
+    shared : bool
+        One scatter pooled over the components.
+
+    Returns
+    -------
+    ndarray of bool of shape (n_components,)
+        Where ``n (mu - ref)^T S^-1 (mu - ref)`` exceeds :data:`CANCELLATION_LIMIT`
+        (or the scatter is singular and the mean is not the reference), ``S``
+        being the scatter the component's moments went into.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lost_digits(np.array([100.0, 100.0]), np.array([[1.0], [1e4]]),
+    ...             np.array([[100.0], [100.0]]), np.zeros((2, 1)), shared=False)
+    array([False,  True])
+    """
+    offsets = means - references
+    if shared:
+        scatter = np.broadcast_to(scatter, (means.shape[0], *scatter.shape))
+    occupied = counts > 0
+    ratios = np.zeros_like(counts)
+    ratios[occupied] = counts[occupied] * _squared_distances(
+        np.asarray(scatter)[occupied], offsets[occupied]
+    )
+    return occupied & ~(ratios <= CANCELLATION_LIMIT)

@@ -66,8 +66,12 @@ class Frame(abc.ABC):
         """``A^T M`` for every (n_features, m) matrix ``M`` stacked in ``matrices``."""
 
     @abc.abstractmethod
+    def offsets_from_frame(self, means: np.ndarray) -> np.ndarray:
+        """``A m`` for every row ``m`` of ``means`` (n_components, n_features)."""
+
     def means_from_frame(self, means: np.ndarray) -> np.ndarray:
         """``centre + A m`` for every row ``m`` of ``means`` (n_components, n_features)."""
+        return self.centre + self.offsets_from_frame(means)
 
     @abc.abstractmethod
     def scatter_from_frame(self, scatter: np.ndarray) -> np.ndarray:
@@ -107,8 +111,8 @@ class ScaledFrame(Frame):
     def factor_to_frame(self, matrices: np.ndarray) -> np.ndarray:
         return self.scale[:, None] * matrices
 
-    def means_from_frame(self, means: np.ndarray) -> np.ndarray:
-        return self.centre + means * self.scale
+    def offsets_from_frame(self, means: np.ndarray) -> np.ndarray:
+        return means * self.scale
 
     def scatter_from_frame(self, scatter: np.ndarray) -> np.ndarray:
         return scatter * self.scale[:, None] * self.scale
@@ -161,8 +165,8 @@ class WhitenedFrame(Frame):
     def factor_to_frame(self, matrices: np.ndarray) -> np.ndarray:
         return np.matmul(self.factor.T, matrices)
 
-    def means_from_frame(self, means: np.ndarray) -> np.ndarray:
-        return self.centre + means @ self.factor.T
+    def offsets_from_frame(self, means: np.ndarray) -> np.ndarray:
+        return means @ self.factor.T
 
     def scatter_from_frame(self, scatter: np.ndarray) -> np.ndarray:
         return np.matmul(np.matmul(self.factor, scatter), self.factor.T)

@@ -6,6 +6,14 @@ Each function makes one pass over :class:`GaussianData` in blocks (see
 The rows and components the coefficients mark are evaluated by the exact path
 (:mod:`~latentem.mixture.kernels.exact`); a row whose log-density is below the
 most negative float gets ``-inf`` for it and its limit posterior.
+
+Statistics are summed about the frame's centre, except for the components
+whose moments would lose digits there (far from the centre against their own
+spread): those are summed about a point near their own mean, from the rows as
+given. An E-step predicts them from the model's parameters; after the pass,
+:func:`~latentem.mixture.kernels.exact.lost_digits` checks every component
+against the statistics found, and a second pass redoes the ones it flags about
+their new means. Healthy problems pay the check only.
 """
 
 from __future__ import annotations
@@ -13,11 +21,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from attrs import frozen
 
 from latentem.mixture.kernels.base import FrameCoefficients
 from latentem.mixture.kernels.blocks import Workspace, plan_blocks, run_blocks
 from latentem.mixture.kernels.data import GaussianData
-from latentem.mixture.kernels.exact import exact_joint, limit_joint
+from latentem.mixture.kernels.exact import (
+    CANCELLATION_LIMIT,
+    ExactMoments,
+    exact_joint,
+    limit_joint,
+    lost_digits,
+)
 from latentem.mixture.kernels.responsibilities import (
     BlockTransform,
     objective_terms,
@@ -26,6 +41,7 @@ from latentem.mixture.kernels.responsibilities import (
 )
 
 __all__ = [
+    "Summary",
     "joint_log_prob",
     "log_marginal",
     "most_probable",
@@ -35,9 +51,31 @@ __all__ = [
     "statistics_from_responsibilities",
 ]
 
-#: Per-component counts, means and scatter in data units, as :meth:`Kernel.statistics
-#: <latentem.mixture.kernels.base.Kernel.statistics>` returns them.
-CountsMeansScatter = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+@frozen(eq=False)
+class Summary:
+    """Per-component statistics of a pass, in data units.
+
+    Attributes
+    ----------
+    counts : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, n_features)
+        0 where the count is 0.
+    scatter : ndarray
+        About the means, in the layout of :meth:`Kernel.statistics
+        <latentem.mixture.kernels.base.Kernel.statistics>`.
+    references : ndarray of shape (n_components, n_features)
+        The point each component's moments were summed about: the frame's
+        centre, or a point near the component's mean.
+    offsets : ndarray of shape (n_components, n_features)
+        ``means - references``, to working precision of the difference itself.
+    """
+
+    counts: np.ndarray
+    means: np.ndarray
+    scatter: np.ndarray
+    references: np.ndarray
+    offsets: np.ndarray
 
 
 _NO_ROWS = np.zeros(0, dtype=np.intp)
@@ -111,9 +149,85 @@ def _moments(data: GaussianData, n_components: int, n_tasks: int) -> list[np.nda
     return [np.zeros((n_tasks, *shape)) for shape in shapes]
 
 
+#: Which components a pass sums about their own references, and the references.
+Explicit = tuple[np.ndarray, np.ndarray]
+
+#: A block's features and responsibilities (n_components, n_rows), and its objective.
+BlockResponsibilities = Callable[[slice, Workspace], tuple[np.ndarray, np.ndarray, float]]
+
+
+def _summarise(
+    data: GaussianData, n_components: int, explicit: Explicit, block: BlockResponsibilities
+) -> tuple[Summary, float]:
+    """One pass: the moments of ``explicit`` about their references, the others' fast."""
+    kernel = data.kernel
+    plan = plan_blocks(data.n_samples, data.block_rows)
+    moments = _moments(data, n_components, plan.n_tasks)
+    objective_sums = np.zeros(plan.n_tasks)
+    which, references = explicit
+    exact = ExactMoments(which, references, plan.n_tasks, kernel.diagonal_scatter)
+
+    def work(task: int, rows: slice, workspace: Workspace) -> None:
+        features, resp_t, objective = block(rows, workspace)
+        objective_sums[task] += objective
+        if which.size:
+            exact.add(task, _given_rows(data, rows), resp_t)
+            resp_t[which] = 0.0  # their moments are the exact ones
+        kernel.add_moments(features, resp_t, [m[task] for m in moments], workspace.buffer)
+
+    run_blocks(data, plan, work)
+    counts, offsets, scatter = kernel.statistics([m.sum(axis=0) for m in moments], data.frame)
+    summed_about = np.broadcast_to(data.frame.centre, offsets.shape).copy()
+    if which.size:
+        exact_counts, exact_offsets, exact_scatter = exact.statistics()
+        counts[which], offsets[which] = exact_counts, exact_offsets
+        if kernel.shared_scatter:
+            scatter = scatter + exact_scatter.sum(axis=0)
+        else:
+            scatter[which] = exact_scatter
+        summed_about[which] = references
+    means = np.where(counts[:, None] > 0, summed_about + offsets, 0.0)
+    summary = Summary(counts, means, scatter, summed_about, offsets)
+    return summary, float(objective_sums.sum())
+
+
+def _redo(data: GaussianData, summary: Summary, explicit: Explicit) -> Explicit | None:
+    """The components to sum about their new means, if the pass lost digits on some."""
+    lost = lost_digits(
+        summary.counts,
+        summary.means,
+        summary.scatter,
+        summary.references,
+        data.kernel.shared_scatter,
+    )
+    if not lost.any():
+        return None
+    redo = np.union1d(explicit[0], np.flatnonzero(lost))
+    return redo, summary.means[redo]
+
+
+def _none(n_features: int) -> Explicit:
+    return np.zeros(0, dtype=np.intp), np.zeros((0, n_features))
+
+
+def _predicted(data: GaussianData, coefficients: FrameCoefficients) -> Explicit:
+    """The components whose moments about the frame's centre would lose digits.
+
+    From the model's own spread: the centre's squared distance from each mean
+    in its deviations, times its weight when the scatter is pooled.
+    """
+    components = coefficients.components
+    if components is None or coefficients.offsets2 is None:
+        return _none(data.n_features)
+    weights = np.exp(components.log_weights)
+    ratios = coefficients.offsets2 * (weights if data.kernel.shared_scatter else 1.0)
+    which = np.flatnonzero(~coefficients.absent & ~(ratios <= CANCELLATION_LIMIT))
+    return which, components.means[which]
+
+
 def statistics_and_objective(
     data: GaussianData, coefficients: FrameCoefficients, transform: BlockTransform
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+) -> tuple[Summary, float]:
     """E-step: counts, means, scatter (data units) and the objective of ``data``.
 
     Parameters
@@ -127,45 +241,43 @@ def statistics_and_objective(
 
     Returns
     -------
-    counts, means, scatter : ndarrays
-        As :meth:`Kernel.statistics
-        <latentem.mixture.kernels.base.Kernel.statistics>` returns them.
+    summary : Summary
     log_likelihood : float
         Sum of the rows' (weighted) objective terms.
     """
-    plan = plan_blocks(data.n_samples, data.block_rows)
-    moments = _moments(data, coefficients.n_components, plan.n_tasks)
-    objective_sums = np.zeros(plan.n_tasks)
 
-    def work(task: int, rows: slice, workspace: Workspace) -> None:
+    def block(rows: slice, workspace: Workspace) -> tuple[np.ndarray, np.ndarray, float]:
         features, joint_t, lost = _joint(workspace, data, coefficients, rows)
         weights = _part(data.sample_weight, rows)
         terms = objective_terms(joint_t, transform, _part(data.labels, rows), weights)
         _lose(terms, lost, weights)
-        objective_sums[task] += np.add.reduce(terms, dtype=np.float64)
-        data.kernel.add_moments(features, joint_t, [m[task] for m in moments], workspace.buffer)
+        return features, joint_t, float(np.add.reduce(terms, dtype=np.float64))
 
-    run_blocks(data, plan, work)
-    counts, means, scatter = data.kernel.statistics([m.sum(axis=0) for m in moments], data.frame)
-    return counts, means, scatter, float(objective_sums.sum())
+    explicit = _predicted(data, coefficients)
+    summary, objective = _summarise(data, coefficients.n_components, explicit, block)
+    redo = _redo(data, summary, explicit)
+    if redo is not None:
+        summary, objective = _summarise(data, coefficients.n_components, redo, block)
+    return summary, objective
 
 
-def statistics_from_responsibilities(data: GaussianData, resp: np.ndarray) -> CountsMeansScatter:
+def statistics_from_responsibilities(data: GaussianData, resp: np.ndarray) -> Summary:
     """Counts, means and scatter of ``data`` under given responsibilities (n_samples, k).
 
     Sample weights and labels held by ``data`` are not applied: ``resp`` is
     taken as it is.
     """
-    plan = plan_blocks(data.n_samples, data.block_rows)
-    moments = _moments(data, resp.shape[1], plan.n_tasks)
 
-    def work(task: int, rows: slice, workspace: Workspace) -> None:
+    def block(rows: slice, workspace: Workspace) -> tuple[np.ndarray, np.ndarray, float]:
         resp_t = np.ascontiguousarray(resp[rows].T, dtype=data.dtype)
-        features = workspace.features(rows)
-        data.kernel.add_moments(features, resp_t, [m[task] for m in moments], workspace.buffer)
+        return workspace.features(rows), resp_t, 0.0
 
-    run_blocks(data, plan, work)
-    return data.kernel.statistics([m.sum(axis=0) for m in moments], data.frame)
+    none = _none(data.n_features)
+    summary, _ = _summarise(data, resp.shape[1], none, block)
+    redo = _redo(data, summary, none)
+    if redo is not None:
+        summary, _ = _summarise(data, resp.shape[1], redo, block)
+    return summary
 
 
 def objective(

@@ -97,4 +97,5 @@ class TiedKernel(LinearKernel):
         centred = second - first[:-1] @ means
         scatter = frame.scatter_from_frame(centred)
         scatter = 0.5 * (scatter + scatter.T)
-        return counts, np.where(counts[:, None] > 0, frame.means_from_frame(means), 0.0), scatter
+        offsets = np.where(counts[:, None] > 0, frame.offsets_from_frame(means), 0.0)
+        return counts, offsets, scatter

@@ -5,7 +5,7 @@ import pytest
 
 from latentem.mixture import GaussianMixtureModel, covariance_type
 from latentem.mixture.kernels.base import expansion_limits
-from latentem.mixture.kernels.exact import add_exact_moments, exact_joint, limit_joint
+from latentem.mixture.kernels.exact import exact_joint, exact_moments, limit_joint, lost_digits
 
 from .reference import COVARIANCE_TYPES, joint_log_prob, random_model
 
@@ -65,14 +65,26 @@ def test_components_of_weight_zero_never_take_a_row():
 def test_moments_are_summed_about_the_reference():
     rng = np.random.default_rng(0)
     X, resp = rng.normal(size=(50, 2)) + 1e12, rng.random(50)
-    moments = (np.zeros(()), np.zeros(2), np.zeros((2, 2)))
-    add_exact_moments(X, resp, np.full(2, 1e12), False, moments)
+    count, first, second = exact_moments(X, resp, np.full(2, 1e12), diagonal=False)
     centred = X - 1e12
-    np.testing.assert_allclose(moments[1], resp @ centred, rtol=1e-13)
-    np.testing.assert_allclose(moments[2], (resp[:, None] * centred).T @ centred, rtol=1e-13)
-    diagonal = (np.zeros(()), np.zeros(2), np.zeros(2))
-    add_exact_moments(X, resp, np.full(2, 1e12), True, diagonal)
-    np.testing.assert_allclose(diagonal[2], np.diag(moments[2]), rtol=1e-13)
+    assert count == pytest.approx(resp.sum(), rel=1e-15)
+    np.testing.assert_allclose(first, resp @ centred, rtol=1e-13)
+    np.testing.assert_allclose(second, (resp[:, None] * centred).T @ centred, rtol=1e-13)
+    _, _, diagonal = exact_moments(X, resp, np.full(2, 1e12), diagonal=True)
+    np.testing.assert_allclose(diagonal, np.diag(second), rtol=1e-13)
+
+
+def test_digits_lost_to_cancellation_are_found():
+    counts = np.array([100.0, 100.0, 100.0])
+    means = np.array([[1.0, 0.0], [0.0, 1e4], [0.0, 0.0]])
+    scatter = 100.0 * np.array([np.eye(2), np.eye(2), [[1.0, 1.0], [1.0, 1.0]]])
+    # 100 * 1^2 is fine, 100 * 1e8 is not, and a singular scatter away from the mean is lost
+    flagged = lost_digits(
+        counts, means + np.array([0.0, 1.0]), scatter, np.zeros((3, 2)), shared=False
+    )
+    assert flagged.tolist() == [False, True, True]
+    pooled = lost_digits(counts, means - 1.0, 300.0 * np.eye(2), np.zeros((3, 2)), shared=True)
+    assert pooled.tolist() == [False, True, False]
 
 
 def test_rows_and_components_the_expansion_cannot_serve_are_marked():
