@@ -17,8 +17,8 @@ representation of :class:`~latentem.mixture.GaussianMixtureStats`.
 The expansion loses about ``eps (s |y| + o)^2`` nats on a row at distance
 ``|y|`` from the frame's centre, ``s`` bounding a component's precision factor
 in the frame and ``o`` the distance of the centre from its mean in its own
-deviations. :class:`FrameCoefficients` therefore also says which rows
-(beyond :attr:`~FrameCoefficients.radius2`) and which components
+deviations. :class:`FrameCoefficients` therefore also says which rows (beyond
+a component's :attr:`~FrameCoefficients.radii2`) and which components
 (:attr:`~FrameCoefficients.exact_components`) the passes evaluate by the
 exact path of :mod:`~latentem.mixture.kernels.exact` instead, so that
 rounding stays within :data:`EXPANSION_BUDGET` nats. The
@@ -59,6 +59,11 @@ _LOG_2PI = math.log(2.0 * math.pi)
 #: Rounding (in nats, per row and component) the expanded forms may lose before the
 #: exact path takes over, per working precision: ``eps (s |y| + o)^2`` stays below it.
 EXPANSION_BUDGET = {np.dtype(np.float64): 2.0**-26, np.dtype(np.float32): 2.0**-10}
+
+#: A kernel that takes differences before squaring loses ``2 eps |v| (s |y| + o)`` on a
+#: component at whitened distance ``|v|``; for the components that matter to a row
+#: (within ``|v|`` of this, 2048 nats below the best) that is ``2 eps 64 (s |y| + o)``.
+COMPETING_DISTANCE = 64.0
 
 
 @frozen(eq=False)
@@ -103,9 +108,9 @@ class FrameCoefficients:
         The parameters in data units, for the exact path (None: none).
     factors : ndarray or None
         Each component's precision factor or its diagonal, for the exact path.
-    radius2 : float
+    radii2 : ndarray of shape (n_components,) or None
         Rows farther than this squared distance from the frame's centre take
-        the exact path (``inf``: none).
+        the exact path for the component (``inf``: none; None: no row).
     exact_components : ndarray of int
         Components every row evaluates by the exact path.
     offsets2 : ndarray of shape (n_components,) or None
@@ -120,15 +125,21 @@ class FrameCoefficients:
     factor: np.ndarray | None = None
     components: Components | None = None
     factors: np.ndarray | None = None
-    radius2: float = math.inf
+    radii2: np.ndarray | None = None
     exact_components: np.ndarray = field(factory=lambda: np.zeros(0, dtype=np.intp))
     offsets2: np.ndarray | None = None
     # read once per block of every pass: worth keeping rather than recomputing
     any_absent: bool = field(init=False)
+    #: The smallest of :attr:`radii2`: rows within it take no exact path.
+    radius2: float = field(init=False)
 
     @any_absent.default
     def _any_absent(self) -> bool:
         return bool(self.absent.any())
+
+    @radius2.default
+    def _radius2(self) -> float:
+        return math.inf if self.radii2 is None else float(np.min(self.radii2, initial=math.inf))
 
     @property
     def n_components(self) -> int:
@@ -161,9 +172,20 @@ def component_constants(
     return constants, absent
 
 
+def spectral_norms2(factors: np.ndarray) -> np.ndarray:
+    """The largest squared singular value of each (d, d) matrix stacked in ``factors``."""
+    if factors.size == 0:
+        return np.zeros(factors.shape[:-2])
+    return np.linalg.svd(factors, compute_uv=False)[..., 0] ** 2
+
+
 def expansion_limits(
-    factor_norms2: np.ndarray, offsets2: np.ndarray, absent: np.ndarray, dtype: np.dtype
-) -> tuple[float, np.ndarray]:
+    factor_norms2: np.ndarray,
+    offsets2: np.ndarray,
+    absent: np.ndarray,
+    dtype: np.dtype,
+    squared: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
     """Where the expansion keeps rounding within :data:`EXPANSION_BUDGET`.
 
     Parameters
@@ -175,33 +197,38 @@ def expansion_limits(
         ``|U_k^T (mu_k - centre)|^2``.
     absent : ndarray of bool
     dtype : the working precision
+    squared : bool, default=True
+        Whether the kernel expands the square (rounding ``eps (s |y| + o)^2``)
+        or takes differences first (``2 eps |v| (s |y| + o)``, with ``|v|`` at
+        most :data:`COMPETING_DISTANCE` for the components that matter).
 
     Returns
     -------
-    radius2 : float
-        Rows beyond this squared distance from the centre need the exact path.
+    radii2 : ndarray of shape (n_components,)
+        Rows beyond this squared distance from the centre need the exact path
+        for the component (``inf``: none).
     exact_components : ndarray of int
         Components too far from the centre for any row.
 
     Examples
     --------
     >>> import numpy as np
-    >>> radius2, exact = expansion_limits(
+    >>> radii2, exact = expansion_limits(
     ...     np.array([1.0, 1.0]), np.array([0.0, 1e16]), np.zeros(2, bool), np.dtype(float))
-    >>> round(radius2), exact  # (2^-26 / eps)^(1/2) = 2^13 deviations
-    (67108864, array([1]))
+    >>> radii2, exact  # (2^-26 / eps)^(1/2) = 2^13 deviations
+    (array([67108864.,       inf]), array([1]))
     """
-    limit = math.sqrt(EXPANSION_BUDGET.get(np.dtype(dtype), 2.0**-26) / np.finfo(dtype).eps)
+    budget = EXPANSION_BUDGET.get(np.dtype(dtype), 2.0**-26) / float(np.finfo(dtype).eps)
+    limit = math.sqrt(budget) if squared else budget / (2.0 * COMPETING_DISTANCE)
     offsets = np.sqrt(offsets2)
     # NaN compares False: a non-finite offset is too far
     far = ~(offsets < limit)
     exact = np.flatnonzero(~absent & far)
-    rest = ~absent & ~far
     norms = np.sqrt(np.broadcast_to(factor_norms2, offsets.shape))
     with np.errstate(divide="ignore", invalid="ignore"):
-        radii = np.where(norms[rest] > 0, (limit - offsets[rest]) / norms[rest], math.inf)
-    radius = float(np.min(radii, initial=math.inf))
-    return radius * radius, exact
+        radii = np.where(norms > 0, (limit - offsets) / norms, math.inf)
+    radii = np.where(absent | far, math.inf, radii)
+    return radii * radii, exact
 
 
 def make_coefficients(
@@ -214,20 +241,22 @@ def make_coefficients(
     factors: np.ndarray | None = None,
     factor_norms2: np.ndarray | None = None,
     offsets2: np.ndarray | None = None,
+    squared: bool = True,
 ) -> FrameCoefficients:
     """FrameCoefficients whose matrix is ``columns`` side by side, in ``dtype``.
 
     With ``components`` and ``factors`` (the exact path's) and the bounds
-    ``factor_norms2`` and ``offsets2`` of :func:`expansion_limits`, the rows
-    and components the expansion cannot serve are marked for the exact path.
+    ``factor_norms2`` and ``offsets2`` of :func:`expansion_limits` (and
+    whether the kernel's form is ``squared``), the rows and components the
+    expansion cannot serve are marked for the exact path.
     """
     matrix = np.ascontiguousarray(np.column_stack(columns), dtype=dtype)
     first = None if factor is None else np.ascontiguousarray(factor, dtype=dtype)
     if components is None or factor_norms2 is None or offsets2 is None:
         return FrameCoefficients(matrix, absent, first)
-    radius2, exact = expansion_limits(factor_norms2, offsets2, absent, matrix.dtype)
+    radii2, exact = expansion_limits(factor_norms2, offsets2, absent, matrix.dtype, squared)
     return FrameCoefficients(
-        matrix, absent, first, components, factors, radius2, exact, np.asarray(offsets2)
+        matrix, absent, first, components, factors, radii2, exact, np.asarray(offsets2)
     )
 
 
@@ -250,6 +279,9 @@ class Kernel(abc.ABC):
     diagonal_scatter: ClassVar[bool] = False
     #: Whether the statistics pool every component's scatter into one matrix.
     shared_scatter: ClassVar[bool] = False
+    #: Whether the joint expands the square (else differences come first, see
+    #: :func:`expansion_limits`).
+    squared_expansion: ClassVar[bool] = True
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -278,6 +310,32 @@ class Kernel(abc.ABC):
         by default the factors of :class:`Components` as they are.
         """
         return components.precisions_cholesky
+
+    def limited_coefficients(
+        self,
+        columns: list[np.ndarray],
+        absent: np.ndarray,
+        dtype: np.dtype,
+        factor: np.ndarray | None,
+        components: Components,
+        factor_norms2: np.ndarray,
+        offsets2: np.ndarray,
+    ) -> FrameCoefficients:
+        """:func:`make_coefficients` with what the exact path needs and where it takes over.
+
+        ``factor_norms2`` and ``offsets2`` are :func:`expansion_limits`'s bounds.
+        """
+        return make_coefficients(
+            columns,
+            absent,
+            dtype,
+            factor,
+            components=components,
+            factors=self.exact_factors(components),
+            factor_norms2=factor_norms2,
+            offsets2=offsets2,
+            squared=self.squared_expansion,
+        )
 
     @abc.abstractmethod
     def n_feature_rows(self, n_features: int) -> int:

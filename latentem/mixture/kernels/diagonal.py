@@ -12,7 +12,6 @@ from latentem.mixture.kernels.base import (
     Kernel,
     component_constants,
     counts_and_means,
-    make_coefficients,
 )
 from latentem.mixture.kernels.features import write_square_features
 from latentem.mixture.kernels.frame import Frame, ScaledFrame, scaled_frame, scaled_frame_of
@@ -76,16 +75,8 @@ class DiagKernel(Kernel):
         constants, absent = component_constants(log_weights, log_det, offsets2, n_features)
         in_frame = precisions * scale**2
         columns = [-0.5 * in_frame, precisions * offsets * scale, constants]
-        return make_coefficients(
-            columns,
-            absent,
-            dtype,
-            None,
-            components=components,
-            factors=self.exact_factors(components),
-            factor_norms2=in_frame.max(axis=1, initial=0.0),
-            offsets2=offsets2,
-        )
+        norms2 = in_frame.max(axis=1, initial=0.0)
+        return self.limited_coefficients(columns, absent, dtype, None, components, norms2, offsets2)
 
     def statistics(
         self, moments: list[np.ndarray], frame: Frame

@@ -10,8 +10,9 @@ this module evaluates them without expanding anything:
 * :func:`exact_joint`: ``log w_k + log N(x | mu_k, Sigma_k)`` from ``U_k^T (x -
   mu_k)``, every row scaled by a power of two first so that nothing overflows:
   a row of 1e200 gets its own (very negative, or ``-inf`` when below the most
-  negative float) log-density. Every number of a row is computed by the same
-  element-wise operations whatever other rows come with it.
+  negative float) log-density. Asked to be ``deterministic`` (for inference),
+  every number of a row is computed by the same operations whatever other rows
+  come with it.
 * :func:`limit_joint`: for a row whose log-density is below the most negative
   float under every component, finite stand-ins that give its posterior in the
   limit: the components with the largest variance along the row's direction
@@ -52,8 +53,8 @@ LIMIT_TIE = 2.0**-30
 #: Moments summed about a point ``c`` and centred afterwards lose about ``eps n (mu -
 #: c)^T S^-1 (mu - c)`` of a component's scatter ``S``, relative (``n`` its count, ``mu``
 #: its mean). A component for which that factor exceeds this has its moments summed
-#: about its own mean instead: float64 statistics then keep about 12 digits or more.
-CANCELLATION_LIMIT = 2.0**12
+#: about its own mean instead: float64 statistics then keep about 10 digits or more.
+CANCELLATION_LIMIT = 2.0**20
 
 
 def _exponents(values: np.ndarray) -> np.ndarray:
@@ -62,17 +63,19 @@ def _exponents(values: np.ndarray) -> np.ndarray:
     return exponent.astype(np.int64)
 
 
-def _whiten(differences: np.ndarray, factor: np.ndarray) -> np.ndarray:
-    """``U^T D`` for every row of ``differences`` (m, d), in a fixed order of operations.
+def _whiten(differences: np.ndarray, factor: np.ndarray, deterministic: bool) -> np.ndarray:
+    """``U^T D`` for every row of ``differences`` (m, d).
 
-    ``factor`` is a component's (d, d) factor ``U`` or its (d,) diagonal.
+    ``factor`` is a component's (d, d) factor ``U`` or its (d,) diagonal. One
+    matrix product for all rows rounds a row differently depending on how many
+    come with it (BLAS kernels block them), so ``deterministic`` makes one
+    vector-matrix product per row instead (numpy's stacked matmul).
     """
     if factor.ndim == 1:
         return differences * factor
-    whitened = differences[:, :1] * factor[0]
-    for j in range(1, factor.shape[0]):
-        whitened += differences[:, j : j + 1] * factor[j]
-    return whitened
+    if deterministic:
+        return np.matmul(differences[:, None, :], factor)[:, 0, :]
+    return differences @ factor
 
 
 def exact_joint(
@@ -80,6 +83,7 @@ def exact_joint(
     components: Components,
     factors: np.ndarray,
     which: np.ndarray | None = None,
+    deterministic: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``log w_k + log N(x_i | mu_k, Sigma_k)`` by explicit differences, and the squared distances.
 
@@ -94,6 +98,9 @@ def exact_joint(
         or its diagonal.
     which : ndarray of int, optional
         The components to evaluate (default: all).
+    deterministic : bool, default=True
+        Evaluate each row by the same operations whatever rows come with it
+        (slower for wide rows); False for a fit's passes.
 
     Returns
     -------
@@ -117,36 +124,57 @@ def exact_joint(
     log_weights, means, _, log_det = components.astuple()
     if which is None:
         which = np.arange(means.shape[0])
-    n_rows, n_features = X.shape
+    n_features = X.shape[1]
     log_det = np.broadcast_to(log_det, log_weights.shape)
-    # each row is scaled by a power of two (exact) above its entries and every mean's,
-    # so that the differences lie within [-2, 2]
+    constants = log_weights + log_det - 0.5 * n_features * _LOG_2PI
     largest = np.max(np.abs(X), axis=1, initial=0.0)
-    row_exponent = _exponents(np.maximum(largest, np.max(np.abs(means), initial=0.0)))
-    scaled = np.ldexp(X, -row_exponent[:, None])
-    joint = np.empty((which.size, n_rows))
-    log_distances = np.empty((which.size, n_rows))
+    reach = float(np.max(largest, initial=0.0)) + float(np.max(np.abs(means), initial=0.0))
+    factor_max = float(np.max(np.abs(factors[which]), initial=0.0))
+    # |U^T (x - mu)| is at most d max|U| (|x| + |mu|): below 2^500 nothing can overflow,
+    # and scaling by powers of two would change no bit of the result
+    tame = n_features * factor_max * reach < 2.0**500
+    joint = np.empty((which.size, X.shape[0]))
+    log_distances = np.empty((which.size, X.shape[0]))
+    row_exponent = np.zeros(X.shape[0], dtype=np.int64)
+    scaled = X
+    if not tame:
+        # each row is scaled by a power of two (exact) above its entries and every
+        # mean's, so that the differences lie within [-2, 2]
+        row_exponent = _exponents(np.maximum(largest, np.max(np.abs(means), initial=0.0)))
+        scaled = np.ldexp(X, -row_exponent[:, None])
     for out, k in enumerate(which):
         if not np.isfinite(log_weights[k]):
             joint[out] = -np.inf
             log_distances[out] = np.inf
             continue
+        if tame:
+            whitened = _whiten(X - means[k], factors[k], deterministic)
+            half = 0.5 * _squared_norms(whitened, deterministic)
+            joint[out] = constants[k] - half
+            with np.errstate(divide="ignore"):
+                log_distances[out] = np.log(2.0 * half)
+            continue
         differences = scaled - np.ldexp(means[k], -row_exponent[:, None])
-        whitened = _whiten(differences, factors[k])
+        whitened = _whiten(differences, factors[k], deterministic)
         # and every whitened row by another power of two, so that its square cannot overflow
         exponent = _exponents(np.max(np.abs(whitened), axis=1))
-        whitened = np.ldexp(whitened, -exponent[:, None])
-        squares = whitened[:, 0] * whitened[:, 0]
-        for i in range(1, n_features):
-            squares += whitened[:, i] * whitened[:, i]
+        squares = _squared_norms(np.ldexp(whitened, -exponent[:, None]), deterministic)
         total_exponent = 2 * (row_exponent + exponent)
         with np.errstate(over="ignore"):
-            half = np.ldexp(squares, total_exponent - 1)
-        constant = log_weights[k] + log_det[k] - 0.5 * n_features * _LOG_2PI
-        joint[out] = constant - half
+            joint[out] = constants[k] - np.ldexp(squares, total_exponent - 1)
         with np.errstate(divide="ignore"):
             log_distances[out] = np.log(squares) + total_exponent * _LOG_2
     return joint, log_distances
+
+
+def _squared_norms(rows: np.ndarray, deterministic: bool) -> np.ndarray:
+    """``|r|^2`` of every row (m, d); summed feature by feature when ``deterministic``."""
+    if not deterministic:
+        return np.einsum("ij,ij->i", rows, rows)
+    squares = rows[:, 0] * rows[:, 0]
+    for i in range(1, rows.shape[1]):
+        squares += rows[:, i] * rows[:, i]
+    return squares
 
 
 def limit_joint(log_distances: np.ndarray, log_weights: np.ndarray) -> np.ndarray:
@@ -200,9 +228,13 @@ def exact_moments(
     (2.0, array([4.]), array([10.]))
     """
     differences = X - reference
-    weighted = differences * resp[:, None]
-    second = np.einsum("ij,ij->j", weighted, differences) if diagonal else weighted.T @ differences
-    return float(resp.sum()), weighted.sum(axis=0), second
+    first = resp @ differences
+    if diagonal:
+        return float(resp.sum()), first, resp @ (differences * differences)
+    # A^T A of the rows scaled by sqrt(r): one symmetric rank update (five times faster
+    # than a general product of the weighted rows with the rows)
+    scaled = differences * np.sqrt(resp)[:, None]
+    return float(resp.sum()), first, np.dot(scaled.T, scaled)
 
 
 class ExactMoments:

@@ -15,7 +15,7 @@ from latentem.mixture.kernels.base import (
     centred_scatters,
     component_constants,
     counts_and_means,
-    make_coefficients,
+    spectral_norms2,
 )
 from latentem.mixture.kernels.features import (
     n_quadratic_rows,
@@ -80,16 +80,9 @@ class FullKernel(Kernel):
         linear = frame.factor_to_frame(np.matmul(precisions_cholesky, offsets[:, :, None]))[..., 0]
         offsets2 = np.einsum("ki,ki->k", offsets, offsets)
         constants, absent = component_constants(log_weights, log_det, offsets2, means.shape[1])
-        return make_coefficients(
-            [-0.5 * pack_upper(precisions), linear, constants],
-            absent,
-            dtype,
-            None,
-            components=components,
-            factors=self.exact_factors(components),
-            factor_norms2=np.einsum("kij,kij->k", factors, factors),
-            offsets2=offsets2,
-        )
+        columns = [-0.5 * pack_upper(precisions), linear, constants]
+        norms2 = spectral_norms2(factors)
+        return self.limited_coefficients(columns, absent, dtype, None, components, norms2, offsets2)
 
     def statistics(
         self, moments: list[np.ndarray], frame: Frame
@@ -124,6 +117,7 @@ class FullFactorKernel(LinearKernel):
     """
 
     name = "full"
+    squared_expansion = False  # differences first, then squares
 
     def block_footprint(self, n_features: int, n_components: int) -> int:
         # the whitened rows of every component, (k d + 1) per row, dominate
@@ -144,15 +138,9 @@ class FullFactorKernel(LinearKernel):
             log_weights, log_det, np.zeros(n_components), n_features
         )
         blocks = np.kron(np.eye(n_components), np.full(n_features, -0.5))
-        return make_coefficients(
-            [blocks, constants],
-            absent,
-            dtype,
-            stacked,
-            components=components,
-            factors=self.exact_factors(components),
-            factor_norms2=np.einsum("kij,kij->k", factors, factors),
-            offsets2=np.einsum("ki,ki->k", offsets, offsets),
+        offsets2, norms2 = np.einsum("ki,ki->k", offsets, offsets), spectral_norms2(factors)
+        return self.limited_coefficients(
+            [blocks, constants], absent, dtype, stacked, components, norms2, offsets2
         )
 
     def joint(

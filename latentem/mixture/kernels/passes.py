@@ -82,13 +82,19 @@ _NO_ROWS = np.zeros(0, dtype=np.intp)
 
 
 def _joint(
-    workspace: Workspace, data: GaussianData, coefficients: FrameCoefficients, rows: slice
+    workspace: Workspace,
+    data: GaussianData,
+    coefficients: FrameCoefficients,
+    rows: slice,
+    deterministic: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The block's features, its joint log-densities (n_components, n_rows) and lost rows.
 
     The lost rows (indices in the block) have a log-density below the most
     negative float under every component: their joints hold the stand-ins
     of :func:`~latentem.mixture.kernels.exact.limit_joint` instead.
+    ``deterministic`` (inference): the exact path evaluates every row by the
+    same operations whatever the block.
     """
     # rows far out overflow the features (and their joints then hold inf or NaN) until
     # the exact path replaces them
@@ -96,7 +102,7 @@ def _joint(
         features = workspace.features(rows)
         joint_t = workspace.buffer("joint", coefficients.n_components, features.shape[1])
         data.kernel.joint(features, coefficients, joint_t, workspace.buffer)
-    return features, joint_t, _exact_path(data, coefficients, rows, joint_t)
+    return features, joint_t, _exact_path(data, coefficients, rows, joint_t, deterministic)
 
 
 def _given_rows(data: GaussianData, rows: slice) -> np.ndarray:
@@ -107,29 +113,39 @@ def _given_rows(data: GaussianData, rows: slice) -> np.ndarray:
 
 
 def _exact_path(
-    data: GaussianData, coefficients: FrameCoefficients, rows: slice, joint_t: np.ndarray
+    data: GaussianData,
+    coefficients: FrameCoefficients,
+    rows: slice,
+    joint_t: np.ndarray,
+    deterministic: bool,
 ) -> np.ndarray:
     """Overwrite the joints the expansion cannot evaluate; return the lost rows."""
     components, factors = coefficients.components, coefficients.factors
-    if components is None or factors is None:
+    if components is None or factors is None or coefficients.radii2 is None:
         return _NO_ROWS
     exact = coefficients.exact_components
-    far = _NO_ROWS
+    beyond = None
     if data.largest_norm(rows) > coefficients.radius2:
-        far = np.flatnonzero(~(data.norms(rows) <= coefficients.radius2))  # NaN: far
-    if not exact.size and not far.size:
+        # NaN (an overflowed distance) is beyond
+        beyond = ~(data.norms(rows)[None, :] <= coefficients.radii2[:, None])
+    if not exact.size and (beyond is None or not beyond.any()):
         return _NO_ROWS
     X = _given_rows(data, rows)
     if exact.size:
-        joint_t[exact] = exact_joint(X, components, factors, exact)[0]
-    if far.size:
-        joint_t[:, far] = exact_joint(X[far], components, factors)[0]
-    # a row is lost when every joint is -inf: then the expansion served no component
-    # of it (it is far, or every component is on the exact path)
+        joint_t[exact] = exact_joint(X, components, factors, exact, deterministic)[0]
+    far = _NO_ROWS
+    if beyond is not None:
+        for k in np.flatnonzero(beyond.any(axis=1)):
+            these = np.flatnonzero(beyond[k])
+            joint = exact_joint(X[these], components, factors, np.array([k]), deterministic)[0]
+            joint_t[k, these] = joint[0]
+        far = np.flatnonzero(beyond.any(axis=0))
+    # a row is lost when every joint is -inf: the expansion then served no component of
+    # it (it is far, or every component is on the exact path)
     candidates = np.arange(joint_t.shape[1]) if exact.size else far
     lost = candidates[~(joint_t[:, candidates].max(axis=0) > -np.inf)]
     if lost.size:
-        _, log_distances = exact_joint(X[lost], components, factors)
+        _, log_distances = exact_joint(X[lost], components, factors, None, deterministic)
         joint_t[:, lost] = limit_joint(log_distances, components.log_weights)
     return lost
 
@@ -314,7 +330,7 @@ def _per_row(
     plan = plan_blocks(data.n_samples, data.block_rows)
 
     def work(task: int, rows: slice, workspace: Workspace) -> None:
-        _, joint_t, lost = _joint(workspace, data, coefficients, rows)
+        _, joint_t, lost = _joint(workspace, data, coefficients, rows, deterministic=True)
         out[rows] = fill(joint_t)
         if lost.size and lost_value is not None:
             out[rows][lost] = lost_value

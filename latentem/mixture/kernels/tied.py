@@ -13,7 +13,7 @@ from latentem.mixture.kernels.base import (
     ScratchBuffers,
     component_constants,
     counts_and_means,
-    make_coefficients,
+    spectral_norms2,
 )
 from latentem.mixture.kernels.frame import Frame
 
@@ -53,15 +53,9 @@ class TiedKernel(LinearKernel):
         offsets2 = np.einsum("ki,ki->k", offsets, offsets)
         constants, absent = component_constants(log_weights, log_det, offsets2, means.shape[1])
         row_factor = frame.factor_to_frame(precisions_cholesky).T
-        return make_coefficients(
-            [linear, constants],
-            absent,
-            dtype,
-            row_factor,
-            components=components,
-            factors=self.exact_factors(components),
-            factor_norms2=np.full(means.shape[0], np.sum(row_factor * row_factor)),
-            offsets2=offsets2,
+        norms2 = np.full(means.shape[0], spectral_norms2(row_factor[None])[0])
+        return self.limited_coefficients(
+            [linear, constants], absent, dtype, row_factor, components, norms2, offsets2
         )
 
     def joint(
