@@ -314,42 +314,36 @@ def _squared_distances(scatter: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 
 def lost_digits(
-    counts: np.ndarray,
-    means: np.ndarray,
-    scatter: np.ndarray,
-    references: np.ndarray,
-    shared: bool,
+    counts: np.ndarray, offsets: np.ndarray, scatter: np.ndarray, shared: bool
 ) -> np.ndarray:
-    """The components whose moments, summed about ``references``, lost digits.
+    """The components whose moments, summed about a point ``offsets`` from their mean, lost digits.
 
     Parameters
     ----------
     counts : ndarray of shape (n_components,)
-    means : ndarray of shape (n_components, n_features)
+    offsets : ndarray of shape (n_components, n_features)
+        Each mean minus the point its moments were summed about.
     scatter : ndarray
         (k, d, d), (k, d) diagonals, or the pooled (d, d) when ``shared``.
-    references : ndarray of shape (n_components, n_features)
-        Where each component's moments were summed.
     shared : bool
         One scatter pooled over the components.
 
     Returns
     -------
     ndarray of bool of shape (n_components,)
-        Where ``n (mu - ref)^T S^-1 (mu - ref)`` exceeds :data:`CANCELLATION_LIMIT`
-        (or the scatter is singular and the mean is not the reference), ``S``
-        being the scatter the component's moments went into.
+        Where ``n o^T S^-1 o`` exceeds :data:`CANCELLATION_LIMIT` (or the
+        scatter is singular and the offset is not 0), ``S`` being the scatter
+        the component's moments went into.
 
     Examples
     --------
     >>> import numpy as np
     >>> lost_digits(np.array([100.0, 100.0]), np.array([[1.0], [1e4]]),
-    ...             np.array([[100.0], [100.0]]), np.zeros((2, 1)), shared=False)
+    ...             np.array([[100.0], [100.0]]), shared=False)
     array([False,  True])
     """
-    offsets = means - references
     if shared:
-        scatter = np.broadcast_to(scatter, (means.shape[0], *scatter.shape))
+        scatter = np.broadcast_to(scatter, (offsets.shape[0], *scatter.shape))
     occupied = counts > 0
     ratios = np.zeros_like(counts)
     ratios[occupied] = counts[occupied] * _squared_distances(

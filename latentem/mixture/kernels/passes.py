@@ -209,13 +209,7 @@ def _summarise(
 
 def _redo(data: GaussianData, summary: Summary, explicit: Explicit) -> Explicit | None:
     """The components to sum about their new means, if the pass lost digits on some."""
-    lost = lost_digits(
-        summary.counts,
-        summary.means,
-        summary.scatter,
-        summary.references,
-        data.kernel.shared_scatter,
-    )
+    lost = lost_digits(summary.counts, summary.offsets, summary.scatter, data.kernel.shared_scatter)
     if not lost.any():
         return None
     redo = np.union1d(explicit[0], np.flatnonzero(lost))

@@ -76,15 +76,13 @@ def test_moments_are_summed_about_the_reference():
 
 def test_digits_lost_to_cancellation_are_found():
     counts = np.array([100.0, 100.0, 100.0])
-    means = np.array([[1.0, 0.0], [0.0, 1e4], [0.0, 0.0]])
+    offsets = np.array([[1.0, 1.0], [0.0, 1e4 + 1.0], [0.0, 1.0]])
     scatter = 100.0 * np.array([np.eye(2), np.eye(2), [[1.0, 1.0], [1.0, 1.0]]])
-    # 100 * 1^2 is fine, 100 * 1e8 is not, and a singular scatter away from the mean is lost
-    flagged = lost_digits(
-        counts, means + np.array([0.0, 1.0]), scatter, np.zeros((3, 2)), shared=False
-    )
-    assert flagged.tolist() == [False, True, True]
-    pooled = lost_digits(counts, means - 1.0, 300.0 * np.eye(2), np.zeros((3, 2)), shared=True)
+    # 100 * 2 is fine, 100 * 1e8 is not, and a singular scatter off the reference is lost
+    assert lost_digits(counts, offsets, scatter, shared=False).tolist() == [False, True, True]
+    pooled = lost_digits(counts, offsets - 1.0, 300.0 * np.eye(2), shared=True)
     assert pooled.tolist() == [False, True, False]
+    assert not lost_digits(np.zeros(3), offsets, scatter, shared=False).any()  # no rows
 
 
 def test_rows_and_components_the_expansion_cannot_serve_are_marked():
