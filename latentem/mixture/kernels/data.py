@@ -20,8 +20,8 @@ numbers with ``q = d (d + 3) / 2 + 1`` for ``full`` (153 for d = 16), ``2 d
 opt-in, since its first-touch cost exceeds what ten iterations save, see
 ``docs/benchmarks.md``); otherwise every pass computes the features block
 by block. The distances to the centre take ``n / 256`` numbers; the rows as
-given are the caller's array when it is float64 (else its float64 copy,
-kept with the prepared data). A pass needs O(block) more: per thread one block of features and
+given are a view of the caller's array (a float64 copy only of data that was
+not an array of numbers). A pass needs O(block) more: per thread one block of features and
 one of (n_components, rows) log-densities (together about
 :data:`BLOCK_BYTES`; ``(k d + 1, rows)`` whitened rows for the factor
 kernel), kept with the data object for its next pass and freed with it, and at
@@ -174,7 +174,8 @@ class GaussianData:
     block_rows : int
         Rows per block.
     X : ndarray of shape (n_samples, n_features) or None
-        The rows as given (read-only), for the exact path; None if unknown.
+        The rows as given (a read-only view of the caller's array, in its
+        dtype), for the exact path; None if unknown.
     group_norms : ndarray of shape (ceil(n_samples / NORM_ROWS),) or None
         The largest squared distance ``|y|^2`` to the frame's centre in each
         group of :data:`NORM_ROWS` rows (``inf`` where it overflows).
@@ -327,7 +328,12 @@ def prepare_data(
     centred.setflags(write=False)
     if block_rows is None:
         block_rows = rows
-    given = X.view()
+    # the caller's array when it holds the same numbers (float32 rows are read back
+    # exactly, block by block), rather than keeping a float64 copy for the exact path
+    given = observations.X
+    if not (isinstance(given, np.ndarray) and given.shape == X.shape and given.dtype.kind in "fiu"):
+        given = X
+    given = given.view()
     given.setflags(write=False)
     return GaussianData(
         kernel,

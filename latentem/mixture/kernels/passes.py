@@ -108,7 +108,7 @@ def _joint(
 def _given_rows(data: GaussianData, rows: slice) -> np.ndarray:
     """The block's rows in data units (mapped back from the frame if not kept)."""
     if data.X is not None:
-        return data.X[rows]
+        return np.asarray(data.X[rows], dtype=np.float64)
     return data.frame.means_from_frame(data.centred[:, rows].T.astype(np.float64))
 
 
