@@ -54,9 +54,7 @@ def verdict(outcomes: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--raw", action="store_true", help="ignore the documented differences")
-    parser.add_argument(
-        "--no-hmmlearn", action="store_true", help="leave hmmlearn's suite out"
-    )
+    parser.add_argument("--no-hmmlearn", action="store_true", help="leave hmmlearn's suite out")
     options, pytest_args = parser.parse_known_args(argv)
     if options.raw:
         os.environ["LATENTEM_PEERS_RAW"] = "1"
