@@ -227,14 +227,23 @@ def exact_moments(
     >>> float(count), first, second
     (2.0, array([4.]), array([10.]))
     """
-    differences = X - reference
+    count = float(resp.sum())
+    taken = np.flatnonzero(resp)
+    if 2 * taken.size < resp.size:
+        # a far component's responsibilities underflow to 0 on most rows: the rows it
+        # has are all that count, and gathering them costs less than a pass over all
+        differences, resp = X[taken], resp[taken]
+        differences -= reference
+    else:
+        differences = X - reference
     first = resp @ differences
     if diagonal:
-        return float(resp.sum()), first, resp @ (differences * differences)
+        differences *= differences
+        return count, first, resp @ differences
     # A^T A of the rows scaled by sqrt(r): one symmetric rank update (five times faster
     # than a general product of the weighted rows with the rows)
-    scaled = differences * np.sqrt(resp)[:, None]
-    return float(resp.sum()), first, np.dot(scaled.T, scaled)
+    differences *= np.sqrt(resp)[:, None]
+    return count, first, np.dot(differences.T, differences)
 
 
 class ExactMoments:
