@@ -9,8 +9,10 @@ seconds and kills a child still running then.
 import os
 import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 
@@ -43,3 +45,23 @@ def run_in_forked_child(work: Callable[[], bool], timeout: float = 4.0) -> int |
             os.waitpid(pid, 0)
             return HUNG
         time.sleep(0.005)
+
+
+@contextmanager
+def held_by_another_thread(enter: Callable[[], AbstractContextManager[object]]) -> Iterator[None]:
+    """Inside the block, another thread is inside ``with enter():`` and waits."""
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with enter():
+            inside.set()
+            leave.wait()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert inside.wait(5)
+        yield
+    finally:
+        leave.set()
+        thread.join()

@@ -1,6 +1,4 @@
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 
 import numpy as np
 import pytest
@@ -8,7 +6,7 @@ import pytest
 from latentem import GaussianMixture
 from latentem.core import parallel
 from latentem.core.parallel import parallel_map, single_threaded_blas
-from tests.forking import needs_fork, run_in_forked_child
+from tests.forking import held_by_another_thread, needs_fork, run_in_forked_child
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
@@ -94,26 +92,6 @@ def test_holds_of_threads_the_caller_never_waits_for_give_blas_back(two_blas_thr
 
 
 # ----------------------------------------------------------------------------- fork
-
-
-@contextmanager
-def held_by_another_thread(enter: Callable[[], AbstractContextManager[object]]) -> Iterator[None]:
-    """Inside the block, another thread is inside ``with enter():`` and waits."""
-    inside, leave = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with enter():
-            inside.set()
-            leave.wait()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    try:
-        assert inside.wait(5)
-        yield
-    finally:
-        leave.set()
-        thread.join()
 
 
 def _child_fits() -> bool:

@@ -167,9 +167,11 @@ def worker_pool() -> ThreadPoolExecutor:
 
 
 def _forget_pool() -> None:
-    # a forked child has none of its parent's threads; it starts its own pool
-    global _pool
+    # a forked child has none of its parent's threads; it starts its own pool, and its
+    # own lock (a fork while another thread held the parent's would leave it held)
+    global _pool, _pool_lock
     _pool = None
+    _pool_lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):

@@ -5,8 +5,9 @@ import pytest
 from threadpoolctl import threadpool_info
 
 from latentem.core.buffers import ALIGNMENT
-from latentem.mixture.kernels import DiagKernel, prepare_data
+from latentem.mixture.kernels import DiagKernel, blocks, prepare_data
 from latentem.mixture.kernels.blocks import MAX_TASKS, Workspace, plan_blocks, run_blocks
+from tests.forking import held_by_another_thread, needs_fork, run_in_forked_child
 from tests.reuse import runs_in_turn_and_at_once
 
 X = np.random.default_rng(0).normal(size=(1000, 2))
@@ -91,3 +92,13 @@ def test_kept_workspaces_do_not_keep_the_data_alive():
     del data
     gc.collect()
     assert gone() is None
+
+
+@needs_fork
+def test_a_child_forked_while_another_thread_holds_the_pool_lock_gets_its_own_pool():
+    # before: the child inherited the held lock and waited on it for ever
+    def child() -> bool:
+        return blocks.worker_pool().submit(lambda: 1).result(timeout=2) == 1
+
+    with held_by_another_thread(lambda: blocks._pool_lock):
+        assert run_in_forked_child(child) == 0
