@@ -232,7 +232,7 @@ def exact_moments(
     if 2 * taken.size < resp.size:
         # a far component's responsibilities underflow to 0 on most rows: the rows it
         # has are all that count, and gathering them costs less than a pass over all
-        differences, resp = X[taken], resp[taken]
+        differences, resp = np.asarray(X[taken], dtype=np.float64), resp[taken]
         differences -= reference
     else:
         differences = X - reference

@@ -74,6 +74,23 @@ def test_moments_are_summed_about_the_reference():
     np.testing.assert_allclose(diagonal, np.diag(second), rtol=1e-13)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_moments_of_a_component_with_few_rows_gather_them_and_keep_float64(dtype):
+    # most responsibilities 0 (a far component): the rows it has are gathered
+    rng = np.random.default_rng(1)
+    X = (rng.normal(size=(60, 3)) + 1e6).astype(dtype)
+    resp = np.where(np.arange(60) < 7, rng.random(60), 0.0)
+    reference = X[:7].astype(np.float64).mean(axis=0)
+    count, first, second = exact_moments(X, resp, reference, diagonal=False)
+    centred = X[:7].astype(np.float64) - reference
+    assert first.dtype == second.dtype == np.float64
+    assert count == pytest.approx(resp.sum(), rel=1e-15)
+    np.testing.assert_allclose(first, resp[:7] @ centred, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(second, (resp[:7, None] * centred).T @ centred, rtol=1e-13)
+    _, _, diagonal = exact_moments(X, resp, reference, diagonal=True)
+    np.testing.assert_allclose(diagonal, np.diag(second), rtol=1e-13)
+
+
 def test_digits_lost_to_cancellation_are_found():
     counts = np.array([100.0, 100.0, 100.0])
     offsets = np.array([[1.0, 1.0], [0.0, 1e4 + 1.0], [0.0, 1.0]])
