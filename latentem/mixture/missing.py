@@ -176,17 +176,15 @@ def limit_joint_of_observed(
     ...                         np.zeros((2, 2)), covariances)  # wider along feature 1
     array([[       -inf, -0.69314718]])
     """
+    from latentem.mixture.covariance.full import FullCovariance
     from latentem.mixture.kernels.base import Components
     from latentem.mixture.kernels.exact import exact_joint, limit_joint
 
     out = np.empty((X.shape[0], means.shape[0]))
     for row, x in enumerate(X):
         observed = ~np.isnan(x)
-        block = covariances[:, observed][:, :, observed]
-        lower = np.linalg.cholesky(block)
-        eye = np.broadcast_to(np.eye(lower.shape[1]), lower.shape)
-        # U = L^-T, so that Sigma_oo^-1 = U U^T
-        factors = np.swapaxes(np.linalg.solve(lower, eye), 1, 2)
+        # U with Sigma_oo^-1 = U U^T, per component
+        factors = FullCovariance().precisions_cholesky(covariances[:, observed][:, :, observed])
         parts = Components(log_weights, means[:, observed], factors, np.zeros_like(log_weights))
         _, log_distances = exact_joint(x[observed][None], parts, factors)
         out[row] = limit_joint(log_distances, log_weights)[:, 0]
