@@ -21,6 +21,7 @@ from latentem.core.validation import (
     check_array,
     check_float,
     check_int,
+    check_option,
     check_probability_vector,
     readonly_array,
 )
@@ -408,8 +409,7 @@ class GaussianMixtureModel(LatentModel):
         elif isinstance(data, GaussianData):
             rows = GaussianRows.of_prepared(data)
         else:
-            if frame not in ("data", "model"):
-                raise ValueError(f"frame must be 'data' or 'model'; got {frame!r}")
+            check_option(frame, "frame", ("data", "model"))
             observations = as_observations(data)
             observations = attrs.evolve(observations, X=self._check_X(observations.X))
             rows = GaussianRows.of(

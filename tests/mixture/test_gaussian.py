@@ -257,3 +257,21 @@ def test_float32_em_stops_at_a_single_point_component_instead_of_losing_ground()
                 model = model.m_step(stats)
         assert len(objectives) == 10  # the same iteration in both precisions
         assert np.all(np.diff(objectives) >= -1e-9 * np.abs(objectives[1:]))
+
+
+def test_rows_prepared_in_the_models_frame_score_as_the_methods_do():
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.normal(size=(40, 2)), rng.normal(size=(40, 2)) + 5.0])
+    model = GaussianMixtureModel.from_data(X, 2, covariance_type="full", random_state=0)
+    reference = np.logaddexp.reduce(
+        [
+            np.log(w) + stats.multivariate_normal(m, c).logpdf(X)
+            for w, m, c in zip(model.weights, model.means, model.covariances, strict=True)
+        ],
+        axis=0,
+    )
+    for frame in ("data", "model"):
+        prepared = model.prepare(X, frame=frame)
+        np.testing.assert_allclose(model.score_samples(prepared), reference, rtol=1e-12)
+    with pytest.raises(ValueError, match="frame must be one of 'data', 'model'; got 'rows'"):
+        model.prepare(X, frame="rows")
