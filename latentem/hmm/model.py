@@ -269,8 +269,9 @@ class HiddenMarkovModel(LatentModel):
         unless they are ``for_statistics`` (an E-step's, which the data's own
         preparation serves best).
         """
-        prepare_rows = self.emissions.prepare if for_statistics else None
-        prepared = self._prepared(data, prepare_rows or self.emissions.prepare_for_parameters)
+        emissions = self.emissions
+        prepare_rows = emissions.prepare if for_statistics else emissions.prepare_for_parameters
+        prepared = self._prepared(data, prepare_rows)
         log_emissions = check_log_emissions(self.emissions.log_prob(prepared.rows), self.n_states)
         if prepared.labels is not None:
             known = prepared.labels[:, None]
