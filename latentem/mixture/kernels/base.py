@@ -237,11 +237,11 @@ def make_coefficients(
     dtype: np.dtype,
     factor: np.ndarray | None,
     *,
-    components: Components | None = None,
-    factors: np.ndarray | None = None,
-    factor_norms2: np.ndarray | None = None,
-    offsets2: np.ndarray | None = None,
-    squared: bool = True,
+    components: Components,
+    factors: np.ndarray,
+    factor_norms2: np.ndarray,
+    offsets2: np.ndarray,
+    squared: bool,
 ) -> FrameCoefficients:
     """FrameCoefficients whose matrix is ``columns`` side by side, in ``dtype``.
 
@@ -252,8 +252,6 @@ def make_coefficients(
     """
     matrix = np.ascontiguousarray(np.column_stack(columns), dtype=dtype)
     first = None if factor is None else np.ascontiguousarray(factor, dtype=dtype)
-    if components is None or factor_norms2 is None or offsets2 is None:
-        return FrameCoefficients(matrix, absent, first)
     radii2, exact = expansion_limits(factor_norms2, offsets2, absent, matrix.dtype, squared)
     return FrameCoefficients(
         matrix, absent, first, components, factors, radii2, exact, np.asarray(offsets2)
